@@ -1,0 +1,5 @@
+"""``python -m faqbot`` runs the command-line interface."""
+
+from faqbot.cli import main
+
+raise SystemExit(main())

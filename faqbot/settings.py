@@ -1,0 +1,249 @@
+"""Every setting faqbot reads, from one injectable environ mapping.
+
+Modelled on starlette's config: ``load_settings(environ)`` takes any mapping, so tests pass a
+dict, and a missing or malformed value fails at start with one sentence naming the variable
+and what it expected (``SettingsError``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
+
+TELEGRAM_DEFAULT_BASE_URL = "https://api.telegram.org/bot"
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message is one sentence for the user."""
+
+
+class KeepText(StrEnum):
+    """Which question texts the question log keeps (always redacted)."""
+
+    NONE = "none"
+    UNANSWERED = "unanswered"
+    ALL = "all"
+
+
+def _default_knowledge_dir() -> Path:
+    """The repository's ``knowledge/`` next to the package, else ``./knowledge``."""
+    beside_package = Path(__file__).resolve().parent.parent / "knowledge"
+    return beside_package if beside_package.is_dir() else Path("knowledge")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All settings, validated. Build it with ``load_settings``."""
+
+    telegram_token: str | None = None
+    data_dir: Path = Path("data")
+    knowledge_dir: Path = field(default_factory=_default_knowledge_dir)
+    admin_ids: frozenset[int] = frozenset()
+    telegram_base_url: str = TELEGRAM_DEFAULT_BASE_URL
+    secret: str | None = None
+    keep_text: KeepText = KeepText.UNANSWERED
+    retention_days: int = 90
+    rate_limit_per_second: float = 30.0
+    rate_limit_retries: int = 5
+    webhook_secret: str | None = None
+    log_level: str = "INFO"
+
+    @property
+    def database_path(self) -> Path:
+        """The SQLite question log lives in the data directory."""
+        return self.data_dir / "faqbot.sqlite3"
+
+
+# name, attribute, parser, description shown in the README's table
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def _text(name: str, raw: str) -> str:
+    value = raw.strip()
+    if not value:
+        raise SettingsError(f"{name} is set but empty; unset it or give a value.")
+    return value
+
+
+def _path(name: str, raw: str) -> Path:
+    return Path(_text(name, raw)).expanduser()
+
+
+def _admin_ids(name: str, raw: str) -> frozenset[int]:
+    ids: set[int] = set()
+    for part in raw.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            ids.add(int(part))
+        except ValueError:
+            raise SettingsError(
+                f"{name} must be comma-separated Telegram user ids (whole numbers), "
+                f"but contains {part!r}."
+            ) from None
+    return frozenset(ids)
+
+
+def _url(name: str, raw: str) -> str:
+    value = _text(name, raw)
+    if not value.startswith(("http://", "https://")):
+        raise SettingsError(f"{name} must be an http:// or https:// URL, got {value!r}.")
+    return value
+
+
+def _keep_text(name: str, raw: str) -> KeepText:
+    try:
+        return KeepText(raw.strip().lower())
+    except ValueError:
+        raise SettingsError(f"{name} must be one of none, unanswered, all; got {raw!r}.") from None
+
+
+def _positive_int(name: str, raw: str) -> int:
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number of at least 1, got {raw!r}.") from None
+    if value < 1:
+        raise SettingsError(f"{name} must be a whole number of at least 1, got {raw!r}.")
+    return value
+
+
+def _non_negative_int(name: str, raw: str) -> int:
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number of 0 or more, got {raw!r}.") from None
+    if value < 0:
+        raise SettingsError(f"{name} must be a whole number of 0 or more, got {raw!r}.")
+    return value
+
+
+def _positive_float(name: str, raw: str) -> float:
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        raise SettingsError(f"{name} must be a number greater than 0, got {raw!r}.") from None
+    if not value > 0 or value == float("inf"):
+        raise SettingsError(f"{name} must be a number greater than 0, got {raw!r}.")
+    return value
+
+
+def _log_level(name: str, raw: str) -> str:
+    value = raw.strip().upper()
+    if value not in _LOG_LEVELS:
+        raise SettingsError(f"{name} must be one of {', '.join(_LOG_LEVELS)}; got {raw!r}.")
+    return value
+
+
+@dataclass(frozen=True)
+class _Spec:
+    env: str
+    attribute: str
+    parse: Callable[[str, str], object]
+    description: str
+
+
+SPECS: tuple[_Spec, ...] = (
+    _Spec(
+        "TELEGRAM_BOT_TOKEN",
+        "telegram_token",
+        _text,
+        "Bot token from @BotFather. Without it `make run` starts the terminal chat.",
+    ),
+    _Spec(
+        "FAQBOT_DATA_DIR",
+        "data_dir",
+        _path,
+        "Directory for the SQLite question log and the generated secret. Default `./data`.",
+    ),
+    _Spec(
+        "FAQBOT_KNOWLEDGE_DIR",
+        "knowledge_dir",
+        _path,
+        "Directory with the knowledge base YAML. Default: the repository's `knowledge/`.",
+    ),
+    _Spec(
+        "FAQBOT_ADMIN_IDS",
+        "admin_ids",
+        _admin_ids,
+        "Comma-separated Telegram user ids of leaders allowed the leaders' commands.",
+    ),
+    _Spec(
+        "FAQBOT_TELEGRAM_BASE_URL",
+        "telegram_base_url",
+        _url,
+        "Bot API base URL (a self-hosted Bot API server). Default Telegram's own.",
+    ),
+    _Spec(
+        "FAQBOT_SECRET",
+        "secret",
+        _text,
+        "Key for pseudonymous user keys (HMAC-SHA256). Generated into the data dir if unset.",
+    ),
+    _Spec(
+        "FAQBOT_KEEP_TEXT",
+        "keep_text",
+        _keep_text,
+        "Which question texts are stored (redacted): `none`, `unanswered` (default), `all`.",
+    ),
+    _Spec(
+        "FAQBOT_RETENTION_DAYS",
+        "retention_days",
+        _positive_int,
+        "Days before stored question texts are deleted. Default 90.",
+    ),
+    _Spec(
+        "FAQBOT_RATE_LIMIT_PER_SECOND",
+        "rate_limit_per_second",
+        _positive_float,
+        "Messages per second the bot sends at most (Telegram allows about 30). Default 30.",
+    ),
+    _Spec(
+        "FAQBOT_RATE_LIMIT_RETRIES",
+        "rate_limit_retries",
+        _non_negative_int,
+        "How often a request is retried after Telegram's flood control (429). Default 5.",
+    ),
+    _Spec(
+        "FAQBOT_WEBHOOK_SECRET",
+        "webhook_secret",
+        _text,
+        "Secret token Telegram sends with webhook updates; required in webhook mode.",
+    ),
+    _Spec(
+        "FAQBOT_LOG_LEVEL",
+        "log_level",
+        _log_level,
+        "Logging level: DEBUG, INFO (default), WARNING, ERROR.",
+    ),
+)
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate every setting from ``environ`` (default ``os.environ``).
+
+    Raises ``SettingsError`` with one sentence for the first malformed value.
+    Unset variables keep their defaults.
+    """
+    env = os.environ if environ is None else environ
+    values: dict[str, object] = {}
+    for spec in SPECS:
+        raw = env.get(spec.env)
+        if raw is None:
+            continue
+        values[spec.attribute] = spec.parse(spec.env, raw)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def settings_table() -> str:
+    """The settings as a Markdown table, for the README (kept in step by a test)."""
+    rows = ["| variable | meaning |", "| --- | --- |"]
+    rows += [f"| `{spec.env}` | {spec.description} |" for spec in SPECS]
+    return "\n".join(rows)
