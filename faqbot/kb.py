@@ -15,7 +15,6 @@ Layout of the knowledge directory::
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -195,8 +194,10 @@ class _Reader:
 
     def display(self, path: Path) -> str:
         """A path the maintainer can open: relative to the working directory where possible."""
+        if not path.is_absolute():
+            return str(path)
         try:
-            return os.path.relpath(path) if path.is_absolute() else str(path)
+            return str(path.relative_to(Path.cwd()))
         except ValueError:
             return str(path)
 
@@ -398,14 +399,15 @@ def _read_sources(reader: _Reader) -> tuple[list[Source], dict[str, _Located]]:
     seen: dict[str, _Located] = {}
     for mapping, _line in _top_level_list(reader, path, reader.read(path), "sources"):
         fields = _Fields(reader, path, mapping, "source")
-        fields.check_keys(*_SOURCE_KEYS)
         source_id = fields.text("id")
+        if source_id is not None:
+            fields.what = f"source '{source_id}'"
+        fields.check_keys(*_SOURCE_KEYS)
         values = {key: fields.text(key) for key in ("title", "publisher", "year", "licence")}
         url = fields.text("url", required=False)
         authors = fields.text("authors", required=False)
         if source_id is None:
             continue
-        fields.what = f"source '{source_id}'"
         if source_id in seen:
             first = seen[source_id]
             reader.problem(
@@ -434,27 +436,32 @@ class _ItemDraft:
     path: Path
     line: int
     lines: dict[str, int]
-    ref_lines: list[int]
-    quote_line: int
     alternate_lines: list[int]
     related_lines: list[int]
 
 
-def _read_items(reader: _Reader) -> list[_ItemDraft]:
+def _read_items(reader: _Reader, known_sources: set[str]) -> tuple[list[_ItemDraft], set[str]]:
+    """Every complete item, and the ids of all items (complete or not) for reference checks."""
     items_dir = reader.directory / "items"
     files = sorted(items_dir.glob("*.yaml")) if items_dir.is_dir() else []
     if not files:
         reader.problem(items_dir, 1, "no item files (items/*.yaml) found")
     drafts: list[_ItemDraft] = []
+    ids: set[str] = set()
     for path in files:
         for mapping, line in _top_level_list(reader, path, reader.read(path), "items"):
-            draft = _read_item(reader, path, mapping, line)
+            draft = _read_item(reader, path, mapping, line, known_sources)
             if draft is not None:
                 drafts.append(draft)
-    return drafts
+            item_id = mapping.values.get("id")
+            if isinstance(item_id, str):
+                ids.add(item_id.strip())
+    return drafts, ids
 
 
-def _read_item(reader: _Reader, path: Path, mapping: _Map, line: int) -> _ItemDraft | None:
+def _read_item(
+    reader: _Reader, path: Path, mapping: _Map, line: int, known_sources: set[str]
+) -> _ItemDraft | None:
     fields = _Fields(reader, path, mapping, "item")
     item_id = fields.text("id")
     if item_id is not None:
@@ -471,12 +478,14 @@ def _read_item(reader: _Reader, path: Path, mapping: _Map, line: int) -> _ItemDr
     related = fields.text_list("related")
     tags = fields.text_list("tags")
     refs: list[SourceRef] = []
-    ref_lines: list[int] = []
     for ref_mapping, ref_line in fields.mappings("sources"):
         values = _read_ref(reader, path, ref_mapping, f"{fields.what} source", _REF_KEYS)
         if values is not None:
             refs.append(SourceRef(**values))
-            ref_lines.append(ref_line)
+            if values["source"] not in known_sources:
+                reader.problem(
+                    path, ref_line, f"{fields.what}: unknown source id '{values['source']}'"
+                )
     quote = None
     quote_line = fields.line("quote")
     if "quote" in mapping.values:
@@ -484,6 +493,10 @@ def _read_item(reader: _Reader, path: Path, mapping: _Map, line: int) -> _ItemDr
         if isinstance(value, _Map):
             values = _read_ref(reader, path, value, f"{fields.what} quote", _QUOTE_KEYS)
             quote = Quote(**values) if values is not None else None
+            if quote is not None and quote.source not in known_sources:
+                reader.problem(
+                    path, quote_line, f"{fields.what}: quote has unknown source id '{quote.source}'"
+                )
         else:
             reader.problem(path, quote_line, f"{fields.what}: 'quote' must be a mapping")
     if None in (item_id, category, question, answer) or not refs:
@@ -504,17 +517,18 @@ def _read_item(reader: _Reader, path: Path, mapping: _Map, line: int) -> _ItemDr
         path,
         line,
         {key: fields.line(key) for key in mapping.values},
-        ref_lines,
-        quote_line,
         [line for _, line in alternates],
         [line for _, line in related],
     )
 
 
 def _check_items(
-    reader: _Reader, drafts: list[_ItemDraft], sources: Mapping[str, Source]
+    reader: _Reader,
+    drafts: list[_ItemDraft],
+    sources: Mapping[str, Source],
+    all_ids: set[str],
 ) -> list[Item]:
-    """Cross-item checks: unique ids, known sources and related ids, unique phrasings, length."""
+    """Cross-item checks: unique ids, known related ids, unique phrasings, message length."""
     first_by_id: dict[str, _ItemDraft] = {}
     unique: list[_ItemDraft] = []
     for draft in drafts:
@@ -535,19 +549,10 @@ def _check_items(
     for draft in unique:
         item = draft.item
         what = f"item '{item.id}'"
-        for ref, line in zip(item.sources, draft.ref_lines, strict=True):
-            if ref.source not in sources:
-                reader.problem(draft.path, line, f"{what}: unknown source id '{ref.source}'")
-        if item.quote is not None and item.quote.source not in sources:
-            reader.problem(
-                draft.path,
-                draft.quote_line,
-                f"{what}: quote has unknown source id '{item.quote.source}'",
-            )
         for related, line in zip(item.related, draft.related_lines, strict=True):
             if related == item.id:
                 reader.problem(draft.path, line, f"{what}: related lists the item itself")
-            elif related not in first_by_id:
+            elif related not in all_ids:
                 reader.problem(draft.path, line, f"{what}: unknown related item id '{related}'")
         first_ref = item.sources[0]
         if first_ref.source in sources:
@@ -647,9 +652,10 @@ def _collect(directory: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
     if not reader.directory.is_dir():
         reader.problem(reader.directory, 1, "knowledge directory does not exist")
         return None, reader.problems
-    sources, _ = _read_sources(reader)
+    sources, known_sources = _read_sources(reader)
     by_id = {source.id: source for source in sources}
-    items = _check_items(reader, _read_items(reader), by_id)
+    drafts, all_ids = _read_items(reader, set(known_sources))
+    items = _check_items(reader, drafts, by_id, all_ids)
     synonyms = _read_synonyms(reader)
     safety = _read_safety(reader)
     if reader.problems or safety is None:

@@ -1,0 +1,237 @@
+"""The loader and the validator: the fixture knowledge base, and one broken copy per error."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from faqbot import kb
+
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "kb"
+
+
+@pytest.fixture
+def kb_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A writable copy of the fixture at ./kb, so problems print as kb/<file>:<line>."""
+    shutil.copytree(FIXTURE, tmp_path / "kb")
+    monkeypatch.chdir(tmp_path)
+    return Path("kb")
+
+
+def test_fixture_loads_into_frozen_dataclasses() -> None:
+    knowledge = kb.load(FIXTURE)
+    assert [item.id for item in knowledge.items] == ["peer-syg", "peer-symptomer", "peer-tavshed"]
+    assert knowledge.categories == ("Sygdom og fravær", "Tavshedspligt og oplysningspligt")
+    item = knowledge.item("peer-syg")
+    assert item.alternates == ("Er peers mere syge end andre?", "peer sygefravær")
+    assert item.answer == (
+        "Ikke nødvendigvis. En peer-medarbejder kan blive syg som alle andre kollegaer."
+    )
+    assert item.sources == (kb.SourceRef("guide-a", "Del 1. Sygdom"),)
+    assert item.related == ("peer-tavshed",)
+    assert item.phrasings[0] == item.question
+    quote = knowledge.item("peer-symptomer").quote
+    assert quote == kb.Quote(
+        "Behandl peer-medarbejderen som enhver anden kollega.", "guide-b", "Spørgsmål 2"
+    )
+    assert knowledge.source("guide-b").year == "2025"
+    assert knowledge.source("guide-b").url is None
+    assert knowledge.synonyms[0][0] == "peer-medarbejder"
+    assert knowledge.safety.phrases == ("selvmord", "skade mig selv")
+    assert knowledge.safety.response.startswith("Ring 112")
+    with pytest.raises(AttributeError):
+        item.answer = "changed"  # type: ignore[misc]
+
+
+def test_citation_format() -> None:
+    knowledge = kb.load(FIXTURE)
+    ref = knowledge.item("peer-tavshed").sources[0]
+    assert knowledge.citation(ref) == "Kilde: Guide A (Forlag A, 2023), Del 2. Tavshedspligt"
+
+
+def test_categories_and_items_in() -> None:
+    knowledge = kb.load(FIXTURE)
+    assert [i.id for i in knowledge.items_in("Sygdom og fravær")] == ["peer-syg", "peer-symptomer"]
+    assert knowledge.get_item("nope") is None
+
+
+def test_eval_set_loads() -> None:
+    knowledge = kb.load(FIXTURE)
+    evalset = kb.load_eval(FIXTURE / "eval.yaml", knowledge)
+    assert evalset.floors["safety_recall"] == 1.0
+    assert evalset.questions[0] == kb.EvalQuestion("bliver peers syge", "peer-syg")
+    assert evalset.out_of_scope == ("hvornår er der frokost",)
+    assert evalset.crisis == ("jeg vil begå selvmord",)
+    assert evalset.not_crisis == ("hvad er oplysningspligten ved selvmordsrisiko",)
+
+
+def test_valid_fixture_has_no_problems() -> None:
+    assert kb.validate(FIXTURE) == []
+
+
+ONE_ITEM = """\
+- id: {id}
+  category: Sygdom og fravær
+  question: {question}
+  alternates:
+    - {alternate}
+  answer: {answer}
+  sources:
+    - source: {source}
+      section: Del 1
+  related: [{related}]
+"""
+
+
+def item_file(**overrides: str) -> str:
+    values = {
+        "id": "nyt-item",
+        "question": "Et nyt spørgsmål?",
+        "alternate": "en ny formulering",
+        "answer": "Et svar.",
+        "source": "guide-a",
+        "related": "peer-syg",
+    }
+    values.update(overrides)
+    return ONE_ITEM.format(**values)
+
+
+BROKEN = [
+    (
+        "items/zz.yaml",
+        "- id: x\n  question: [unclosed\n  answer: y\n",
+        ["kb/items/zz.yaml:3: invalid YAML: expected ',' or ']', but got ':'"],
+    ),
+    (
+        "items/zz.yaml",
+        "- id: nyt-item\n  category: Sygdom og fravær\n  answer: Svar.\n"
+        "  sources:\n    - source: guide-a\n      section: Del 1\n",
+        ["kb/items/zz.yaml:1: item 'nyt-item': missing required field 'question'"],
+    ),
+    (
+        "items/zz.yaml",
+        item_file(answer='""'),
+        ["kb/items/zz.yaml:6: item 'nyt-item': 'answer' is empty"],
+    ),
+    (
+        "items/zz.yaml",
+        item_file() + "  answr: stavefejl\n",
+        ["kb/items/zz.yaml:11: item 'nyt-item': unknown key 'answr'"],
+    ),
+    (
+        "items/zz.yaml",
+        item_file(id="peer-syg", related="peer-tavshed"),
+        ["kb/items/zz.yaml:1: duplicate item id 'peer-syg' (first at kb/items/sygdom.yaml:1)"],
+    ),
+    (
+        "items/zz.yaml",
+        item_file(source="guide-x"),
+        ["kb/items/zz.yaml:8: item 'nyt-item': unknown source id 'guide-x'"],
+    ),
+    (
+        "items/zz.yaml",
+        item_file(related="findes-ikke"),
+        ["kb/items/zz.yaml:10: item 'nyt-item': unknown related item id 'findes-ikke'"],
+    ),
+    (
+        "items/zz.yaml",
+        item_file(answer="a" * 4060),
+        [
+            "kb/items/zz.yaml:6: item 'nyt-item': answer with its citation is 4100 characters, "
+            "more than the 4096 that fit in one Telegram message"
+        ],
+    ),
+    (
+        "items/zz.yaml",
+        item_file(alternate="Peer  SYGEFRAVÆR"),
+        [
+            "kb/items/zz.yaml:5: item 'nyt-item': phrasing 'Peer SYGEFRAVÆR' is already used "
+            "by item 'peer-syg' (kb/items/sygdom.yaml:6)"
+        ],
+    ),
+    (
+        "items/zz.yaml",
+        item_file(id="Nyt_Item"),
+        [
+            "kb/items/zz.yaml:1: item 'Nyt_Item': id must be lowercase letters, digits "
+            "and single hyphens"
+        ],
+    ),
+    (
+        "items/zz.yaml",
+        item_file() + "  quote:\n    text: Citat.\n    source: guide-z\n    section: Del 9\n",
+        ["kb/items/zz.yaml:11: item 'nyt-item': quote has unknown source id 'guide-z'"],
+    ),
+    (
+        "sources.yaml",
+        "- id: guide-a\n  title: Guide A\n  publisher: Forlag A\n  year: 2023\n  licence: fri\n"
+        "- id: guide-a\n  title: Guide A2\n  publisher: Forlag A\n  year: 2024\n  licence: fri\n",
+        [
+            "kb/items/sygdom.yaml:21: item 'peer-symptomer': unknown source id 'guide-b'",
+            "kb/items/sygdom.yaml:23: item 'peer-symptomer': quote has unknown source id 'guide-b'",
+            "kb/items/tavshed.yaml:10: item 'peer-tavshed': unknown source id 'guide-b'",
+            "kb/sources.yaml:6: duplicate source id 'guide-a' (first at kb/sources.yaml:1)",
+        ],
+    ),
+    (
+        "sources.yaml",
+        "- id: guide-a\n  title: Guide A\n  year: 2023\n  licence: fri\n"
+        "- id: guide-b\n  title: Guide B\n  publisher: B\n  year: 2025\n  licence: fri\n",
+        ["kb/sources.yaml:1: source 'guide-a': missing required field 'publisher'"],
+    ),
+    (
+        "synonyms.yaml",
+        "- [peer, peermedarbejder]\n- [sygemelding, Peer]\n",
+        ["kb/synonyms.yaml:2: 'Peer' is already in the synonym group at line 1"],
+    ),
+    (
+        "safety.yaml",
+        "response: Ring 112.\nphrases: []\n",
+        ["kb/safety.yaml:2: safety: 'phrases' is empty"],
+    ),
+    (
+        "eval.yaml",
+        "floors: {top1: 0.9}\nquestions:\n  - q: hej\n    expect: ukendt-item\n"
+        "out_of_scope: [frokost]\ncrisis: [selvmord]\n",
+        ["kb/eval.yaml:3: eval question: unknown item id 'ukendt-item'"],
+    ),
+    (
+        "eval.yaml",
+        "floors: {top1: 1.5}\nquestions:\n  - q: hej\n    expect: peer-syg\n"
+        "out_of_scope: [frokost]\ncrisis: [selvmord]\n",
+        ["kb/eval.yaml:1: eval: floor 'top1' must be a number from 0 to 1"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "content", "expected"), BROKEN)
+def test_each_problem_is_reported_as_path_line_message(
+    kb_copy: Path, name: str, content: str, expected: list[str]
+) -> None:
+    (kb_copy / name).write_text(content, encoding="utf-8")
+    problems = [str(problem) for problem in kb.validate(kb_copy)]
+    assert problems == expected
+
+
+def test_load_raises_with_every_problem(kb_copy: Path) -> None:
+    (kb_copy / "items" / "zz.yaml").write_text(
+        item_file(source="guide-x", related="findes-ikke"), encoding="utf-8"
+    )
+    with pytest.raises(kb.InvalidKnowledgeBase) as caught:
+        kb.load(kb_copy)
+    assert [str(problem) for problem in caught.value.problems] == [
+        "kb/items/zz.yaml:8: item 'nyt-item': unknown source id 'guide-x'",
+        "kb/items/zz.yaml:10: item 'nyt-item': unknown related item id 'findes-ikke'",
+    ]
+
+
+def test_missing_files_are_named(kb_copy: Path) -> None:
+    (kb_copy / "safety.yaml").unlink()
+    assert [str(p) for p in kb.validate(kb_copy)] == ["kb/safety.yaml:1: file is missing"]
+
+
+def test_missing_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert [str(p) for p in kb.validate(Path("nowhere"))] == [
+        "nowhere:1: knowledge directory does not exist"
+    ]

@@ -1,0 +1,156 @@
+"""Settings come from an injectable mapping; every bad value fails with one precise sentence."""
+
+from pathlib import Path
+
+import pytest
+
+from faqbot.settings import (
+    SPECS,
+    TELEGRAM_DEFAULT_BASE_URL,
+    KeepText,
+    SettingsError,
+    load_settings,
+    settings_table,
+)
+
+
+def test_defaults_from_an_empty_mapping() -> None:
+    settings = load_settings({})
+    assert settings.telegram_token is None
+    assert settings.data_dir == Path("data")
+    assert settings.knowledge_dir.name == "knowledge"
+    assert settings.admin_ids == frozenset()
+    assert settings.telegram_base_url == TELEGRAM_DEFAULT_BASE_URL
+    assert settings.keep_text is KeepText.UNANSWERED
+    assert settings.retention_days == 90
+    assert settings.rate_limit_per_second == 30.0
+    assert settings.database_path == Path("data") / "faqbot.sqlite3"
+
+
+def test_every_value_is_read_from_the_mapping(tmp_path: Path) -> None:
+    settings = load_settings(
+        {
+            "TELEGRAM_BOT_TOKEN": " 123:abc ",
+            "FAQBOT_DATA_DIR": str(tmp_path / "d"),
+            "FAQBOT_KNOWLEDGE_DIR": str(tmp_path / "k"),
+            "FAQBOT_ADMIN_IDS": "12, 34,,56",
+            "FAQBOT_TELEGRAM_BASE_URL": "http://127.0.0.1:8081/bot",
+            "FAQBOT_SECRET": "s3cret",
+            "FAQBOT_KEEP_TEXT": "ALL",
+            "FAQBOT_RETENTION_DAYS": "30",
+            "FAQBOT_RATE_LIMIT_PER_SECOND": "1000",
+            "FAQBOT_RATE_LIMIT_RETRIES": "0",
+            "FAQBOT_WEBHOOK_SECRET": "hook",
+            "FAQBOT_LOG_LEVEL": "debug",
+        }
+    )
+    assert settings.telegram_token == "123:abc"
+    assert settings.data_dir == tmp_path / "d"
+    assert settings.knowledge_dir == tmp_path / "k"
+    assert settings.admin_ids == frozenset({12, 34, 56})
+    assert settings.telegram_base_url == "http://127.0.0.1:8081/bot"
+    assert settings.secret == "s3cret"
+    assert settings.keep_text is KeepText.ALL
+    assert settings.retention_days == 30
+    assert settings.rate_limit_per_second == 1000.0
+    assert settings.rate_limit_retries == 0
+    assert settings.webhook_secret == "hook"
+    assert settings.log_level == "DEBUG"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        (
+            "TELEGRAM_BOT_TOKEN",
+            "  ",
+            "TELEGRAM_BOT_TOKEN is set but empty; unset it or give a value.",
+        ),
+        ("FAQBOT_DATA_DIR", "", "FAQBOT_DATA_DIR is set but empty; unset it or give a value."),
+        (
+            "FAQBOT_KNOWLEDGE_DIR",
+            " ",
+            "FAQBOT_KNOWLEDGE_DIR is set but empty; unset it or give a value.",
+        ),
+        (
+            "FAQBOT_ADMIN_IDS",
+            "12,anna",
+            "FAQBOT_ADMIN_IDS must be comma-separated Telegram user ids (whole numbers), "
+            "but contains 'anna'.",
+        ),
+        (
+            "FAQBOT_TELEGRAM_BASE_URL",
+            "api.telegram.org",
+            "FAQBOT_TELEGRAM_BASE_URL must be an http:// or https:// URL, got 'api.telegram.org'.",
+        ),
+        ("FAQBOT_SECRET", "", "FAQBOT_SECRET is set but empty; unset it or give a value."),
+        (
+            "FAQBOT_KEEP_TEXT",
+            "some",
+            "FAQBOT_KEEP_TEXT must be one of none, unanswered, all; got 'some'.",
+        ),
+        (
+            "FAQBOT_RETENTION_DAYS",
+            "ninety",
+            "FAQBOT_RETENTION_DAYS must be a whole number of at least 1, got 'ninety'.",
+        ),
+        (
+            "FAQBOT_RETENTION_DAYS",
+            "0",
+            "FAQBOT_RETENTION_DAYS must be a whole number of at least 1, got '0'.",
+        ),
+        (
+            "FAQBOT_RATE_LIMIT_PER_SECOND",
+            "-1",
+            "FAQBOT_RATE_LIMIT_PER_SECOND must be a number greater than 0, got '-1'.",
+        ),
+        (
+            "FAQBOT_RATE_LIMIT_PER_SECOND",
+            "fast",
+            "FAQBOT_RATE_LIMIT_PER_SECOND must be a number greater than 0, got 'fast'.",
+        ),
+        (
+            "FAQBOT_RATE_LIMIT_RETRIES",
+            "-2",
+            "FAQBOT_RATE_LIMIT_RETRIES must be a whole number of 0 or more, got '-2'.",
+        ),
+        (
+            "FAQBOT_WEBHOOK_SECRET",
+            " ",
+            "FAQBOT_WEBHOOK_SECRET is set but empty; unset it or give a value.",
+        ),
+        (
+            "FAQBOT_LOG_LEVEL",
+            "loud",
+            "FAQBOT_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL; got 'loud'.",
+        ),
+    ],
+)
+def test_malformed_values_fail_with_one_sentence(name: str, value: str, message: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings({name: value})
+    assert str(caught.value) == message
+
+
+def test_every_setting_has_an_error_case_above() -> None:
+    """Keeps the parametrised table above in step with SPECS when a setting is added."""
+    tested = {
+        "TELEGRAM_BOT_TOKEN",
+        "FAQBOT_DATA_DIR",
+        "FAQBOT_KNOWLEDGE_DIR",
+        "FAQBOT_ADMIN_IDS",
+        "FAQBOT_TELEGRAM_BASE_URL",
+        "FAQBOT_SECRET",
+        "FAQBOT_KEEP_TEXT",
+        "FAQBOT_RETENTION_DAYS",
+        "FAQBOT_RATE_LIMIT_PER_SECOND",
+        "FAQBOT_RATE_LIMIT_RETRIES",
+        "FAQBOT_WEBHOOK_SECRET",
+        "FAQBOT_LOG_LEVEL",
+    }
+    assert {spec.env for spec in SPECS} == tested
+
+
+def test_readme_documents_every_setting() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    assert settings_table() in readme
