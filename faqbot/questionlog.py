@@ -1,0 +1,640 @@
+"""The question log: one SQLite file of what was asked, how it went, and what helped.
+
+Privacy first: no raw Telegram id is ever stored (users become an HMAC-SHA256 key), question
+texts are kept only where ``FAQBOT_KEEP_TEXT`` allows, always redacted and never for safety
+messages, and ``purge`` deletes texts older than the retention period.
+
+Nothing lost, nothing blocking: ``log_question`` and ``log_pick`` only put a row on an unbounded
+``asyncio.Queue``; one writer task drains it and commits whole batches in one transaction (WAL
+mode, ``synchronous=FULL``), so an answer never waits for the disk and a killed process loses at
+most the rows it had not yet committed. ``flush`` and ``close`` wait for the queue to drain.
+
+The schema is versioned with ``PRAGMA user_version`` and migrated forward on open (``MIGRATIONS``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import logging
+import os
+import re
+import secrets
+import sqlite3
+import stat
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from faqbot.settings import KeepText, Settings
+
+logger = logging.getLogger(__name__)
+
+STATUSES = ("answered", "clarify", "no_match", "safety")
+UNANSWERED = ("clarify", "no_match")
+CHAT_KINDS = ("private", "group", "terminal")
+_CHAT_KIND_ALIASES = {"supergroup": "group", "channel": "group"}
+MAX_TEXT_CHARS = 1000
+"""Stored texts are cut to this length (the matcher looks at no more)."""
+BATCH_ROWS = 500
+"""At most this many queued operations are committed in one transaction."""
+CLOSING_RETRIES = 8
+"""While closing, a transient write error is retried this often before the row is given up."""
+SECRET_FILE = "secret"
+
+# Each migration takes the schema from version i to i + 1; a new database runs them all, so a
+# fresh file and an upgraded one go through exactly the same steps.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    # 0 -> 1: questions and votes.
+    (
+        """CREATE TABLE questions (
+            id TEXT PRIMARY KEY,
+            asked_at REAL NOT NULL,
+            user_key TEXT,
+            status TEXT NOT NULL,
+            item_id TEXT,
+            score REAL NOT NULL,
+            text TEXT
+        )""",
+        """CREATE TABLE votes (
+            question_id TEXT NOT NULL,
+            user_key TEXT,
+            helpful INTEGER NOT NULL,
+            voted_at REAL NOT NULL,
+            UNIQUE (question_id, user_key)
+        )""",
+    ),
+    # 1 -> 2: chat kind and latency per question, the item a vote was about, suggestion picks,
+    # and the indexes the report and the purge use.
+    (
+        "ALTER TABLE questions ADD COLUMN chat_kind TEXT NOT NULL DEFAULT 'unknown'",
+        "ALTER TABLE questions ADD COLUMN latency_ms REAL",
+        "ALTER TABLE votes ADD COLUMN item_id TEXT",
+        """UPDATE votes SET item_id =
+            (SELECT questions.item_id FROM questions WHERE questions.id = votes.question_id)""",
+        """CREATE TABLE picks (
+            question_id TEXT NOT NULL,
+            item_id TEXT NOT NULL,
+            user_key TEXT,
+            picked_at REAL NOT NULL
+        )""",
+        "CREATE INDEX questions_by_time ON questions (asked_at)",
+        "CREATE INDEX questions_with_text ON questions (asked_at) WHERE text IS NOT NULL",
+        "CREATE INDEX picks_by_question ON picks (question_id, picked_at)",
+        "CREATE INDEX votes_by_time ON votes (voted_at)",
+    ),
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class QuestionLogError(Exception):
+    """The question log or its secret cannot be used; the message is one sentence."""
+
+
+# --------------------------------------------------------------------------------------------
+# Privacy: secret, pseudonymous keys, redaction
+# --------------------------------------------------------------------------------------------
+
+
+def load_or_create_secret(settings: Settings) -> bytes:
+    """The HMAC key: ``FAQBOT_SECRET`` if set, else ``data_dir/secret``, created once (0600).
+
+    The file is written under a temporary name and linked into place, so two processes starting
+    at once agree on one secret and nobody ever reads a half-written file.
+    """
+    if settings.secret:
+        return settings.secret.encode("utf-8")
+    path = settings.data_dir / SECRET_FILE
+    if not path.exists():
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{SECRET_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+                handle.write(secrets.token_hex(32) + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(temporary, 0o600)
+            with contextlib.suppress(FileExistsError):
+                os.link(temporary, path)
+        finally:
+            temporary.unlink(missing_ok=True)
+    if stat.S_IMODE(path.stat().st_mode) & 0o077:
+        os.chmod(path, 0o600)
+    value = path.read_text(encoding="utf-8").strip()
+    if not value:
+        raise QuestionLogError(
+            f"the secret file {path} is empty; set FAQBOT_SECRET or restore the file "
+            "(deleting it changes every user key)."
+        )
+    return value.encode("utf-8")
+
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_USERNAME = re.compile(r"(?<![\w@])@\w+")
+# A Danish number with its country code: +45 / 0045 / (+45), then 8 digits in any grouping.
+_PHONE_INTERNATIONAL = re.compile(r"(?<![\w+])(?:\+|00|\(\+)45\)?[ .-]?\d(?:[ .-]?\d){7}(?!\d)")
+# CPR: ddmmyy-xxxx, ddmmyy xxxx, ddmmyyxxxx (any 10 digits: better too much than too little).
+_CPR = re.compile(r"(?<!\d)(?<!\d[.,])\d{6}[ -]?\d{4}(?!\d|[.,]\d)")
+# A Danish phone number without code: 8 digits, plain or in groups of 2 or 4 (or 3-2-3).
+_PHONE = re.compile(
+    r"(?<!\d)(?<!\d[.,])(?:\d{8}|\d{2}(?: \d{2}){3}|\d{4} \d{4}|\d{3} \d{2} \d{3})"
+    r"(?!\d|[.,]\d)"
+)
+
+REDACTIONS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (_EMAIL, "[e-mail]"),
+    (_USERNAME, "[bruger]"),
+    (_PHONE_INTERNATIONAL, "[telefonnr.]"),
+    (_CPR, "[CPR-nr.]"),
+    (_PHONE, "[telefonnr.]"),
+)
+
+
+def redact(text: str) -> str:
+    """Replace CPR numbers, phone numbers, e-mail addresses and @usernames with a marker."""
+    for pattern, marker in REDACTIONS:
+        text = pattern.sub(marker, text)
+    return text
+
+
+def keeps_text(policy: KeepText, status: str) -> bool:
+    """Whether the policy stores this status's question text (never a safety message's)."""
+    if status == "safety":
+        return False
+    if policy is KeepText.ALL:
+        return True
+    if policy is KeepText.UNANSWERED:
+        return status in UNANSWERED
+    return False
+
+
+# --------------------------------------------------------------------------------------------
+# Opening and migrating
+# --------------------------------------------------------------------------------------------
+
+
+def to_timestamp(moment: datetime) -> float:
+    """Unix seconds; naive datetimes are taken as UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+def from_timestamp(value: float) -> datetime:
+    """An aware UTC datetime from Unix seconds."""
+    return datetime.fromtimestamp(value, tz=UTC)
+
+
+async def connect(path: Path) -> aiosqlite.Connection:
+    """Open (creating if needed) the database in WAL mode and migrate it to ``SCHEMA_VERSION``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):  # a new log is private to its owner (0600)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    db = await aiosqlite.connect(path, isolation_level=None)
+    try:
+        await db.execute("PRAGMA busy_timeout = 10000")
+        await _use_wal(db, path)
+        await db.execute("PRAGMA synchronous = FULL")
+        await migrate(db, path)
+    except BaseException:
+        await db.close()
+        raise
+    return db
+
+
+async def _use_wal(db: aiosqlite.Connection, path: Path) -> None:
+    """Switch to WAL (persistent in the file). SQLite does not wait on its busy handler for
+    this switch, so two processes creating the log at once retry here for up to 10 s."""
+    for attempt in range(200):
+        try:
+            cursor = await db.execute("PRAGMA journal_mode = WAL")
+            mode = await cursor.fetchone()
+            await cursor.close()
+            break
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or attempt == 199:
+                raise
+            await asyncio.sleep(0.05)
+    if mode is None or str(mode[0]).lower() != "wal":
+        raise QuestionLogError(f"cannot switch {path} to WAL mode (got {mode!r}).")
+
+
+async def schema_version(db: aiosqlite.Connection) -> int:
+    """The database's ``PRAGMA user_version``."""
+    cursor = await db.execute("PRAGMA user_version")
+    row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def migrate(db: aiosqlite.Connection, path: Path | str = "the question log") -> None:
+    """Run every migration the database lacks, each in its own write transaction."""
+    if await schema_version(db) > SCHEMA_VERSION:
+        raise QuestionLogError(
+            f"{path} has schema version {await schema_version(db)}, but this faqbot knows "
+            f"only up to {SCHEMA_VERSION}; upgrade faqbot."
+        )
+    for target, statements in enumerate(MIGRATIONS, start=1):
+        if await schema_version(db) >= target:
+            continue
+        await db.execute("BEGIN IMMEDIATE")
+        try:
+            # Another process may have migrated while we waited for the write lock.
+            if await schema_version(db) < target:
+                for statement in statements:
+                    await db.execute(statement)
+                await db.execute(f"PRAGMA user_version = {target}")
+            await db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                await db.execute("ROLLBACK")
+            raise
+
+
+# --------------------------------------------------------------------------------------------
+# The log
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Write:
+    """One queued statement; ``future`` is set when it has been committed (or failed)."""
+
+    sql: str
+    parameters: tuple[Any, ...]
+    future: asyncio.Future[Any] | None = None
+    result: Callable[[sqlite3.Cursor | aiosqlite.Cursor], Any] | None = None
+
+
+_STOP = object()
+
+
+@dataclass(frozen=True)
+class UnansweredQuestion:
+    """A stored (redacted) question the bot could not answer directly."""
+
+    question_id: str
+    asked_at: datetime
+    status: str
+    text: str
+    item_id: str | None
+    score: float
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class QuestionLog:
+    """The open question log. Create with ``await QuestionLog.open(...)``; ``await close()``.
+
+    The sync writers (``log_question``, ``log_pick``) may be called from any thread; the async
+    methods belong to the event loop that opened the log.
+    """
+
+    def __init__(
+        self,
+        db: aiosqlite.Connection,
+        *,
+        path: Path,
+        secret: bytes,
+        keep_text: KeepText,
+        retention_days: int,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.path = path
+        self.keep_text = KeepText(keep_text)
+        self.retention_days = retention_days
+        self._db = db
+        self._secret = secret
+        self._clock = clock
+        self._queue: asyncio.Queue[Any] = asyncio.Queue()
+        self._closed = False
+        self._loop = asyncio.get_running_loop()
+        self._loop_thread = threading.get_ident()
+        self._writer = self._loop.create_task(
+            self._write_forever(), name="faqbot-questionlog-writer"
+        )
+
+    @classmethod
+    async def open(
+        cls,
+        path: Path,
+        *,
+        secret: bytes,
+        keep_text: KeepText,
+        retention_days: int,
+        clock: Callable[[], datetime] | None = None,
+    ) -> QuestionLog:
+        """Open or create the log at ``path``, migrate it, and start its writer task."""
+        if not secret:
+            raise QuestionLogError("the question log needs a non-empty secret.")
+        if retention_days < 1:
+            raise QuestionLogError(f"retention must be at least 1 day, got {retention_days}.")
+        db = await connect(Path(path))
+        return cls(
+            db,
+            path=Path(path),
+            secret=secret,
+            keep_text=keep_text,
+            retention_days=retention_days,
+            clock=clock or _utc_now,
+        )
+
+    @property
+    def connection(self) -> aiosqlite.Connection:
+        """The connection, for readers such as the report (call ``flush`` first)."""
+        return self._db
+
+    @property
+    def pending(self) -> int:
+        """Operations queued but not yet taken by the writer."""
+        return self._queue.qsize()
+
+    def user_key(self, user_id: int | None) -> str | None:
+        """The pseudonymous key for a Telegram user id: HMAC-SHA256 hex, never the id itself."""
+        if user_id is None:
+            return None
+        return hmac.new(self._secret, str(int(user_id)).encode("ascii"), hashlib.sha256).hexdigest()
+
+    # -- writes ---------------------------------------------------------------------------
+
+    def _enqueue(self, write: _Write) -> None:
+        if self._closed:
+            raise QuestionLogError("the question log is closed.")
+        if threading.get_ident() == self._loop_thread:
+            self._queue.put_nowait(write)
+        else:  # e.g. a terminal chat reading input in a worker thread
+            self._loop.call_soon_threadsafe(self._queue.put_nowait, write)
+
+    def log_question(
+        self,
+        *,
+        question: str,
+        status: str,
+        item_id: str | None,
+        score: float,
+        latency_ms: float,
+        chat_kind: str,
+        user_id: int | None,
+    ) -> str:
+        """Queue one question's row and return its id (16 hex chars); never blocks or drops.
+
+        The text is stored only where the policy keeps it, redacted and cut to 1000 chars;
+        a safety message's text is never stored.
+        """
+        status = str(status)
+        if status not in STATUSES:
+            raise ValueError(f"unknown status {status!r}; expected one of {', '.join(STATUSES)}")
+        kind = _CHAT_KIND_ALIASES.get(chat_kind, chat_kind)
+        if kind not in CHAT_KINDS:
+            raise ValueError(f"unknown chat kind {chat_kind!r}; expected {', '.join(CHAT_KINDS)}")
+        question_id = secrets.token_hex(8)
+        text = redact(question)[:MAX_TEXT_CHARS] if keeps_text(self.keep_text, status) else None
+        self._enqueue(
+            _Write(
+                "INSERT INTO questions (id, asked_at, chat_kind, user_key, status, item_id, "
+                "score, latency_ms, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    question_id,
+                    to_timestamp(self._clock()),
+                    kind,
+                    self.user_key(user_id),
+                    status,
+                    None if status == "safety" else item_id,
+                    float(score),
+                    float(latency_ms),
+                    text,
+                ),
+            )
+        )
+        return question_id
+
+    def log_pick(self, *, question_id: str, item_id: str, user_id: int | None) -> None:
+        """Queue that a clarify suggestion was picked: which question led to which item."""
+        self._enqueue(
+            _Write(
+                "INSERT INTO picks (question_id, item_id, user_key, picked_at) VALUES (?, ?, ?, ?)",
+                (question_id, item_id, self.user_key(user_id), to_timestamp(self._clock())),
+            )
+        )
+
+    async def record_vote(
+        self,
+        *,
+        question_id: str,
+        user_id: int | None,
+        helpful: bool,
+        item_id: str | None = None,
+    ) -> bool:
+        """Record a thumbs-up/down; False if this user already voted on this answer.
+
+        The vote is about ``item_id`` if given, else the last suggestion picked for the
+        question, else the question's own item (resolved in the writer, after earlier rows).
+        Votes without a user id (the terminal) count as one anonymous user.
+        """
+        return bool(
+            await self._submit(
+                _Write(
+                    "INSERT OR IGNORE INTO votes (question_id, user_key, helpful, voted_at, "
+                    "item_id) VALUES (?, ?, ?, ?, COALESCE(?, (SELECT item_id FROM picks "
+                    "WHERE question_id = ? ORDER BY picked_at DESC, rowid DESC LIMIT 1), "
+                    "(SELECT item_id FROM questions WHERE id = ?)))",
+                    (
+                        question_id,
+                        self.user_key(user_id) or "",
+                        int(bool(helpful)),
+                        to_timestamp(self._clock()),
+                        item_id,
+                        question_id,
+                        question_id,
+                    ),
+                    result=lambda cursor: cursor.rowcount == 1,
+                )
+            )
+        )
+
+    async def purge(self, now: datetime | None = None) -> int:
+        """Delete question texts older than the retention period; return how many."""
+        cutoff = (now or self._clock()) - timedelta(days=self.retention_days)
+        return int(
+            await self._submit(
+                _Write(
+                    "UPDATE questions SET text = NULL WHERE text IS NOT NULL AND asked_at < ?",
+                    (to_timestamp(cutoff),),
+                    result=lambda cursor: cursor.rowcount,
+                )
+            )
+        )
+
+    async def purge_daily(self, every: timedelta = timedelta(days=1)) -> None:
+        """Purge now and then once per ``every``, until cancelled (a task the bot can start)."""
+        while True:
+            try:
+                removed = await self.purge()
+                if removed:
+                    logger.info(
+                        "purged %d question texts older than %d days", removed, self.retention_days
+                    )
+            except QuestionLogError:
+                return
+            except Exception:
+                logger.exception("daily purge failed; retrying next time")
+            await asyncio.sleep(every.total_seconds())
+
+    async def flush(self) -> None:
+        """Wait until everything queued before this call is committed (a no-op once closed)."""
+        if self._closed:
+            await asyncio.shield(self._writer)
+            return
+        await self._submit(_Write("", ()))
+
+    async def close(self) -> None:
+        """Flush the queue, stop the writer and close the database; safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        self._queue.put_nowait(_STOP)
+        try:
+            await self._writer
+        finally:
+            await self._db.close()
+
+    async def _submit(self, write: _Write) -> Any:
+        write.future = asyncio.get_running_loop().create_future()
+        self._enqueue(write)
+        return await write.future
+
+    # -- reads ----------------------------------------------------------------------------
+
+    async def unanswered(self, limit: int = 20) -> list[UnansweredQuestion]:
+        """The latest stored (redacted) clarify and no_match questions, newest first."""
+        await self.flush()
+        cursor = await self._db.execute(
+            "SELECT id, asked_at, status, text, item_id, score FROM questions "
+            "WHERE status IN ('clarify', 'no_match') AND text IS NOT NULL "
+            "ORDER BY asked_at DESC, rowid DESC LIMIT ?",
+            (int(limit),),
+        )
+        rows = await cursor.fetchall()
+        return [
+            UnansweredQuestion(row[0], from_timestamp(row[1]), row[2], row[3], row[4], row[5])
+            for row in rows
+        ]
+
+    async def count(self, status: str | None = None, *, since: datetime | None = None) -> int:
+        """How many questions (of one status, since a moment) the log holds; e.g. safety."""
+        await self.flush()
+        sql = "SELECT COUNT(*) FROM questions WHERE asked_at >= ?"
+        parameters: list[Any] = [to_timestamp(since) if since else float("-inf")]
+        if status is not None:
+            sql += " AND status = ?"
+            parameters.append(str(status))
+        cursor = await self._db.execute(sql, parameters)
+        row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    # -- the writer -----------------------------------------------------------------------
+
+    async def _write_forever(self) -> None:
+        """Take everything queued (up to ``BATCH_ROWS``), commit it as one transaction, repeat."""
+        stopping = False
+        while not stopping:
+            batch: list[_Write] = []
+            item = await self._queue.get()
+            while True:
+                if item is _STOP:
+                    stopping = True
+                else:
+                    batch.append(item)
+                if stopping or len(batch) >= BATCH_ROWS or self._queue.empty():
+                    break
+                item = self._queue.get_nowait()
+            if batch:
+                try:
+                    await self._write(batch)
+                except Exception:  # a bug must not stop the writer: keep draining
+                    logger.exception("question log writer failed on a batch")
+
+    async def _write(self, batch: list[_Write]) -> None:
+        """Commit a batch; on a bad row, fall back to row by row.
+
+        Transient errors (locked, disk full, I/O) are retried for as long as the log is open,
+        so a full disk delays rows rather than losing them; once closing, a few more tries.
+        """
+        delay, attempts = 0.05, 0
+        while True:
+            try:
+                results = await self._commit(batch)
+            except sqlite3.OperationalError as error:
+                attempts += 1
+                if self._closed and attempts > CLOSING_RETRIES:
+                    break
+                logger.warning("question log write failed (%s); retrying in %.2fs", error, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+                continue
+            except Exception:
+                break
+            else:
+                for write, result in zip(batch, results, strict=True):
+                    _resolve(write, result)
+                return
+        for write in batch:
+            try:
+                (result,) = await self._commit([write])
+            except Exception as error:
+                logger.exception("question log dropped a write it could not commit")
+                if write.future is not None and not write.future.done():
+                    write.future.set_exception(QuestionLogError(f"could not write: {error}"))
+            else:
+                _resolve(write, result)
+
+    async def _commit(self, batch: Sequence[_Write]) -> list[Any]:
+        """One transaction; consecutive plain rows of one statement go through executemany."""
+        results: list[Any] = [None] * len(batch)
+        if not any(write.sql for write in batch):
+            return results
+        await self._db.execute("BEGIN IMMEDIATE")
+        try:
+            index = 0
+            while index < len(batch):
+                write = batch[index]
+                if not write.sql:
+                    index += 1
+                    continue
+                if write.future is not None:
+                    cursor = await self._db.execute(write.sql, write.parameters)
+                    results[index] = write.result(cursor) if write.result else None
+                    await cursor.close()
+                    index += 1
+                    continue
+                end = index
+                while (
+                    end < len(batch) and batch[end].sql == write.sql and batch[end].future is None
+                ):
+                    end += 1
+                await self._db.executemany(write.sql, [w.parameters for w in batch[index:end]])
+                index = end
+            await self._db.execute("COMMIT")
+        except BaseException:
+            if self._db.in_transaction:
+                await self._db.execute("ROLLBACK")
+            raise
+        return results
+
+
+def _resolve(write: _Write, result: Any) -> None:
+    if write.future is not None and not write.future.done():
+        write.future.set_result(result)
