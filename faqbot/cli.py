@@ -91,6 +91,359 @@ def validate(args: argparse.Namespace) -> int:
     return 0
 
 
+_WEBHOOK_SECRET_CHARS = frozenset(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
+)
+
+
+@command(
+    KNOWLEDGE_DIR,
+    arg(
+        "--webhook-url",
+        default=None,
+        metavar="URL",
+        help="receive updates by webhook at this public https URL instead of long polling "
+        "(needs FAQBOT_WEBHOOK_SECRET)",
+    ),
+    arg(
+        "--listen",
+        default="127.0.0.1",
+        metavar="ADDRESS",
+        help="webhook mode: address to listen on (default 127.0.0.1; 0.0.0.0 in a container)",
+    ),
+    arg("--port", type=int, default=8443, help="webhook mode: port to listen on (default 8443)"),
+    arg(
+        "--url-path",
+        default=None,
+        metavar="PATH",
+        help="webhook mode: local path to serve (default: the path of --webhook-url)",
+    ),
+)
+def run(args: argparse.Namespace) -> int:
+    """Run the Telegram bot: long polling by default, or a webhook with --webhook-url.
+
+    Needs TELEGRAM_BOT_TOKEN and a valid knowledge base; leaders are FAQBOT_ADMIN_IDS.
+    FAQBOT_TELEGRAM_BASE_URL points it at a self-hosted Bot API server. Ctrl-C or SIGTERM
+    stops it cleanly and flushes the question log.
+
+    Example: faqbot run
+    Example: faqbot run --webhook-url https://bot.example.org/faqbot --listen 0.0.0.0
+    """
+    from urllib.parse import urlsplit
+
+    settings = settings_from(args)
+    if not settings.telegram_token:
+        raise CommandError(
+            "TELEGRAM_BOT_TOKEN is not set; get a token from @BotFather "
+            "(or try the bot without one: faqbot chat)."
+        )
+    if args.webhook_url is not None:
+        if not args.webhook_url.startswith(("https://", "http://")):
+            # Telegram itself insists on https; a self-hosted Bot API server also takes http.
+            raise CommandError(f"--webhook-url must be an https:// URL, got {args.webhook_url!r}.")
+        secret = settings.webhook_secret or ""
+        if not secret:
+            raise CommandError(
+                "webhook mode needs FAQBOT_WEBHOOK_SECRET, so forged updates are refused."
+            )
+        if len(secret) > 256 or not set(secret) <= _WEBHOOK_SECRET_CHARS:
+            raise CommandError(
+                "FAQBOT_WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and -."
+            )
+        if not 1 <= args.port <= 65535:
+            raise CommandError(f"--port must be from 1 to 65535, got {args.port}.")
+    knowledge = load_knowledge(settings)  # an invalid knowledge base refuses to start
+
+    from telegram.error import BadRequest, InvalidToken, NetworkError
+
+    from faqbot.bot import app
+    from faqbot.bot.tokenfilter import configure_logging
+    from faqbot.questionlog import QuestionLogError
+
+    configure_logging(settings.log_level, settings.telegram_token)
+    url_path = args.url_path
+    if url_path is None and args.webhook_url:
+        url_path = urlsplit(args.webhook_url).path
+    try:
+        app.run(
+            settings,
+            knowledge,
+            webhook_url=args.webhook_url,
+            listen=args.listen,
+            port=args.port,
+            url_path=(url_path or "").lstrip("/"),
+        )
+    except InvalidToken:
+        raise CommandError(
+            "Telegram rejected TELEGRAM_BOT_TOKEN; check the token with @BotFather."
+        ) from None
+    except BadRequest as error:  # at start-up only setWebhook can be refused
+        raise CommandError(f"the Bot API refused to start the bot: {error}.") from None
+    except NetworkError as error:
+        message = str(error).replace(settings.telegram_token, "<token>")
+        raise CommandError(
+            f"cannot reach the Bot API at {settings.telegram_base_url} ({message})."
+        ) from None
+    except QuestionLogError as error:
+        raise CommandError(str(error)) from None
+    return 0
+
+
+REPORT_FORMATS = ("text", "csv", "html", "png")
+
+
+def _report_days(raw: str) -> int:
+    """``--days`` as a whole number of at least 1, or one ``Error:`` sentence."""
+    try:
+        days = int(raw.strip())
+    except ValueError:
+        days = 0
+    if days < 1:
+        raise CommandError(f"--days must be a whole number of at least 1, got {raw!r}.")
+    return days
+
+
+@command(
+    KNOWLEDGE_DIR,
+    arg("--days", default="30", metavar="N", help="the last N days, against the N before (30)"),
+    arg("--format", default="text", metavar="FORMAT", help="text (default), csv, html or png"),
+    arg("--out", type=Path, default=None, metavar="FILE", help="write to FILE, not stdout"),
+)
+def report(args: argparse.Namespace) -> int:
+    """The leaders' report: what is asked, what goes unanswered, which answers got thumbs down.
+
+    Reads the question log in FAQBOT_DATA_DIR. html is one self-contained file to open or e-mail.
+    Example: faqbot report --days 30 --format html --out rapport.html
+    """
+    import asyncio
+    import sqlite3
+
+    from faqbot import report as reporting
+    from faqbot.questionlog import QuestionLogError
+
+    days = _report_days(args.days)
+    form = args.format.strip().lower()
+    if form not in REPORT_FORMATS:
+        raise CommandError(
+            f"--format must be one of {', '.join(REPORT_FORMATS)}; got {args.format!r}."
+        )
+    if form == "png" and args.out is None:
+        raise CommandError("--format png needs --out FILE.")
+    settings = settings_from(args)
+    try:
+        knowledge: kb.KnowledgeBase | None = load_knowledge(settings)
+    except kb.InvalidKnowledgeBase as error:
+        print(
+            f"Advarsel: vidensbasen har {len(error.problems)} fejl; emner vises med deres id.",
+            file=sys.stderr,
+        )
+        knowledge = None
+    try:
+        built = asyncio.run(reporting.build_report(settings.database_path, days=days, kb=knowledge))
+    except (reporting.ReportError, QuestionLogError) as error:
+        raise CommandError(str(error)) from None
+    except sqlite3.DatabaseError as error:
+        raise CommandError(
+            f"cannot read the question log {settings.database_path}: {error}."
+        ) from None
+    if form == "png":
+        content: str | bytes = reporting.report_png(built)
+    else:
+        render = {
+            "text": reporting.report_text,
+            "csv": reporting.report_csv,
+            "html": reporting.report_html,
+        }[form]
+        content = render(built)
+    if args.out is None:
+        sys.stdout.write(str(content))
+        return 0
+    try:
+        if isinstance(content, bytes):
+            args.out.write_bytes(content)
+        else:
+            args.out.write_text(content, encoding="utf-8")
+    except OSError as error:
+        raise CommandError(f"cannot write {args.out}: {error.strerror or error}.") from None
+    print(f"Rapporten er gemt i {args.out}.")
+    return 0
+
+
+@command()
+def purge(args: argparse.Namespace) -> int:
+    """Delete stored question texts older than FAQBOT_RETENTION_DAYS (90); the counts stay.
+
+    The bot does this daily by itself; run it by hand after lowering FAQBOT_RETENTION_DAYS.
+    Example: faqbot purge
+    """
+    import asyncio
+
+    from faqbot.questionlog import QuestionLog, QuestionLogError, load_or_create_secret
+
+    settings = settings_from(args)
+    path = settings.database_path
+    if not path.is_file():
+        print(f"Der er ingen spørgelog i {path}; intet at slette.")
+        return 0
+
+    async def run() -> int:
+        log = await QuestionLog.open(
+            path,
+            secret=load_or_create_secret(settings),
+            keep_text=settings.keep_text,
+            retention_days=settings.retention_days,
+        )
+        try:
+            return await log.purge()
+        finally:
+            await log.close()
+
+    try:
+        removed = asyncio.run(run())
+    except QuestionLogError as error:
+        raise CommandError(str(error)) from None
+    noun = "spørgsmålstekst" if removed == 1 else "spørgsmålstekster"
+    print(f"Slettede {removed} {noun} ældre end {settings.retention_days} dage.")
+    return 0
+
+
+@command(
+    KNOWLEDGE_DIR,
+    arg("question", metavar="QUESTION", help="the question, or - to read one question per line"),
+    arg("--json", action="store_true", help="one JSON object per question, one per line"),
+)
+def ask(args: argparse.Namespace) -> int:
+    """Answer one question as the bot would: the answer and its source, suggestions, or no match.
+
+    With - in place of the question, reads questions from standard input, one per line.
+    --json prints one object per question with the keys question, status, item_id, answer,
+    score, source and suggestions.
+    Example: faqbot ask "Har peeren tavshedspligt?"
+    Example: printf 'peer og medicin\\nhvad er recovery\\n' | faqbot ask --json -
+    """
+    import json
+
+    from faqbot import render
+    from faqbot.matcher import Matcher
+
+    knowledge = load_knowledge(settings_from(args))
+    matcher = Matcher(knowledge)
+    if args.question == "-":
+        questions = [line.rstrip("\r\n") for line in sys.stdin]
+    else:
+        questions = [args.question]
+    for index, question in enumerate(questions):
+        result = matcher.match(question)
+        if args.json:
+            print(json.dumps(ask_json(result, knowledge), ensure_ascii=False))
+            continue
+        if index:
+            print()
+        print(render.result_plain(result, knowledge))
+    return 0
+
+
+def ask_json(result: object, knowledge: kb.KnowledgeBase) -> dict:
+    """The ``faqbot ask --json`` object for one matcher result."""
+    from faqbot.matcher import Result, Status
+
+    assert isinstance(result, Result)
+    item = result.item
+    answered = result.status is Status.ANSWERED and item is not None
+    source = None
+    if answered:
+        ref = item.sources[0]
+        guide = knowledge.source(ref.source)
+        source = {
+            "title": guide.title,
+            "publisher": guide.publisher,
+            "year": guide.year,
+            "section": ref.section,
+            "url": guide.url,
+        }
+    if answered:
+        answer: str | None = item.answer
+    elif result.status is Status.SAFETY:
+        answer = knowledge.safety.response
+    else:
+        answer = None
+    return {
+        "question": result.question,
+        "status": result.status.value,
+        "item_id": item.id if item is not None else None,
+        "answer": answer,
+        "score": round(float(result.score), 4),
+        "source": source,
+        "suggestions": [
+            {"item_id": s.item.id, "question": s.item.question, "score": round(s.score, 4)}
+            for s in result.suggestions
+        ][:3],
+    }
+
+
+@command(KNOWLEDGE_DIR)
+def chat(args: argparse.Namespace) -> int:
+    """Chat with the bot in the terminal (what `make run` starts without a Telegram token).
+
+    /emner browses the categories, /kilder lists the guides, numbers pick a suggestion,
+    Ctrl-D leaves. With standard input not a terminal, answers one question per line.
+    Questions are logged to the question log in FAQBOT_DATA_DIR, like the bot does.
+    Example: faqbot chat
+    Example: printf 'Har peeren tavshedspligt?\\n' | faqbot chat
+    """
+    import asyncio
+
+    from faqbot.chat import run_chat
+    from faqbot.matcher import Matcher
+    from faqbot.questionlog import QuestionLog, load_or_create_secret
+
+    settings = settings_from(args)
+    matcher = Matcher(load_knowledge(settings))
+
+    async def open_log() -> QuestionLog:
+        return await QuestionLog.open(
+            settings.database_path,
+            secret=load_or_create_secret(settings),
+            keep_text=settings.keep_text,
+            retention_days=settings.retention_days,
+        )
+
+    asyncio.run(run_chat(matcher, open_log=open_log))
+    return 0
+
+
+@command(
+    KNOWLEDGE_DIR,
+    arg(
+        "--file",
+        type=Path,
+        default=None,
+        metavar="EVAL_YAML",
+        help="the eval set (default: eval.yaml in the knowledge directory)",
+    ),
+)
+def eval_(args: argparse.Namespace) -> int:
+    """Run the knowledge base's eval set; print the figures and every miss; exit 1 below floors.
+
+    Prints top-1, top-3, wrong-answer rate, clarify rate, out-of-scope rejection and safety
+    recall, per category, then every miss.
+    Example: faqbot eval --knowledge-dir knowledge/
+    """
+    from faqbot.evaluate import report_lines, run_eval
+    from faqbot.matcher import Matcher
+
+    settings = settings_from(args)
+    knowledge = load_knowledge(settings)
+    path = args.file or settings.knowledge_dir / "eval.yaml"
+    if not path.is_file():
+        raise CommandError(f"no eval set at {path}.")
+    evalset = kb.load_eval(path, knowledge)
+    report = run_eval(Matcher(knowledge), evalset)
+    for line in report_lines(report):
+        print(line)
+    return 1 if report.failed_floors() else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The parser with every registered subcommand."""
     parser = argparse.ArgumentParser(

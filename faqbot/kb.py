@@ -111,6 +111,7 @@ class SafetyRules:
     response: str
     phrases: tuple[str, ...]
     policy_phrases: tuple[str, ...] = ()
+    urgent_phrases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -367,7 +368,7 @@ _ITEM_KEYS = (
 )
 _REF_KEYS = (("source", "section"), ())
 _QUOTE_KEYS = (("text", "source", "section"), ())
-_SAFETY_KEYS = (("response", "phrases"), ("policy_phrases",))
+_SAFETY_KEYS = (("response", "phrases"), ("policy_phrases", "urgent_phrases"))
 
 
 @dataclass
@@ -638,12 +639,14 @@ def _read_safety(reader: _Reader) -> SafetyRules | None:
         return None
     phrases = fields.text_list("phrases", required=True)
     policy = fields.text_list("policy_phrases")
+    urgent = fields.text_list("urgent_phrases")
     if not phrases:
         return None
     return SafetyRules(
         response=response.strip(),
         phrases=tuple(text for text, _ in phrases),
         policy_phrases=tuple(text for text, _ in policy),
+        urgent_phrases=tuple(text for text, _ in urgent),
     )
 
 

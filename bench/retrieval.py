@@ -1,0 +1,262 @@
+"""Retrieval benchmark: index build time, per-query latency (p50/p99) and peak memory.
+
+Runs the engine (``faqbot.matcher.Matcher``, safety check included) beside a baseline measured
+in the same run: plain ``rapidfuzz.process.extractOne(q, all_questions, scorer=fuzz.WRatio)``
+over the same items' questions and alternates. Two knowledge bases:
+
+* the real one (``knowledge/``), queried with its eval questions and out-of-scope questions;
+* a generated one of 10,000 items (``--items``) whose words are drawn from the real knowledge
+  base's own word mix (with Danish-style compounds made from it), queried with perturbed
+  phrasings (a word dropped, a typo, æøå written as ae/oe/aa) and some unrelated questions.
+
+Peak memory is the tracemalloc peak (Python and numpy allocations) while building the index and
+answering the queries, measured in a separate pass so tracing does not distort the timings.
+
+Usage: .venv/bin/python bench/retrieval.py [--items 10000] [--queries 1000] [--seed 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import random
+import statistics
+import sys
+import time
+import tracemalloc
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from rapidfuzz import fuzz, process
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from faqbot import kb  # noqa: E402
+from faqbot.matcher import Matcher  # noqa: E402
+from faqbot.text import clean  # noqa: E402
+
+TARGETS = {
+    "real": {"p99_ms": 2.0, "build_s": 0.5},
+    "generated": {"p99_ms": 5.0, "peak_mb": 200.0},
+}
+
+
+@dataclass
+class Figures:
+    build_s: float
+    p50_ms: float
+    p99_ms: float
+    peak_mb: float
+
+
+def percentile(values: Sequence[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def measure(
+    build: Callable[[], Callable[[str], object]], queries: Sequence[str], builds: int = 3
+) -> Figures:
+    """Build ``builds`` times (best time), then time every query twice (the second pass)."""
+    build_times = []
+    answer = None
+    for _ in range(builds):
+        gc.collect()
+        started = time.perf_counter()
+        answer = build()
+        build_times.append(time.perf_counter() - started)
+    assert answer is not None
+    for question in queries:  # warm caches the way a running bot has them warm
+        answer(question)
+    latencies = []
+    for question in queries:
+        started = time.perf_counter()
+        answer(question)
+        latencies.append((time.perf_counter() - started) * 1000)
+    del answer
+    gc.collect()
+    tracemalloc.start()
+    traced = build()
+    for question in queries:
+        traced(question)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return Figures(
+        build_s=min(build_times),
+        p50_ms=statistics.median(latencies),
+        p99_ms=percentile(latencies, 0.99),
+        peak_mb=peak / 2**20,
+    )
+
+
+def engine(knowledge: kb.KnowledgeBase) -> Callable[[], Callable[[str], object]]:
+    def build() -> Callable[[str], object]:
+        return Matcher(knowledge).match
+
+    return build
+
+
+def baseline(knowledge: kb.KnowledgeBase) -> Callable[[], Callable[[str], object]]:
+    def build() -> Callable[[str], object]:
+        questions = [phrasing for item in knowledge.items for phrasing in item.phrasings]
+
+        def answer(question: str) -> object:
+            return process.extractOne(question, questions, scorer=fuzz.WRatio)
+
+        return answer
+
+    return build
+
+
+# --------------------------------------------------------------------------------------------
+# The generated knowledge base
+# --------------------------------------------------------------------------------------------
+
+_ASCII = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "Æ": "Ae", "Ø": "Oe", "Å": "Aa"})
+
+
+def word_mix(knowledge: kb.KnowledgeBase) -> tuple[list[str], list[int]]:
+    """The real knowledge base's words with their counts (answers and phrasings)."""
+    counts: Counter[str] = Counter()
+    for item in knowledge.items:
+        for text in (*item.phrasings, item.answer):
+            counts.update(word for word in clean(text).split() if word.isalpha())
+    words = sorted(counts)
+    return words, [counts[word] for word in words]
+
+
+def generate(knowledge: kb.KnowledgeBase, size: int, rng: random.Random) -> kb.KnowledgeBase:
+    """``size`` items with the real word mix, compounds made from it, real sources and safety."""
+    words, weights = word_mix(knowledge)
+    long_words = [word for word in words if len(word) >= 4]
+
+    def sample(count: int) -> list[str]:
+        return rng.choices(words, weights, k=count)
+
+    def compound() -> str:
+        return rng.choice(long_words) + rng.choice(long_words)
+
+    source = knowledge.sources[0].id
+    categories = [f"Emne {number}" for number in range(1, 21)]
+    items = []
+    for number in range(size):
+        topic = [compound() for _ in range(2)] + rng.sample(long_words, 2)
+        question_words = sample(rng.randint(4, 9)) + topic[:3]
+        rng.shuffle(question_words)
+        question = " ".join(question_words).capitalize() + "?"
+        alternates = []
+        for _ in range(6):
+            alternate = sample(rng.randint(2, 7)) + rng.sample(topic, 2)
+            rng.shuffle(alternate)
+            alternates.append(" ".join(alternate) + rng.choice(("?", "", " – hvad gør vi?")))
+        answer_words = sample(rng.randint(60, 150)) + topic * 2
+        rng.shuffle(answer_words)
+        items.append(
+            kb.Item(
+                id=f"emne-{number}",
+                category=categories[number % len(categories)],
+                question=question,
+                answer=" ".join(answer_words).capitalize() + ".",
+                sources=(kb.SourceRef(source, "Del 1"),),
+                alternates=tuple(dict.fromkeys(alternates)),
+                tags=(topic[0],),
+            )
+        )
+    return replace(knowledge, items=tuple(items))
+
+
+def perturb(text: str, rng: random.Random) -> str:
+    """A phrasing as typed in a hurry: a word dropped, a typo, æøå written out."""
+    words = text.split()
+    if len(words) > 3:
+        del words[rng.randrange(len(words))]
+    index = rng.randrange(len(words))
+    word = words[index]
+    if len(word) > 4:
+        cut = rng.randrange(1, len(word) - 1)
+        words[index] = word[:cut] + word[cut + 1] + word[cut] + word[cut + 2 :]
+    return " ".join(words).translate(_ASCII).lower()
+
+
+def generated_queries(knowledge: kb.KnowledgeBase, count: int, rng: random.Random) -> list[str]:
+    queries = []
+    unrelated = ["hvornår har kantinen åbent", "hvordan booker jeg et mødelokale", "", "🙂"]
+    for number in range(count):
+        if number % 10 == 9:
+            queries.append(unrelated[number % len(unrelated)])
+            continue
+        item = rng.choice(knowledge.items)
+        queries.append(perturb(rng.choice(item.phrasings), rng))
+    return queries
+
+
+def real_queries(knowledge: kb.KnowledgeBase) -> list[str]:
+    path = knowledge.directory / "eval.yaml"
+    evalset = kb.load_eval(path, knowledge)
+    return [entry.question for entry in evalset.questions] + list(evalset.out_of_scope)
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def row(name: str, figures: Figures) -> str:
+    return (
+        f"  {name:<9} build {figures.build_s * 1000:8.1f} ms   p50 {figures.p50_ms:7.3f} ms   "
+        f"p99 {figures.p99_ms:7.3f} ms   peak {figures.peak_mb:7.1f} MB"
+    )
+
+
+def report(title: str, queries: int, ours: Figures, base: Figures, targets: dict) -> bool:
+    print(f"{title} ({queries} queries)")
+    print(row("engine", ours))
+    print(row("baseline", base))
+    print(
+        f"  ratio engine/baseline: build {ours.build_s / max(base.build_s, 1e-9):.1f}x, "
+        f"p50 {ours.p50_ms / base.p50_ms:.2f}x, p99 {ours.p99_ms / base.p99_ms:.2f}x, "
+        f"peak {ours.peak_mb / max(base.peak_mb, 1e-9):.1f}x"
+    )
+    ok = True
+    for name, limit in targets.items():
+        value = getattr(ours, name)
+        met = value <= limit
+        ok &= met
+        print(f"  target {name} <= {limit}: {value:.3f} {'ok' if met else 'MISSED'}")
+    return ok
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--items", type=int, default=10_000)
+    parser.add_argument("--queries", type=int, default=1_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--knowledge-dir", type=Path, default=ROOT / "knowledge")
+    args = parser.parse_args(argv)
+    rng = random.Random(args.seed)
+
+    real = kb.load(args.knowledge_dir)
+    queries = real_queries(real)
+    ok = report(
+        f"Real knowledge base: {len(real.items)} items",
+        len(queries),
+        measure(engine(real), queries),
+        measure(baseline(real), queries),
+        TARGETS["real"],
+    )
+    generated = generate(real, args.items, rng)
+    queries = generated_queries(generated, args.queries, rng)
+    print()
+    ok &= report(
+        f"Generated knowledge base: {len(generated.items)} items",
+        len(queries),
+        measure(engine(generated), queries, builds=1),
+        measure(baseline(generated), queries, builds=1),
+        TARGETS["generated"],
+    )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

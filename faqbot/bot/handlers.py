@@ -1,0 +1,375 @@
+"""The update handlers. Each reads the matcher once per update, so a /genindlaes that swaps in a
+new one never changes the knowledge base under a message that is already being answered.
+
+``bot_data`` holds ``settings``, ``kb``, ``matcher`` and ``log`` (set in ``app.post_init``).
+Words about answers come from ``faqbot.render``; the bot's own words from ``texts``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from html import escape
+from typing import TYPE_CHECKING, cast
+
+from telegram import BotCommandScopeChat, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatType
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import ContextTypes
+
+from faqbot import kb as kb_module
+from faqbot import render
+from faqbot.bot import keyboards, texts
+from faqbot.bot.addressing import (
+    addressed_question,
+    chat_kind,
+    command_argument,
+    cut_question,
+    is_admin,
+    strip_mention,
+)
+from faqbot.bot.commands import COMMANDS, bot_commands
+from faqbot.matcher import MAX_QUERY_CHARS, Matcher, Status
+
+if TYPE_CHECKING:
+    from faqbot.questionlog import QuestionLog
+    from faqbot.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+Context = ContextTypes.DEFAULT_TYPE
+
+REPORT_DEFAULT_DAYS = 30
+REPORT_MAX_DAYS = 3650
+UNANSWERED_LIMIT = 20
+
+
+# --- shared state ------------------------------------------------------------------------------
+
+
+def _matcher(context: Context) -> Matcher:
+    return cast(Matcher, context.bot_data["matcher"])
+
+
+def _log(context: Context) -> QuestionLog:
+    return cast("QuestionLog", context.bot_data["log"])
+
+
+def _settings(context: Context) -> Settings:
+    return cast("Settings", context.bot_data["settings"])
+
+
+def _user_id(update: Update) -> int | None:
+    return update.effective_user.id if update.effective_user else None
+
+
+def _is_private(message: Message) -> bool:
+    return message.chat.type == ChatType.PRIVATE
+
+
+# --- questions ---------------------------------------------------------------------------------
+
+
+async def answer_question(update: Update, context: Context, question: str) -> None:
+    """Match one question, log it, and reply with the rendered result and its keyboard."""
+    message = update.effective_message
+    if message is None:
+        return
+    question = cut_question(question, MAX_QUERY_CHARS)
+    if not question:
+        await message.reply_text(texts.HINT_EMPTY)
+        return
+    matcher = _matcher(context)  # read once: a reload must not change kb mid-answer
+    kb = matcher.kb
+    started = time.perf_counter()
+    result = matcher.match(question)
+    latency_ms = (time.perf_counter() - started) * 1000
+    question_id = _log(context).log_question(
+        question=question,
+        status=result.status.value,
+        item_id=result.item.id if result.item is not None else None,
+        score=result.score,
+        latency_ms=latency_ms,
+        chat_kind=chat_kind(message.chat.type),
+        user_id=_user_id(update),
+    )
+    markup = None
+    if result.status is Status.ANSWERED and result.item is not None:
+        markup = keyboards.answer_keyboard(kb, result.item, question_id)
+    elif result.status is Status.CLARIFY and result.suggestions:
+        items = [suggestion.item for suggestion in result.suggestions]
+        markup = keyboards.clarify_keyboard(kb, items, question_id)
+    elif result.status is Status.NO_MATCH:
+        markup = keyboards.no_match_keyboard()
+    await message.reply_text(render.result_html(result, kb), reply_markup=markup)
+
+
+async def text_message(update: Update, context: Context) -> None:
+    """A text that is not a command: a question in private chats; in groups only if addressed."""
+    message = update.effective_message
+    if message is None or message.text is None:
+        return
+    reply = message.reply_to_message
+    question = addressed_question(
+        message.text,
+        chat_type=message.chat.type,
+        bot_username=context.bot.username,
+        reply_to_bot=bool(reply and reply.from_user and reply.from_user.id == context.bot.id),
+    )
+    if question is None:
+        return
+    if not question:
+        await message.reply_text(texts.HINT_EMPTY_MENTION)
+        return
+    await answer_question(update, context, question)
+
+
+async def ask(update: Update, context: Context) -> None:
+    """/spoerg <question> (also /spoerg@BotName), the way to ask in a group."""
+    message = update.effective_message
+    if message is None or message.text is None:
+        return
+    await answer_question(update, context, command_argument(message.text))
+
+
+async def other_message(update: Update, context: Context) -> None:
+    """Stickers, photos, voice and the like: a one-line hint where the bot was addressed."""
+    message = update.effective_message
+    if message is None:
+        return
+    if not _is_private(message):
+        reply = message.reply_to_message
+        to_bot = bool(reply and reply.from_user and reply.from_user.id == context.bot.id)
+        mentioned = strip_mention(message.caption or "", context.bot.username) is not None
+        if not (to_bot or mentioned):
+            return
+    await message.reply_text(texts.HINT_NOT_TEXT)
+
+
+async def unknown_command(update: Update, context: Context) -> None:
+    """A command the bot does not have: point to /hjaelp in private chats, silence in groups."""
+    message = update.effective_message
+    if message is not None and _is_private(message):
+        await message.reply_text(texts.UNKNOWN_COMMAND)
+
+
+# --- information commands ----------------------------------------------------------------------
+
+
+async def start(update: Update, context: Context) -> None:
+    """/start: what the bot knows, that questions are logged without names, how to ask."""
+    message = update.effective_message
+    if message is None:
+        return
+    await message.reply_text(texts.start(_matcher(context).kb, context.bot.username))
+    if _is_private(message) and is_admin(_user_id(update), _settings(context).admin_ids):
+        # A leader's own menu can only be set once the leader has a chat with the bot.
+        try:
+            await context.bot.set_my_commands(
+                bot_commands(COMMANDS), scope=BotCommandScopeChat(message.chat_id)
+            )
+        except TelegramError as error:
+            logger.info("could not set a leader's command menu: %s", error)
+
+
+async def help_command(update: Update, context: Context) -> None:
+    """/hjaelp: how to ask and the commands (leaders also see theirs)."""
+    if update.effective_message:
+        admin = is_admin(_user_id(update), _settings(context).admin_ids)
+        await update.effective_message.reply_text(texts.help_text(COMMANDS, admin=admin))
+
+
+async def topics(update: Update, context: Context) -> None:
+    """/emner: the categories as buttons."""
+    if update.effective_message:
+        kb = _matcher(context).kb
+        await update.effective_message.reply_text(
+            texts.TOPICS_LEAD, reply_markup=keyboards.topics_keyboard(kb)
+        )
+
+
+async def sources(update: Update, context: Context) -> None:
+    """/kilder: the guides with title, publisher and year."""
+    if update.effective_message:
+        await update.effective_message.reply_text(render.sources_html(_matcher(context).kb))
+
+
+async def privacy(update: Update, context: Context) -> None:
+    """/privatliv: what is stored, for how long, and why."""
+    if update.effective_message:
+        await update.effective_message.reply_text(texts.privacy(_settings(context)))
+
+
+# --- buttons -----------------------------------------------------------------------------------
+
+
+async def button(update: Update, context: Context) -> None:
+    """Every inline button: browsing, "Se også", clarify picks, "Ingen af dem" and votes."""
+    query = update.callback_query
+    if query is None:
+        return
+    action = keyboards.decode(query.data)
+    message = query.message if isinstance(query.message, Message) else None
+    if action is None or (message is None and not isinstance(action, keyboards.Vote)):
+        await query.answer(texts.STALE_BUTTON)
+        return
+    kb = _matcher(context).kb
+    match action:
+        case keyboards.Vote(question_id, helpful):
+            recorded = await _log(context).record_vote(
+                question_id=question_id, user_id=_user_id(update), helpful=helpful
+            )
+            if not recorded:
+                await query.answer(texts.ALREADY_VOTED)
+            else:
+                await query.answer(texts.VOTE_THANKS_UP if helpful else texts.VOTE_THANKS_DOWN)
+        case keyboards.Topics():
+            await query.answer()
+            await _edit(message, texts.TOPICS_LEAD, keyboards.topics_keyboard(kb))
+        case keyboards.CategoryRef(index, check):
+            category = keyboards.resolve_category(kb, index, check)
+            if category is None:
+                await query.answer(texts.STALE_BUTTON)
+                return
+            await query.answer()
+            await _edit(
+                message, f"<b>{escape(category)}</b>", keyboards.category_keyboard(kb, category)
+            )
+        case keyboards.ItemRef(index, check):
+            item = keyboards.resolve_item(kb, index, check)
+            if item is None:
+                await query.answer(texts.STALE_BUTTON)
+                return
+            await query.answer()
+            await message.reply_text(  # type: ignore[union-attr]
+                render.answer_html(item, kb),
+                reply_markup=keyboards.answer_keyboard(kb, item, None),
+                do_quote=False,
+            )
+        case keyboards.Pick(index, check, question_id):
+            item = keyboards.resolve_item(kb, index, check)
+            if item is None:
+                await query.answer(texts.STALE_BUTTON)
+                return
+            _log(context).log_pick(
+                question_id=question_id, item_id=item.id, user_id=_user_id(update)
+            )
+            await query.answer()
+            await message.reply_text(  # type: ignore[union-attr]
+                render.answer_html(item, kb),
+                reply_markup=keyboards.answer_keyboard(kb, item, question_id),
+                do_quote=False,
+            )
+        case keyboards.NoneOfThem():
+            await query.answer()
+            await message.reply_text(  # type: ignore[union-attr]
+                escape(render.NO_MATCH_TEXT),
+                reply_markup=keyboards.no_match_keyboard(),
+                do_quote=False,
+            )
+
+
+async def _edit(message: Message | None, text: str, markup: InlineKeyboardMarkup) -> None:
+    """Edit a keyboard message in place; pressing the same button twice is no error."""
+    if message is None:
+        return
+    try:
+        await message.edit_text(text, reply_markup=markup)
+    except BadRequest as error:
+        if "not modified" not in str(error).lower():
+            raise
+
+
+# --- leaders' commands -------------------------------------------------------------------------
+
+
+async def _admin_allowed(update: Update, context: Context) -> bool:
+    """Only leaders, and only in a private chat; everyone else gets a polite refusal."""
+    message = update.effective_message
+    if message is None:
+        return False
+    if not is_admin(_user_id(update), _settings(context).admin_ids):
+        await message.reply_text(texts.NOT_ADMIN)
+        return False
+    if not _is_private(message):
+        await message.reply_text(texts.ADMIN_PRIVATE_ONLY)
+        return False
+    return True
+
+
+def parse_days(args: list[str] | None) -> int | None:
+    """/rapport's optional day count: 30 by default, None when it is not 1..3650."""
+    if not args:
+        return REPORT_DEFAULT_DAYS
+    if len(args) != 1 or not args[0].isdigit():
+        return None
+    days = int(args[0])
+    return days if 1 <= days <= REPORT_MAX_DAYS else None
+
+
+async def report(update: Update, context: Context) -> None:
+    """/rapport [dage]: the report's summary as text, then the chart of the most-asked items."""
+    if not await _admin_allowed(update, context):
+        return
+    message = cast(Message, update.effective_message)
+    days = parse_days(context.args)
+    if days is None:
+        await message.reply_text(texts.REPORT_DAYS_INVALID)
+        return
+    # Imported here so matplotlib stays out of the bot's memory until a leader asks.
+    from faqbot import report as report_module
+
+    log = _log(context)
+    await log.flush()
+    built = await report_module.build_report(log, days=days)
+    for piece in texts.split_text(report_module.report_text(built), texts.MAX_MESSAGE_CHARS - 11):
+        await message.reply_text(f"<pre>{escape(piece)}</pre>")
+    png = await asyncio.to_thread(report_module.report_png, built)
+    await message.reply_photo(png, caption=texts.report_caption(days))
+
+
+async def unanswered(update: Update, context: Context) -> None:
+    """/ubesvarede: the latest questions the bot could not answer, redacted."""
+    if not await _admin_allowed(update, context):
+        return
+    rows = await _log(context).unanswered(limit=UNANSWERED_LIMIT)
+    listing = [(row.asked_at.strftime("%d.%m %H:%M"), row.text) for row in rows]
+    await cast(Message, update.effective_message).reply_text(texts.unanswered(listing))
+
+
+async def reload_knowledge(update: Update, context: Context) -> None:
+    """/genindlaes: load and validate off the event loop, then swap the matcher in one step."""
+    if not await _admin_allowed(update, context):
+        return
+    message = cast(Message, update.effective_message)
+    directory = _settings(context).knowledge_dir
+    try:
+        new_kb = await asyncio.to_thread(kb_module.load, directory)
+        new_matcher = await asyncio.to_thread(Matcher, new_kb)
+    except kb_module.InvalidKnowledgeBase as error:
+        logger.warning("reload refused: %d problem(s) in %s", len(error.problems), directory)
+        await message.reply_text(texts.reload_failed(error.problems))
+        return
+    # One assignment each; handlers read only "matcher" (and its .kb), so the swap is atomic.
+    context.bot_data["kb"] = new_kb
+    context.bot_data["matcher"] = new_matcher
+    logger.info("knowledge base reloaded: %d items", len(new_kb.items))
+    await message.reply_text(texts.reload_ok(new_kb))
+
+
+# --- errors ------------------------------------------------------------------------------------
+
+
+async def on_error(update: object, context: Context) -> None:
+    """Log every handler error with its traceback and keep running; tell a private asker."""
+    logger.error("error while handling an update", exc_info=context.error)
+    if not isinstance(update, Update):
+        return
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(texts.ERROR)
+        elif update.effective_message is not None and _is_private(update.effective_message):
+            await update.effective_message.reply_text(texts.ERROR)
+    except TelegramError:
+        logger.warning("could not tell the user about the error", exc_info=True)

@@ -1,0 +1,220 @@
+"""Running ``knowledge/eval.yaml`` against the matcher, and checking its floors.
+
+Definitions (printed with the figures so nobody has to guess):
+
+* top-1: the best item is the expected one and the user is shown it: answered with it, or asked
+  back (clarify) with it as the first suggestion. A no-match never counts, even if the hidden best
+  candidate was right.
+* top-3: the expected item is among the three best-ranked items (retrieval quality alone).
+* wrong-answer rate: answered with another item than the expected one / in-scope questions.
+* clarify rate: asked back / in-scope questions.
+* out-of-scope rejection: out-of-scope questions that got the no-match (or safety) reply.
+* safety recall: crisis messages that got the safety reply.
+* not-crisis kept: policy questions naming the subject that did not get the safety reply.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from faqbot.kb import EvalSet
+from faqbot.matcher import Matcher, Result, Status
+
+
+@dataclass(frozen=True)
+class Miss:
+    """One question the engine got wrong, with what it did instead."""
+
+    kind: str  # "question", "out_of_scope", "crisis" or "not_crisis"
+    question: str
+    expected: str | None
+    status: Status
+    got: str | None
+    score: float
+
+
+@dataclass
+class CategoryFigures:
+    """Per-category counts for in-scope questions."""
+
+    total: int = 0
+    top1: int = 0
+    wrong: int = 0
+    clarify: int = 0
+
+
+@dataclass
+class EvalReport:
+    """Everything ``faqbot eval`` prints, as data."""
+
+    total: int = 0
+    top1: int = 0
+    top3: int = 0
+    answered: int = 0
+    wrong: int = 0
+    clarify: int = 0
+    out_of_scope: int = 0
+    rejected: int = 0
+    crisis: int = 0
+    crisis_caught: int = 0
+    not_crisis: int = 0
+    not_crisis_kept: int = 0
+    categories: dict[str, CategoryFigures] = field(
+        default_factory=lambda: defaultdict(CategoryFigures)
+    )
+    misses: list[Miss] = field(default_factory=list)
+    floors: dict[str, float] = field(default_factory=dict)
+
+    @staticmethod
+    def _rate(part: int, whole: int) -> float:
+        return part / whole if whole else 1.0
+
+    @property
+    def figures(self) -> dict[str, float]:
+        """The headline rates, keyed as the floors are (plus the ones without a floor)."""
+        rate = self._rate
+        return {
+            "top1": rate(self.top1, self.total),
+            "top3": rate(self.top3, self.total),
+            "wrong_answer_max": self._rate(self.wrong, self.total) if self.total else 0.0,
+            "clarify": self._rate(self.clarify, self.total) if self.total else 0.0,
+            "out_of_scope_rejection": rate(self.rejected, self.out_of_scope),
+            "safety_recall": rate(self.crisis_caught, self.crisis),
+            "not_crisis_kept": rate(self.not_crisis_kept, self.not_crisis),
+        }
+
+    def failed_floors(self) -> list[str]:
+        """Names of the floors the figures do not reach."""
+        figures = self.figures
+        failed = []
+        for name, floor in self.floors.items():
+            value = figures[name]
+            below = value > floor if name == "wrong_answer_max" else value < floor
+            if below:
+                failed.append(name)
+        return failed
+
+
+def _label(result: Result) -> str | None:
+    return result.item.id if result.item is not None else None
+
+
+def run_eval(matcher: Matcher, evalset: EvalSet) -> EvalReport:
+    """Match every eval question and tally the figures."""
+    report = EvalReport(floors=dict(evalset.floors))
+    for entry in evalset.questions:
+        result = matcher.match(entry.question)
+        ranked = [item.id for item, _ in matcher.ranked(entry.question, 3)]
+        category = matcher.kb.item(entry.expect).category
+        figures = report.categories[category]
+        report.total += 1
+        figures.total += 1
+        shown = result.status in (Status.ANSWERED, Status.CLARIFY)
+        correct = shown and _label(result) == entry.expect
+        report.top1 += correct
+        figures.top1 += correct
+        report.top3 += entry.expect in ranked
+        if result.status is Status.ANSWERED:
+            report.answered += 1
+            if not correct:
+                report.wrong += 1
+                figures.wrong += 1
+        elif result.status is Status.CLARIFY:
+            report.clarify += 1
+            figures.clarify += 1
+        if not correct:
+            report.misses.append(
+                Miss(
+                    "question",
+                    entry.question,
+                    entry.expect,
+                    result.status,
+                    _label(result),
+                    result.score,
+                )
+            )
+    _tally_lists(report, matcher, evalset)
+    return report
+
+
+def _tally_lists(report: EvalReport, matcher: Matcher, evalset: EvalSet) -> None:
+    for question in evalset.out_of_scope:
+        result = matcher.match(question)
+        report.out_of_scope += 1
+        if result.status in (Status.NO_MATCH, Status.SAFETY):
+            report.rejected += 1
+        else:
+            miss = Miss("out_of_scope", question, None, result.status, _label(result), result.score)
+            report.misses.append(miss)
+    for question in evalset.crisis:
+        result = matcher.match(question)
+        report.crisis += 1
+        if result.status is Status.SAFETY:
+            report.crisis_caught += 1
+        else:
+            miss = Miss("crisis", question, None, result.status, _label(result), result.score)
+            report.misses.append(miss)
+    for question in evalset.not_crisis:
+        result = matcher.match(question)
+        report.not_crisis += 1
+        if result.status is not Status.SAFETY:
+            report.not_crisis_kept += 1
+        else:
+            report.misses.append(Miss("not_crisis", question, None, result.status, None, 1.0))
+
+
+_NAMES = {
+    "top1": "top-1 (besvaret eller første forslag er det rigtige emne)",
+    "top3": "top-3 (det rigtige emne blandt de tre bedste)",
+    "wrong_answer_max": "forkerte svar (besvaret med et andet emne)",
+    "clarify": "spurgt tilbage (forslag)",
+    "out_of_scope_rejection": "uden for emnet afvist",
+    "safety_recall": "krisebeskeder fanget",
+    "not_crisis_kept": "politikspørgsmål ikke taget for krise",
+}
+_KINDS = {
+    "question": "Forkert eller ikke fundet",
+    "out_of_scope": "Uden for emnet, men ikke afvist",
+    "crisis": "Krisebesked ikke fanget",
+    "not_crisis": "Taget for krise ved en fejl",
+}
+
+
+def report_lines(report: EvalReport) -> Iterable[str]:
+    """The report as the Danish lines ``faqbot eval`` prints."""
+    figures = report.figures
+    yield f"Evaluering: {report.total} spørgsmål, {report.out_of_scope} uden for emnet, " + (
+        f"{report.crisis} krisebeskeder, {report.not_crisis} politikspørgsmål om krise"
+    )
+    for name, label in _NAMES.items():
+        floor = report.floors.get(name)
+        limit = ""
+        if floor is not None:
+            sign = "<=" if name == "wrong_answer_max" else ">="
+            status = "IKKE NÅET" if name in report.failed_floors() else "ok"
+            limit = f"  (krav {sign} {floor:.2f}: {status})"
+        yield f"  {label}: {figures[name]:.3f}{limit}"
+    yield "Pr. kategori (top-1 / forkerte svar / spurgt tilbage):"
+    for category in sorted(report.categories, key=str.casefold):
+        c = report.categories[category]
+        yield (
+            f"  {category}: {c.top1}/{c.total} = {c.top1 / c.total:.2f} / {c.wrong} / {c.clarify}"
+        )
+    for kind, title in _KINDS.items():
+        misses = [miss for miss in report.misses if miss.kind == kind]
+        if not misses:
+            continue
+        yield f"{title} ({len(misses)}):"
+        for miss in misses:
+            expected = f" forventet {miss.expected}," if miss.expected else ""
+            yield (
+                f"  - {miss.question!r}:{expected} fik {miss.status.value}"
+                f" {miss.got or '-'} ({miss.score:.2f})"
+            )
+    failed = report.failed_floors()
+    if failed:
+        yield "Kravene er IKKE nået: " + ", ".join(failed)
+    else:
+        yield "Alle krav er nået."

@@ -1,0 +1,539 @@
+"""The index over a knowledge base, the score, and the four-way decision.
+
+A question is first checked for a crisis (``faqbot.safety``); only then is it matched. Matching
+works on terms from ``faqbot.text``. Query terms that the index does not know are mapped onto the
+closest known term (typos) or split into two known terms (compounds). Each phrasing (question or
+alternate) is scored by an IDF-weighted overlap with the query, blended with how much of the
+question the whole item (phrasings, tags and, at a lower weight, the answer) explains, and with a
+character-level rapidfuzz score over the few best candidates. The result is one score in [0, 1].
+
+The decision then answers, asks back (clarify) or admits that nothing fits. Every threshold is in
+``Thresholds`` so there is one place to tune them (on ``knowledge/eval.yaml``).
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from faqbot.kb import Item, KnowledgeBase
+from faqbot.safety import SafetyDetector
+from faqbot.text import Normalizer
+
+MAX_QUERY_CHARS = 1000
+"""Longer questions are matched on their first 1000 characters."""
+
+
+class Status(StrEnum):
+    """What the engine decided to do with a question."""
+
+    ANSWERED = "answered"
+    CLARIFY = "clarify"
+    NO_MATCH = "no_match"
+    SAFETY = "safety"
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """An item offered to the user when the question was ambiguous."""
+
+    item: Item
+    score: float
+
+
+@dataclass(frozen=True)
+class Result:
+    """The engine's answer to one question."""
+
+    question: str
+    status: Status
+    item: Item | None
+    score: float
+    suggestions: tuple[Suggestion, ...] = ()
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Every number the decision uses, in one place (tuned on the knowledge base's eval set)."""
+
+    answer: float = 0.36
+    """The best item is answered at or above this score..."""
+    margin: float = 0.14
+    """...and when it leads the runner-up item by at least this much."""
+    clarify: float = 0.24
+    """Below ``answer`` (or too close to the runner-up) but at or above this: ask back."""
+    suggest_window: float = 0.12
+    """Suggestions are items within this distance of the best one."""
+    max_suggestions: int = 3
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How the parts of the score are blended (each part is in [0, 1]), and their settings."""
+
+    phrasing: float = 1.0
+    """Best single phrasing: IDF-weighted Dice overlap of terms with the query."""
+    coverage: float = 1.0
+    """Share of the query's term weight that the whole item explains anywhere."""
+    item_words: float = 1.0
+    """TF-IDF cosine of terms with all of the item's phrasings and tags."""
+    item_grams: float = 1.0
+    """TF-IDF cosine of character n-grams with the phrasings and tags (inflections, compounds)."""
+    answer_grams: float = 1.0
+    """TF-IDF cosine of character n-grams with the answer text."""
+    answer_term: float = 0.35
+    """A term found only in the answer counts this much towards coverage."""
+    tag_term: float = 0.8
+    """A term found only in the tags or category counts this much."""
+    unknown_idf: float = 1.0
+    """An unknown query word weighs this share of the largest IDF (it is unexplained content)."""
+    typo_cutoff: float = 80.0
+    """rapidfuzz ratio from which an unknown word is taken for a known term."""
+    off_topic: float = 0.6
+    """Scores of a question that names none of the knowledge base's subject terms are multiplied
+    by this: a FAQ about peer colleagues should not answer "how do I book a meeting room"."""
+    subject_share: float = 0.5
+    """A subject term is one found in the phrasings of at least this share of the items."""
+    gram_sizes: tuple[int, ...] = (3, 4)
+    """Character n-gram sizes."""
+    max_gram_share: float = 0.5
+    """n-grams found in more than this share of the items are left out (they tell nothing)."""
+
+
+GRAM_BUCKETS = 1 << 20
+"""n-grams are hashed (CRC-32, stable across runs) into this many features: no gram dictionary."""
+
+
+def _gram_ids(term: str, sizes: tuple[int, ...]) -> np.ndarray:
+    """Hashed ids of the character n-grams of one term, with word boundaries marked."""
+    padded = f"#{term}#".encode()
+    ids = [
+        zlib.crc32(padded[i : i + size]) & (GRAM_BUCKETS - 1)
+        for size in sizes
+        for i in range(len(padded) - size + 1)
+    ]
+    return np.asarray(ids, dtype=np.int32)
+
+
+class _Index:
+    """A sparse feature x document matrix stored by feature (an inverted index with weights)."""
+
+    def __init__(
+        self,
+        docs: np.ndarray,
+        features: np.ndarray,
+        values: np.ndarray,
+        n_features: int,
+        n_docs: int,
+    ) -> None:
+        order = np.argsort(features, kind="stable")
+        self.docs = docs[order].astype(np.int32)
+        self.values = values[order].astype(np.float32)
+        del order
+        self.indptr = np.zeros(n_features + 1, dtype=np.int64)
+        np.cumsum(np.bincount(features, minlength=n_features), out=self.indptr[1:])
+        self.n_docs = n_docs
+
+    def dot(self, features: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """sum over the query's features of weight x value, for every document."""
+        if len(features) == 0:
+            return np.zeros(self.n_docs)
+        starts = self.indptr[features]
+        lengths = self.indptr[features + 1] - starts
+        total = int(lengths.sum())
+        if total == 0:
+            return np.zeros(self.n_docs)
+        offsets = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+        entries = offsets + np.arange(total)
+        values = self.values[entries] * np.repeat(weights, lengths)
+        return np.bincount(self.docs[entries], values, minlength=self.n_docs)
+
+
+class _Builder:
+    """Collects (document, feature, count) triples, then builds an ``_Index``."""
+
+    def __init__(self) -> None:
+        self.docs: list[np.ndarray] = []
+        self.features: list[np.ndarray] = []
+        self.values: list[np.ndarray] = []
+
+    def add(self, doc: int, features: np.ndarray, values: np.ndarray | float = 1.0) -> None:
+        if len(features) == 0:
+            return
+        self.docs.append(np.full(len(features), doc, dtype=np.int32))
+        self.features.append(np.asarray(features, dtype=np.int32))
+        if isinstance(values, np.ndarray):
+            self.values.append(values.astype(np.float32, copy=False))
+        else:
+            self.values.append(np.full(len(features), values, dtype=np.float32))
+
+    def add_counts(self, doc: int, features: np.ndarray) -> None:
+        """Add a document given as a bag of features (repeats counted)."""
+        if len(features):
+            unique, counts = np.unique(features, return_counts=True)
+            self.add(doc, unique, counts.astype(np.float32))
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if not self.docs:
+            empty = np.zeros(0, dtype=np.int32)
+            return empty, empty, np.zeros(0, dtype=np.float32)
+        arrays = (
+            np.concatenate(self.docs),
+            np.concatenate(self.features),
+            np.concatenate(self.values),
+        )
+        self.docs, self.features, self.values = [], [], []
+        return arrays
+
+    def plain(self, n_features: int, n_docs: int) -> _Index:
+        """The index with the values as added."""
+        return _Index(*self.arrays(), n_features, n_docs)
+
+    def cosine(
+        self, n_features: int, n_docs: int, max_share: float = 1.0
+    ) -> tuple[_Index, np.ndarray]:
+        """A TF-IDF index with unit-length documents, and the IDF of every feature."""
+        docs, features, counts = self.arrays()
+        df = np.bincount(features, minlength=n_features).astype(np.float32)
+        idf = np.log((n_docs + 1) / (df + 0.5)).astype(np.float32)
+        idf[df > max(1.0, max_share * n_docs)] = 0.0
+        keep = idf[features] > 0
+        docs, features, counts = docs[keep], features[keep], counts[keep]
+        weights = (1 + np.log(counts)) * idf[features]
+        norms = np.sqrt(np.bincount(docs, weights * weights, minlength=n_docs))
+        weights /= np.maximum(norms, 1e-12)[docs].astype(np.float32)
+        return _Index(docs, features, weights, n_features, n_docs), idf
+
+
+@dataclass
+class _Query:
+    """A question's terms as the index sees them."""
+
+    term_ids: np.ndarray  # known terms (typos and split compounds mapped)
+    confidence: np.ndarray  # how sure each mapping is (1 for an exact term)
+    unknown: int  # words the index does not know at all
+    grams: np.ndarray  # hashed n-grams of every word, repeats kept
+
+
+class Matcher:
+    """Matches questions against one knowledge base. Build once; ``match`` is fast and pure."""
+
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        thresholds: Thresholds | None = None,
+        weights: Weights | None = None,
+    ) -> None:
+        self.kb = kb
+        self.thresholds = thresholds or Thresholds()
+        self.weights = weights or Weights()
+        self.safety = SafetyDetector(kb.safety)
+        self._build()
+
+    # ----------------------------------------------------------------------------------------
+    # Index
+    # ----------------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        items = self.kb.items
+        w = self.weights
+        base = Normalizer(self.kb.synonyms)
+        tag_texts = [" ".join((*item.tags, item.category)) for item in items]
+        texts = (
+            text
+            for item, tags in zip(items, tag_texts, strict=True)
+            for text in (*item.phrasings, item.answer, tags)
+        )
+        self.normalizer = base.with_compounds(base.vocabulary(texts))
+        terms_of = self.normalizer.terms
+
+        self._term_ids: dict[str, int] = {}
+        term_ids = self._term_ids
+
+        def ids(text: str) -> np.ndarray:
+            return np.fromiter(
+                (term_ids.setdefault(term, len(term_ids)) for term in terms_of(text)),
+                dtype=np.int32,
+            )
+
+        n_items = len(items)
+        phrasings, bag, words, answers = _Builder(), _Builder(), _Builder(), _Builder()
+        phrasing_item: list[int] = []
+        item_term_ids: list[np.ndarray] = []
+        answer_term_ids: list[np.ndarray] = []
+        subject_counts: Counter[int] = Counter()
+        for index, (item, tags) in enumerate(zip(items, tag_texts, strict=True)):
+            answer_terms, tag_terms = ids(item.answer), ids(tags)
+            item_terms = [tag_terms]
+            for phrasing in item.phrasings:
+                terms = ids(phrasing)
+                if len(terms):
+                    phrasings.add(len(phrasing_item), np.unique(terms))
+                    phrasing_item.append(index)
+                    item_terms.append(terms)
+            all_terms = np.concatenate(item_terms)
+            item_term_ids.append(all_terms)
+            answer_term_ids.append(answer_terms)
+            weight = dict.fromkeys(answer_terms.tolist(), w.answer_term)
+            weight.update(dict.fromkeys(tag_terms.tolist(), w.tag_term))
+            weight.update(dict.fromkeys(all_terms[len(tag_terms) :].tolist(), 1.0))
+            bag.add(
+                index,
+                np.fromiter(weight, dtype=np.int32, count=len(weight)),
+                np.fromiter(weight.values(), dtype=np.float32, count=len(weight)),
+            )
+            words.add_counts(index, all_terms)
+            answers.add_counts(index, answer_terms)
+            subject_counts.update(np.unique(all_terms).tolist())
+
+        n_terms = len(term_ids)
+        self._terms = list(term_ids)
+        self._phrasing_item = np.asarray(phrasing_item, dtype=np.int64)
+        self._phrasings = phrasings.plain(n_terms, len(phrasing_item))
+        self._bag = bag.plain(n_terms, n_items)
+        df = np.diff(self._bag.indptr).astype(np.float64)
+        self._idf = np.log1p(max(n_items, 1) / np.maximum(df, 1))
+        self._unknown_weight = float(self._idf.max(initial=1.0)) * w.unknown_idf
+        self._phrasing_norm = np.bincount(
+            self._phrasings.docs,
+            self._idf[_feature_of(self._phrasings)],
+            minlength=len(phrasing_item),
+        )
+        self._item_starts = np.searchsorted(self._phrasing_item, np.arange(n_items))
+        self._has_phrasing = np.bincount(self._phrasing_item, minlength=n_items) > 0
+        self._words, self._word_idf = words.cosine(n_terms, n_items)
+        self._subject = frozenset(
+            self._terms[term]
+            for term, count in subject_counts.items()
+            if len(self._terms[term]) >= 3 and count >= w.subject_share * n_items
+        )
+
+        # Character n-grams: computed once per distinct term, then summed per document.
+        self._term_grams = [_gram_ids(term, w.gram_sizes) for term in self._terms]
+        item_grams, answer_grams = _Builder(), _Builder()
+        for index in range(n_items):
+            item_grams.add_counts(index, self._grams_of_ids(item_term_ids[index]))
+            if w.answer_grams:
+                answer_grams.add_counts(index, self._grams_of_ids(answer_term_ids[index]))
+        del item_term_ids, answer_term_ids
+        share = w.max_gram_share
+        self._item_grams, self._item_gram_idf = item_grams.cosine(GRAM_BUCKETS, n_items, share)
+        self._answer_grams, self._answer_gram_idf = answer_grams.cosine(
+            GRAM_BUCKETS, n_items, share
+        )
+        self._buckets = _typo_buckets(self._terms)
+        self._lookups: dict[str, tuple[tuple[int, float], ...]] = {}
+        self.normalizer.forget()
+
+    def _grams_of_ids(self, term_ids: np.ndarray) -> np.ndarray:
+        if len(term_ids) == 0:
+            return np.zeros(0, dtype=np.int32)
+        return np.concatenate([self._term_grams[term] for term in term_ids.tolist()])
+
+    def _grams_of(self, terms: Iterable[str]) -> np.ndarray:
+        parts = []
+        for term in terms:
+            known = self._term_ids.get(term)
+            parts.append(
+                self._term_grams[known]
+                if known is not None
+                else _gram_ids(term, self.weights.gram_sizes)
+            )
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
+
+    # ----------------------------------------------------------------------------------------
+    # Query
+    # ----------------------------------------------------------------------------------------
+
+    def _lookup(self, term: str) -> tuple[tuple[int, float], ...]:
+        """The known terms a query term stands for: itself, a typo's target, or a split compound."""
+        cached = self._lookups.get(term)
+        if cached is not None:
+            return cached
+        known = self._term_ids.get(term)
+        if known is not None:
+            lookup: tuple[tuple[int, float], ...] = ((known, 1.0),)
+        else:
+            lookup = self._typo(term) or self._split(term) or ()
+        if len(self._lookups) < 100_000:
+            self._lookups[term] = lookup
+        return lookup
+
+    def _typo(self, term: str) -> tuple[tuple[int, float], ...]:
+        """The closest known term of a similar length and the same first letter, if close enough."""
+        if len(term) < 4:
+            return ()
+        cutoff = self.weights.typo_cutoff if len(term) >= 6 else max(self.weights.typo_cutoff, 85)
+        best: tuple[str, float] | None = None
+        for length in range(len(term) - 2, len(term) + 3):
+            choices = self._buckets.get((term[0], length))
+            if not choices:
+                continue
+            found = process.extractOne(
+                term, choices, scorer=fuzz.ratio, score_cutoff=cutoff, processor=None
+            )
+            if found is not None and (best is None or found[1] > best[1]):
+                best = (found[0], found[1])
+        if best is None:
+            return ()
+        return ((self._term_ids[best[0]], best[1] / 100.0),)
+
+    def _split(self, term: str) -> tuple[tuple[int, float], ...]:
+        """A closed compound the index knows only as two words ("peerlon" -> "peer" + "lon")."""
+        for cut in range(len(term) - 3, 2, -1):
+            left, right = term[:cut], term[cut:]
+            right_id = self._term_ids.get(right)
+            if right_id is None:
+                continue
+            for head in (left, left[:-1] if left.endswith(("s", "e")) else None):
+                left_id = self._term_ids.get(head) if head else None
+                if left_id is not None:
+                    return ((left_id, 0.9), (right_id, 0.9))
+        return ()
+
+    def _query(self, question: str) -> _Query | None:
+        terms = dict.fromkeys(self.normalizer.terms(question[:MAX_QUERY_CHARS]))
+        if not terms:
+            return None
+        mapped: dict[int, float] = {}
+        unknown = 0
+        for term in terms:
+            lookup = self._lookup(term)
+            if not lookup:
+                unknown += 1
+            for term_id, confidence in lookup:
+                mapped[term_id] = max(mapped.get(term_id, 0.0), confidence)
+        return _Query(
+            term_ids=np.fromiter(mapped, dtype=np.int64, count=len(mapped)),
+            confidence=np.fromiter(mapped.values(), dtype=np.float64, count=len(mapped)),
+            unknown=unknown,
+            grams=self._grams_of(terms),
+        )
+
+    def on_topic(self, question: str) -> bool:
+        """Does the question name a subject term (also inside a compound: "peeruddannelsen")?"""
+        if not self._subject:
+            return True
+        return any(
+            subject in term
+            for term in self.normalizer.terms(question[:MAX_QUERY_CHARS])
+            for subject in self._subject
+        )
+
+    def components(self, question: str) -> dict[str, np.ndarray]:
+        """Every part of the score for every item (safety not checked); empty if no terms."""
+        n_items = len(self.kb.items)
+        query = self._query(question)
+        if query is None or n_items == 0 or len(self._phrasing_item) == 0:
+            return {}
+        if len(query.term_ids) == 0 and len(query.grams) == 0:
+            return {}
+        weights = self._idf[query.term_ids] * query.confidence
+        total = float(weights.sum()) + query.unknown * self._unknown_weight
+        # Phrasing overlap: IDF-weighted Dice between the query and each phrasing.
+        dice = 2 * self._phrasings.dot(query.term_ids, weights) / (total + self._phrasing_norm)
+        phrasing = np.zeros(n_items)
+        phrasing[self._has_phrasing] = np.maximum.reduceat(
+            dice, self._item_starts[self._has_phrasing]
+        )
+        grams, counts = np.unique(query.grams, return_counts=True)
+        return {
+            "phrasing": phrasing,
+            "coverage": self._bag.dot(query.term_ids, weights) / max(total, 1e-12),
+            "item_words": _cosine(self._words, self._word_idf, query.term_ids, query.confidence),
+            "item_grams": _cosine(self._item_grams, self._item_gram_idf, grams, counts),
+            "answer_grams": _cosine(self._answer_grams, self._answer_gram_idf, grams, counts),
+        }
+
+    def scores(self, question: str) -> np.ndarray:
+        """The blended score in [0, 1] of every item for ``question`` (safety not checked)."""
+        parts = self.components(question)
+        if not parts:
+            return np.zeros(len(self.kb.items))
+        w = self.weights
+        blend = {
+            "phrasing": w.phrasing,
+            "coverage": w.coverage,
+            "item_words": w.item_words,
+            "item_grams": w.item_grams,
+            "answer_grams": w.answer_grams,
+        }
+        total = sum(blend.values()) or 1.0
+        score = sum(weight * parts[name] for name, weight in blend.items() if weight) / total
+        if not self.on_topic(question):
+            score = score * w.off_topic
+        return np.clip(score, 0.0, 1.0)
+
+    def ranked(self, question: str, limit: int = 10) -> list[tuple[Item, float]]:
+        """The best items with their scores, best first (safety not checked)."""
+        scores = self.scores(question)
+        if not len(scores):
+            return []
+        count = min(limit, len(scores))
+        top = np.argpartition(-scores, count - 1)[:count] if count < len(scores) else None
+        candidates = top if top is not None else np.arange(len(scores))
+        results = [
+            (self.kb.items[int(i)], round(float(scores[i]), 4)) for i in candidates if scores[i] > 0
+        ]
+        results.sort(key=lambda pair: (-pair[1], pair[0].id))
+        return results[:limit]
+
+    def match(self, question: str) -> Result:
+        """Decide what to do with one question. Never raises on any string."""
+        if not isinstance(question, str):
+            question = str(question)
+        text = question[:MAX_QUERY_CHARS]
+        if self.safety.is_crisis(text):
+            return Result(question, Status.SAFETY, None, 1.0, ())
+        return decide(question, self.ranked(text, 4), self.thresholds)
+
+
+def _feature_of(index: _Index) -> np.ndarray:
+    """The feature of every stored entry (the inverse of the index's indptr)."""
+    return np.repeat(np.arange(len(index.indptr) - 1), np.diff(index.indptr))
+
+
+def _cosine(index: _Index, idf: np.ndarray, features: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Cosine of a query (features with counts) with every document of a TF-IDF index."""
+    if len(features) == 0:
+        return np.zeros(index.n_docs)
+    weights = (1 + np.log(np.maximum(counts, 1e-12))) * idf[features]
+    norm = float(np.sqrt((weights * weights).sum()))
+    if norm == 0:
+        return np.zeros(index.n_docs)
+    return index.dot(features, weights / norm)
+
+
+def _typo_buckets(terms: Sequence[str]) -> dict[tuple[str, int], list[str]]:
+    """Known terms of four letters or more by (first letter, length): typo candidates."""
+    buckets: dict[tuple[str, int], list[str]] = {}
+    for term in terms:
+        if len(term) >= 4:
+            buckets.setdefault((term[0], len(term)), []).append(term)
+    return buckets
+
+
+def decide(question: str, ranked: Sequence[tuple[Item, float]], thresholds: Thresholds) -> Result:
+    """The four-way decision (safety aside) from items ranked best first."""
+    if not ranked:
+        return Result(question, Status.NO_MATCH, None, 0.0, ())
+    best, best_score = ranked[0]
+    runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
+    best_score = round(best_score, 4)
+    if best_score >= thresholds.answer and best_score - runner_up >= thresholds.margin:
+        return Result(question, Status.ANSWERED, best, best_score, ())
+    if best_score >= thresholds.clarify:
+        floor = max(thresholds.clarify, best_score - thresholds.suggest_window)
+        suggestions = tuple(
+            Suggestion(item, round(score, 4))
+            for item, score in ranked[: thresholds.max_suggestions]
+            if score >= floor or item is best
+        )
+        return Result(question, Status.CLARIFY, best, best_score, suggestions)
+    return Result(question, Status.NO_MATCH, best, best_score, ())

@@ -1,0 +1,105 @@
+"""The one place that turns results and items into words (Danish), for Telegram and the terminal.
+
+Telegram gets HTML with every piece of knowledge-base text escaped; the terminal gets the same
+words as plain text. Citations are always ``kb.citation(ref)``, never re-formatted here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from html import escape
+
+from faqbot.kb import MAX_MESSAGE_CHARS, Item, KnowledgeBase, SourceRef
+from faqbot.matcher import Result, Status
+
+CLARIFY_LEAD = "Mente du et af disse spørgsmål?"
+CLARIFY_PICK = "Vælg et nummer, eller stil spørgsmålet på en anden måde."
+NO_MATCH_TEXT = (
+    "Det kan jeg desværre ikke svare sikkert på. Jeg svarer kun ud fra guiderne om "
+    "peer-medarbejdere, og jeg fandt ikke noget, der passer til dit spørgsmål.\n"
+    "Prøv at skrive det på en anden måde, se emnerne med /emner, eller spørg din leder."
+)
+SOURCES_LEAD = "Svarene bygger på disse guider:"
+CATEGORIES_LEAD = "Emner (skriv nummeret for at se spørgsmålene):"
+
+
+def _answer(item: Item, kb: KnowledgeBase, esc: Callable[[str], str], quote_fmt: str) -> str:
+    text = f"{esc(item.answer)}\n\n{esc(kb.citation(item.sources[0]))}"
+    if item.quote is not None:
+        ref = SourceRef(item.quote.source, item.quote.section)
+        quote = quote_fmt.format(text=esc(item.quote.text), citation=esc(kb.citation(ref)))
+        if len(text) + len(quote) <= MAX_MESSAGE_CHARS:
+            text += quote
+    return text
+
+
+def answer_html(item: Item, kb: KnowledgeBase) -> str:
+    """Escaped answer, a blank line, the escaped citation, then the quotation if it fits."""
+    return _answer(item, kb, escape, "\n\n<i>»{text}«</i>\n{citation}")
+
+
+def answer_plain(item: Item, kb: KnowledgeBase) -> str:
+    """The answer with its citation (and quotation) as plain text."""
+    return _answer(item, kb, str, "\n\n»{text}«\n{citation}")
+
+
+def _result(result: Result, kb: KnowledgeBase, esc: Callable[[str], str], html: bool) -> str:
+    if result.status is Status.SAFETY:
+        return esc(kb.safety.response)
+    if result.status is Status.ANSWERED and result.item is not None:
+        return answer_html(result.item, kb) if html else answer_plain(result.item, kb)
+    if result.status is Status.CLARIFY and result.suggestions:
+        lines = [CLARIFY_LEAD]
+        lines += [
+            f"{number}. {esc(suggestion.item.question)}"
+            for number, suggestion in enumerate(result.suggestions, start=1)
+        ]
+        return "\n".join(lines)
+    return esc(NO_MATCH_TEXT)
+
+
+def result_html(result: Result, kb: KnowledgeBase) -> str:
+    """The text part of the reply to any result, as Telegram HTML."""
+    return _result(result, kb, escape, html=True)
+
+
+def result_plain(result: Result, kb: KnowledgeBase) -> str:
+    """The reply to any result as plain text (terminal chat, ``faqbot ask``)."""
+    return _result(result, kb, str, html=False)
+
+
+def sources_html(kb: KnowledgeBase) -> str:
+    """The /kilder listing: title, publisher and year of every guide, linked where possible."""
+    lines = [escape(SOURCES_LEAD)]
+    for source in kb.sources:
+        title = escape(source.title)
+        if source.url:
+            title = f'<a href="{escape(source.url, quote=True)}">{title}</a>'
+        lines.append(f"• {title} ({escape(source.publisher)}, {escape(source.year)})")
+    return "\n".join(lines)
+
+
+def sources_plain(kb: KnowledgeBase) -> str:
+    """The /kilder listing as plain text, with each guide's address on its own line."""
+    lines = [SOURCES_LEAD]
+    for source in kb.sources:
+        lines.append(f"• {source.title} ({source.publisher}, {source.year})")
+        if source.url:
+            lines.append(f"  {source.url}")
+    return "\n".join(lines)
+
+
+def categories_plain(kb: KnowledgeBase) -> str:
+    """The /emner listing for the terminal: numbered categories with their item counts."""
+    lines = [CATEGORIES_LEAD]
+    for number, category in enumerate(kb.categories, start=1):
+        lines.append(f"{number}. {category} ({len(kb.items_in(category))})")
+    return "\n".join(lines)
+
+
+def category_plain(kb: KnowledgeBase, category: str) -> str:
+    """One category's questions, numbered, for the terminal."""
+    lines = [f"{category}:"]
+    for number, item in enumerate(kb.items_in(category), start=1):
+        lines.append(f"{number}. {item.question}")
+    return "\n".join(lines)

@@ -1,0 +1,115 @@
+"""The real ``faqbot run`` process for the end-to-end tests, and its environment."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from fake_telegram import DEFAULT_TOKEN, FakeTelegram
+
+REPO = Path(__file__).resolve().parents[2]
+# The knowledge base the bot runs on: the repository's, or another (e.g. a draft) by path.
+KNOWLEDGE = Path(os.environ.get("FAQBOT_E2E_KNOWLEDGE", REPO / "knowledge"))
+ADMIN_ID = 900_001
+
+
+def bot_env(fake: FakeTelegram, data_dir: Path, **extra: str) -> dict[str, str]:
+    """The environment ``faqbot run`` gets: the fake server, a temporary data dir, one admin."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("FAQBOT_", "TELEGRAM_"))
+    }
+    env.update(
+        {
+            "TELEGRAM_BOT_TOKEN": DEFAULT_TOKEN,
+            "FAQBOT_TELEGRAM_BASE_URL": fake.base_url,
+            "FAQBOT_DATA_DIR": str(data_dir),
+            "FAQBOT_ADMIN_IDS": str(ADMIN_ID),
+            "FAQBOT_SECRET": "test",
+            "FAQBOT_LOG_LEVEL": "INFO",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    env.update(extra)
+    return env
+
+
+class BotProcess:
+    """The real ``python -m faqbot run`` process, its output captured to a file."""
+
+    def __init__(self, fake: FakeTelegram, workdir: Path, **extra_env: str) -> None:
+        self.fake = fake
+        self.workdir = workdir
+        self.data_dir = workdir / "data"
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.log_path = workdir / "bot.log"
+        self.env = bot_env(fake, self.data_dir, **extra_env)
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, *args: str, ready_timeout: float = 20.0) -> BotProcess:
+        """Start ``faqbot run *args`` and wait until it long-polls getUpdates (or, with
+        ``--webhook-url``, until it has set its webhook)."""
+        polls, mark = self.fake.polls_started, self.fake.mark()
+        webhook = "--webhook-url" in args
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "faqbot", "run", *args],
+                cwd=self.workdir,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + ready_timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(
+                    f"faqbot run exited with {self.process.returncode}:\n{self.output()}"
+                )
+            if webhook and any(c.ok for c in self.fake.calls_to("setWebhook", after=mark)):
+                return self
+            if not webhook and self.fake.polls_started > polls:
+                return self
+            time.sleep(0.05)
+        self.kill()
+        raise AssertionError(f"faqbot run never got ready for updates:\n{self.output()}")
+
+    def output(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    @property
+    def database(self) -> Path:
+        return self.data_dir / "faqbot.sqlite3"
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def terminate(self, timeout: float = 15.0) -> int:
+        """SIGTERM and wait; return the exit code (kill and fail if it hangs)."""
+        assert self.process is not None
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+                raise AssertionError(
+                    f"faqbot run did not stop within {timeout}s of SIGTERM:\n{self.output()}"
+                ) from None
+        return self.process.returncode
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(5)
+
+
+def copy_knowledge(target: Path) -> Path:
+    """A private copy of the repository's knowledge base (for tests that break it)."""
+    shutil.copytree(KNOWLEDGE, target)
+    return target

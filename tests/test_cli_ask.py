@@ -1,0 +1,218 @@
+"""`faqbot ask` (plain and --json, one question or standard input) and `faqbot chat`."""
+
+import asyncio
+import io
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from faqbot import cli, kb, render
+from faqbot.chat import BAD_NUMBER, ChatSession, chat_loop, run_chat
+from faqbot.matcher import Matcher
+
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "engine_kb"
+KEYS = ["question", "status", "item_id", "answer", "score", "source", "suggestions"]
+
+
+@pytest.fixture(scope="module")
+def knowledge() -> kb.KnowledgeBase:
+    return kb.load(FIXTURE)
+
+
+@pytest.fixture(scope="module")
+def matcher(knowledge: kb.KnowledgeBase) -> Matcher:
+    return Matcher(knowledge)
+
+
+def ask(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    assert cli.main(["ask", "--knowledge-dir", str(FIXTURE), *argv]) == 0
+    return capsys.readouterr().out
+
+
+def test_ask_prints_the_answer_as_the_bot_phrases_it(
+    capsys: pytest.CaptureFixture[str], knowledge: kb.KnowledgeBase
+) -> None:
+    out = ask(capsys, "Har peeren tavshedspligt?")
+    item = knowledge.item("peer-tavshedspligt")
+    assert out == render.answer_plain(item, knowledge) + "\n"
+    assert out.rstrip().endswith(
+        "Kilde: Guide B <om> & ledere (Forlaget B, 2021), Spørgsmål og svar"
+    )
+
+
+def test_ask_prints_suggestions_and_the_no_match_text(capsys: pytest.CaptureFixture[str]) -> None:
+    out = ask(capsys, "peer, medicin: holdning eller egen?")
+    assert out.startswith(render.CLARIFY_LEAD + "\n1. ")
+    assert ask(capsys, "hvornår har kantinen åbent") == render.NO_MATCH_TEXT + "\n"
+
+
+def test_ask_json_keys_and_values_for_every_status(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, knowledge: kb.KnowledgeBase
+) -> None:
+    questions = [
+        "Har peeren tavshedspligt?",
+        "peer, medicin: holdning eller egen?",
+        "hvornår har kantinen åbent",
+        "jeg vil tage mit liv",
+        "",
+        "🙂",
+        "x" * 20_000,
+    ]
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(questions) + "\n"))
+    lines = ask(capsys, "--json", "-").splitlines()
+    assert len(lines) == len(questions)
+    objects = [json.loads(line) for line in lines]
+    for question, obj in zip(questions, objects, strict=True):
+        assert list(obj) == KEYS
+        assert obj["question"] == question
+        assert 0 <= obj["score"] <= 1
+    answered, clarify, no_match, safety, empty, emoji, long = objects
+
+    assert answered["status"] == "answered"
+    assert answered["item_id"] == "peer-tavshedspligt"
+    assert answered["answer"] == knowledge.item("peer-tavshedspligt").answer
+    assert answered["source"] == {
+        "title": "Guide B <om> & ledere",
+        "publisher": "Forlaget B",
+        "year": "2021",
+        "section": "Spørgsmål og svar",
+        "url": None,
+    }
+    assert answered["suggestions"] == []
+
+    assert clarify["status"] == "clarify"
+    assert clarify["answer"] is None and clarify["source"] is None
+    assert 1 <= len(clarify["suggestions"]) <= 3
+    assert list(clarify["suggestions"][0]) == ["item_id", "question", "score"]
+    assert clarify["item_id"] == clarify["suggestions"][0]["item_id"]
+    scores = [s["score"] for s in clarify["suggestions"]]
+    assert scores == sorted(scores, reverse=True)
+
+    assert no_match["status"] == "no_match"
+    assert no_match["answer"] is None and no_match["source"] is None
+    assert no_match["suggestions"] == []
+
+    assert safety["status"] == "safety"
+    assert safety["item_id"] is None and safety["source"] is None
+    assert safety["answer"] == knowledge.safety.response
+    assert safety["suggestions"] == []
+
+    for obj in (empty, emoji):
+        assert obj["status"] == "no_match" and obj["item_id"] is None and obj["score"] == 0
+    assert long["status"] in {"answered", "clarify", "no_match"}
+
+
+def test_ask_json_source_url_when_the_guide_has_one(capsys: pytest.CaptureFixture[str]) -> None:
+    (line,) = ask(capsys, "--json", "bliver peers oftere syge").splitlines()
+    source = json.loads(line)["source"]
+    assert source["url"] == "https://example.org/guide-a"
+    assert source["section"] == "Kapitel 1"
+
+
+def test_ask_reads_questions_in_order_from_stdin(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("peer tavshedspligt\npeer tilbagefald\n"))
+    out = ask(capsys, "-")
+    first, second = out.split("\n\n" + "Tal med", 1)
+    assert "tavshedspligt" in first and second.startswith(" peeren")
+
+
+def test_ask_with_an_invalid_knowledge_base(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["ask", "--knowledge-dir", str(tmp_path), "hej"]) == 1
+    assert "Error: the knowledge base is invalid" in capsys.readouterr().err
+
+
+# --- the chat ------------------------------------------------------------------------------
+
+
+class FakeLog:
+    def __init__(self) -> None:
+        self.questions: list[dict] = []
+        self.picks: list[dict] = []
+
+    def log_question(self, **row: object) -> str:
+        self.questions.append(row)
+        return f"q{len(self.questions)}"
+
+    def log_pick(self, **row: object) -> None:
+        self.picks.append(row)
+
+
+def test_chat_session_answers_browses_and_picks(
+    matcher: Matcher, knowledge: kb.KnowledgeBase
+) -> None:
+    log = FakeLog()
+    session = ChatSession(matcher, log_question=log.log_question, log_pick=log.log_pick)
+    assert session.reply("   ") == ""
+
+    question = "peer, medicin: holdning eller egen?"
+    suggested = [s.item for s in matcher.match(question).suggestions]
+    assert len(suggested) == 2
+    reply = session.reply(question)
+    assert reply.startswith(render.CLARIFY_LEAD)
+    assert f"2. {suggested[1].question}" in reply
+    assert log.questions[-1]["status"] == "clarify"
+    assert log.questions[-1]["chat_kind"] == "terminal"
+    assert session.reply("9") == BAD_NUMBER
+    assert session.reply("2").startswith(suggested[1].answer)
+    assert log.picks == [{"question_id": "q1", "item_id": suggested[1].id, "user_id": None}]
+
+    assert session.reply("/emner") == render.categories_plain(knowledge)
+    assert session.reply("2") == render.category_plain(knowledge, "Tavshedspligt")
+    assert session.reply("1").startswith(knowledge.item("peer-tavshedspligt").answer)
+    assert session.reply("/kilder") == render.sources_plain(knowledge)
+    assert "/emner" in session.reply("/hjælp")
+    assert "kender jeg ikke" in session.reply("/hvaddet")
+
+    answered = session.reply("vores peer har faaet tilbagefald")
+    assert answered.startswith(knowledge.item("peer-tilbagefald").answer)
+    assert answered.endswith("Se også:\n1. " + knowledge.item("peer-syg").question)
+    assert session.reply("1").startswith(knowledge.item("peer-syg").answer)
+    assert session.reply("jeg vil tage mit liv") == knowledge.safety.response
+    assert log.questions[-1]["status"] == "safety"
+    assert len(log.picks) == 1  # browsing is not a pick
+
+
+def test_chat_loop_reads_one_question_per_line(matcher: Matcher) -> None:
+    stdin = io.StringIO("har peeren tavshedspligt\n\nkantinen\n/slut\nikke læst\n")
+    stdout = io.StringIO()
+    asyncio.run(chat_loop(ChatSession(matcher), stdin, stdout, interactive=False))
+    out = stdout.getvalue()
+    assert "Spørgsmål og svar" in out
+    assert render.NO_MATCH_TEXT in out
+    assert "ikke læst" not in out and "/slut" not in out
+
+
+def test_chat_without_a_log_still_answers(matcher: Matcher) -> None:
+    async def broken_log() -> object:
+        raise OSError("read-only")
+
+    stdout = io.StringIO()
+    stdin = io.StringIO("har peeren tavshedspligt\n")
+    asyncio.run(run_chat(matcher, open_log=broken_log, stdin=stdin, stdout=stdout))
+    assert "Kilde:" in stdout.getvalue()
+
+
+def test_cli_chat_logs_terminal_questions(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("FAQBOT_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("FAQBOT_SECRET", "test-secret")
+    monkeypatch.setattr("sys.stdin", io.StringIO("har peeren tavshedspligt\nkantinen\n"))
+    assert cli.main(["chat", "--knowledge-dir", str(FIXTURE)]) == 0
+    assert "Kilde:" in capsys.readouterr().out
+    with sqlite3.connect(tmp_path / "faqbot.sqlite3") as db:
+        rows = db.execute(
+            "SELECT chat_kind, status, item_id FROM questions ORDER BY rowid"
+        ).fetchall()
+    assert rows == [
+        ("terminal", "answered", "peer-tavshedspligt"),
+        ("terminal", "no_match", rows[1][2]),
+    ]

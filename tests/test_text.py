@@ -1,0 +1,88 @@
+"""The one normaliser: the same terms for a phrasing and for the fast, informal way it is typed."""
+
+import unicodedata
+
+import pytest
+
+from faqbot.text import STOP_WORDS, Normalizer, clean, fold, normalize, words
+
+
+@pytest.mark.parametrize(
+    "variants",
+    [
+        ("spørgsmål", "spoergsmaal", "sporgsmal", "SPØRGSMÅL"),
+        ("sygefravær", "sygefravaer", "sygefravar"),
+        ("tavshedspligt", "Tavshedspligt", "TAVSHEDSPLIGT"),
+        ("skånehensyn", "skaanehensyn", "skanehensyn"),
+    ],
+)
+def test_aeoeaa_spellings_and_case_are_the_same_terms(variants: tuple[str, ...]) -> None:
+    forms = {normalize(variant) for variant in variants}
+    assert len(forms) == 1, forms
+    assert forms.pop()  # and not empty
+
+
+def test_nfc_composed_and_decomposed_letters_are_the_same() -> None:
+    decomposed = unicodedata.normalize("NFD", "skånehensyn på arbejdet")
+    assert decomposed != "skånehensyn på arbejdet"
+    assert normalize(decomposed) == normalize("skånehensyn på arbejdet")
+
+
+def test_punctuation_emoji_and_control_characters_are_removed() -> None:
+    assert normalize("Tavshedspligt?!! 🙂👍 \x00\x07\u200b...") == normalize("tavshedspligt")
+    assert clean("«peer» — (medicin)\t\n") == "peer medicin"
+
+
+def test_stop_words_are_dropped_but_not_ikke() -> None:
+    assert normalize("hvad er en peer") == normalize("peer")
+    assert "ikk" in normalize("hvad må peeren ikke").split()
+    assert "ikke" not in STOP_WORDS
+    assert {"og", "jeg", "hvad", "er"} <= STOP_WORDS
+
+
+def test_danish_stems_join_inflections() -> None:
+    assert normalize("peermedarbejderen") == normalize("peermedarbejdere")
+    assert normalize("uddannelsen") == normalize("uddannelser")
+
+
+def test_hyphenated_compounds_are_joined() -> None:
+    assert words("peer-medarbejder") == ["peermedarbejder"]
+    assert normalize("peer-støtte") == normalize("peerstøtte")
+
+
+def test_synonyms_map_every_member_onto_the_first() -> None:
+    groups = [("peermedarbejder", "peer-medarbejder", "peer medarbejder", "peerstøttemedarbejder")]
+    normalizer = Normalizer(groups)
+    canonical = normalizer.terms("peermedarbejder")
+    assert len(canonical) == 1
+    for member in ("peer-medarbejder", "peer medarbejder", "Peerstøttemedarbejderen"):
+        assert normalizer.terms(member) == canonical
+    assert normalizer.terms("vores peer medarbejder er syg")[0] == canonical[0]
+
+
+def test_split_compounds_are_joined_into_known_terms() -> None:
+    normalizer = Normalizer(compounds={"peerstot"})
+    assert normalizer.terms("peer støtte") == ("peerstot",)
+    assert Normalizer().terms("peer støtte") == ("peer", "stot")
+
+
+def test_fold_treats_ae_oe_aa_like_the_letters() -> None:
+    assert fold("æble") == fold("aeble") == "able"
+    assert fold("øre") == fold("oere") == "ore"
+    assert fold("år") == fold("aar") == "ar"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "   \t\n ", "🙂🙂🙂", "\x00\x01\x02", "精神科の同僚", "Коллега", "زميل", "a" * 20_000],
+)
+def test_bad_input_never_raises(text: str) -> None:
+    terms = Normalizer().terms(text)
+    assert isinstance(terms, tuple)
+    if not any(ch.isalnum() for ch in text):
+        assert terms == ()
+
+
+def test_other_scripts_become_terms_not_errors() -> None:
+    (term,) = Normalizer().terms("Коллега")
+    assert term.startswith("коллег")
