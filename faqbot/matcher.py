@@ -1,14 +1,23 @@
 """The index over a knowledge base, the score, and the four-way decision.
 
-A question is first checked for a crisis (``faqbot.safety``); only then is it matched. Matching
-works on terms from ``faqbot.text``. Query terms that the index does not know are mapped onto the
-closest known term (typos) or split into two known terms (compounds). Each phrasing (question or
-alternate) is scored by an IDF-weighted overlap with the query, blended with how much of the
-question the whole item (phrasings, tags and, at a lower weight, the answer) explains, and with a
-character-level rapidfuzz score over the few best candidates. The result is one score in [0, 1].
+A question is first checked for a crisis (``faqbot.safety``); only then is it matched, on terms
+from ``faqbot.text``. Query words the index does not know are mapped onto the closest known term
+with rapidfuzz (typos) or split into two known terms (compounds). Five parts, each in [0, 1],
+are blended into one score:
 
-The decision then answers, asks back (clarify) or admits that nothing fits. Every threshold is in
-``Thresholds`` so there is one place to tune them (on ``knowledge/eval.yaml``).
+* the best phrasing (question or alternate): an IDF-weighted Dice overlap of terms;
+* coverage: how much of the question's term weight the item explains anywhere (phrasings and
+  tags fully, the answer text at a lower weight);
+* TF-IDF cosines with the item's phrasings and tags, over terms and over character trigrams
+  (inflections, compounds and typos the stemmer misses), and with the answer text.
+
+A question that names none of the knowledge base's subject terms (terms found in the phrasings
+of half the items, such as "peer", also inside compounds) has its scores scaled down: a FAQ
+about peer colleagues should not answer questions about the canteen.
+
+Everything is an inverted index in numpy arrays (no Python loop over items), so a query costs
+about the same at 100 or 10,000 items. The decision then answers, asks back (clarify) or admits
+that nothing fits; every threshold is in ``Thresholds``, tuned on ``knowledge/eval.yaml``.
 """
 
 from __future__ import annotations
@@ -28,6 +37,8 @@ from faqbot.text import Normalizer
 
 MAX_QUERY_CHARS = 1000
 """Longer questions are matched on their first 1000 characters."""
+SAFETY_MAX_CHARS = 4096
+"""The crisis check reads further: a whole Telegram message (4096 characters)."""
 
 
 class Status(StrEnum):
@@ -62,11 +73,11 @@ class Result:
 class Thresholds:
     """Every number the decision uses, in one place (tuned on the knowledge base's eval set)."""
 
-    answer: float = 0.36
+    answer: float = 0.34
     """The best item is answered at or above this score..."""
-    margin: float = 0.14
+    margin: float = 0.10
     """...and when it leads the runner-up item by at least this much."""
-    clarify: float = 0.24
+    clarify: float = 0.16
     """Below ``answer`` (or too close to the runner-up) but at or above this: ask back."""
     suggest_window: float = 0.12
     """Suggestions are items within this distance of the best one."""
@@ -77,16 +88,19 @@ class Thresholds:
 class Weights:
     """How the parts of the score are blended (each part is in [0, 1]), and their settings."""
 
-    phrasing: float = 1.0
+    phrasing: float = 0.5
     """Best single phrasing: IDF-weighted Dice overlap of terms with the query."""
     coverage: float = 1.0
     """Share of the query's term weight that the whole item explains anywhere."""
-    item_words: float = 1.0
+    item_words: float = 0.5
     """TF-IDF cosine of terms with all of the item's phrasings and tags."""
-    item_grams: float = 1.0
+    item_grams: float = 2.0
     """TF-IDF cosine of character n-grams with the phrasings and tags (inflections, compounds)."""
-    answer_grams: float = 1.0
-    """TF-IDF cosine of character n-grams with the answer text."""
+    answer_grams: float = 0.0
+    """TF-IDF cosine of character n-grams with the answer text (as good as answer_words on the
+    eval set, but several times the memory on a large knowledge base)."""
+    answer_words: float = 1.5
+    """TF-IDF cosine of terms with the answer text."""
     answer_term: float = 0.35
     """A term found only in the answer counts this much towards coverage."""
     tag_term: float = 0.8
@@ -95,12 +109,12 @@ class Weights:
     """An unknown query word weighs this share of the largest IDF (it is unexplained content)."""
     typo_cutoff: float = 80.0
     """rapidfuzz ratio from which an unknown word is taken for a known term."""
-    off_topic: float = 0.6
+    off_topic: float = 0.4
     """Scores of a question that names none of the knowledge base's subject terms are multiplied
     by this: a FAQ about peer colleagues should not answer "how do I book a meeting room"."""
     subject_share: float = 0.5
     """A subject term is one found in the phrasings of at least this share of the items."""
-    gram_sizes: tuple[int, ...] = (3, 4)
+    gram_sizes: tuple[int, ...] = (3,)
     """Character n-gram sizes."""
     max_gram_share: float = 0.5
     """n-grams found in more than this share of the items are left out (they tell nothing)."""
@@ -133,8 +147,8 @@ class _Index:
         n_docs: int,
     ) -> None:
         order = np.argsort(features, kind="stable")
-        self.docs = docs[order].astype(np.int32)
-        self.values = values[order].astype(np.float32)
+        self.docs = docs[order].astype(np.int32, copy=False)
+        self.values = values[order].astype(np.float32, copy=False)
         del order
         self.indptr = np.zeros(n_features + 1, dtype=np.int64)
         np.cumsum(np.bincount(features, minlength=n_features), out=self.indptr[1:])
@@ -289,7 +303,8 @@ class Matcher:
                 np.fromiter(weight.values(), dtype=np.float32, count=len(weight)),
             )
             words.add_counts(index, all_terms)
-            answers.add_counts(index, answer_terms)
+            if w.answer_words:
+                answers.add_counts(index, answer_terms)
             subject_counts.update(np.unique(all_terms).tolist())
 
         n_terms = len(term_ids)
@@ -308,6 +323,7 @@ class Matcher:
         self._item_starts = np.searchsorted(self._phrasing_item, np.arange(n_items))
         self._has_phrasing = np.bincount(self._phrasing_item, minlength=n_items) > 0
         self._words, self._word_idf = words.cosine(n_terms, n_items)
+        self._answers = answers.cosine(n_terms, n_items) if w.answer_words else None
         self._subject = frozenset(
             self._terms[term]
             for term, count in subject_counts.items()
@@ -324,8 +340,8 @@ class Matcher:
         del item_term_ids, answer_term_ids
         share = w.max_gram_share
         self._item_grams, self._item_gram_idf = item_grams.cosine(GRAM_BUCKETS, n_items, share)
-        self._answer_grams, self._answer_gram_idf = answer_grams.cosine(
-            GRAM_BUCKETS, n_items, share
+        self._answer_grams = (
+            answer_grams.cosine(GRAM_BUCKETS, n_items, share) if w.answer_grams else None
         )
         self._buckets = _typo_buckets(self._terms)
         self._lookups: dict[str, tuple[tuple[int, float], ...]] = {}
@@ -443,13 +459,17 @@ class Matcher:
             dice, self._item_starts[self._has_phrasing]
         )
         grams, counts = np.unique(query.grams, return_counts=True)
-        return {
+        parts = {
             "phrasing": phrasing,
             "coverage": self._bag.dot(query.term_ids, weights) / max(total, 1e-12),
             "item_words": _cosine(self._words, self._word_idf, query.term_ids, query.confidence),
             "item_grams": _cosine(self._item_grams, self._item_gram_idf, grams, counts),
-            "answer_grams": _cosine(self._answer_grams, self._answer_gram_idf, grams, counts),
         }
+        if self._answer_grams is not None:
+            parts["answer_grams"] = _cosine(*self._answer_grams, grams, counts)
+        if self._answers is not None:
+            parts["answer_words"] = _cosine(*self._answers, query.term_ids, query.confidence)
+        return parts
 
     def scores(self, question: str) -> np.ndarray:
         """The blended score in [0, 1] of every item for ``question`` (safety not checked)."""
@@ -463,9 +483,11 @@ class Matcher:
             "item_words": w.item_words,
             "item_grams": w.item_grams,
             "answer_grams": w.answer_grams,
+            "answer_words": w.answer_words,
         }
         total = sum(blend.values()) or 1.0
-        score = sum(weight * parts[name] for name, weight in blend.items() if weight) / total
+        score = sum(weight * parts[name] for name, weight in blend.items() if name in parts)
+        score = score / total
         if not self.on_topic(question):
             score = score * w.off_topic
         return np.clip(score, 0.0, 1.0)
@@ -488,10 +510,9 @@ class Matcher:
         """Decide what to do with one question. Never raises on any string."""
         if not isinstance(question, str):
             question = str(question)
-        text = question[:MAX_QUERY_CHARS]
-        if self.safety.is_crisis(text):
+        if self.safety.is_crisis(question[:SAFETY_MAX_CHARS]):
             return Result(question, Status.SAFETY, None, 1.0, ())
-        return decide(question, self.ranked(text, 4), self.thresholds)
+        return decide(question, self.ranked(question[:MAX_QUERY_CHARS], 4), self.thresholds)
 
 
 def _feature_of(index: _Index) -> np.ndarray:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from faqbot.kb import SafetyRules
 from faqbot.text import stem, words
@@ -42,38 +42,6 @@ class _Phrase:
     terms: tuple[str, ...]
 
 
-def _word_matches(phrase_term: str, word: str) -> bool:
-    if word == phrase_term:
-        return True
-    if len(phrase_term) >= PREFIX_MIN and word.startswith(phrase_term):
-        return True
-    return (
-        len(phrase_term) >= FUZZY_MIN
-        and abs(len(word) - len(phrase_term)) <= 2
-        and fuzz.ratio(phrase_term, word) >= FUZZY_CUTOFF
-    )
-
-
-def _contains(message: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
-    """Do the phrase's words occur in order, with at most MAX_GAP other words between them?"""
-    if not phrase:
-        return False
-    for start, word in enumerate(message):
-        if not _word_matches(phrase[0], word):
-            continue
-        position, ok = start, True
-        for term in phrase[1:]:
-            window = message[position + 1 : position + 2 + MAX_GAP]
-            step = next((i for i, w in enumerate(window) if _word_matches(term, w)), None)
-            if step is None:
-                ok = False
-                break
-            position += step + 1
-        if ok:
-            return True
-    return False
-
-
 class SafetyDetector:
     """Decides whether a message speaks of suicide, self-harm or acute danger to someone."""
 
@@ -83,21 +51,53 @@ class SafetyDetector:
         self._phrases = self._compile(rules.phrases)
         self._policy = self._compile(rules.policy_phrases)
         self._urgent = self._compile(rules.urgent_phrases)
+        vocabulary = {t for p in (*self._phrases, *self._policy, *self._urgent) for t in p.terms}
+        self._exact = frozenset(vocabulary)
+        self._prefixes = frozenset(t for t in vocabulary if len(t) >= PREFIX_MIN)
+        self._fuzzy = sorted(t for t in vocabulary if len(t) >= FUZZY_MIN)
 
     @staticmethod
     def _compile(phrases: Iterable[str]) -> tuple[_Phrase, ...]:
         return tuple(_Phrase(text, _terms(text)) for text in phrases if _terms(text))
+
+    def _hits(self, message: tuple[str, ...]) -> dict[str, set[int]]:
+        """phrase word -> positions of the message words it matches (each distinct word once)."""
+        positions: dict[str, list[int]] = {}
+        for position, word in enumerate(message):
+            positions.setdefault(word, []).append(position)
+        matched: dict[str, set[str]] = {word: set() for word in positions}
+        for word, found in matched.items():
+            if word in self._exact:
+                found.add(word)
+            for length in range(PREFIX_MIN, len(word)):
+                if word[:length] in self._prefixes:
+                    found.add(word[:length])
+        candidates = [word for word in positions if len(word) >= FUZZY_MIN - 2]
+        if candidates and self._fuzzy:
+            scores = process.cdist(
+                candidates, self._fuzzy, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF
+            )
+            for row, column in zip(*scores.nonzero(), strict=True):
+                word, term = candidates[row], self._fuzzy[column]
+                if abs(len(word) - len(term)) <= 2:
+                    matched[word].add(term)
+        hits: dict[str, set[int]] = {}
+        for word, terms in matched.items():
+            for term in terms:
+                hits.setdefault(term, set()).update(positions[word])
+        return hits
 
     def crisis_phrase(self, message: str) -> str | None:
         """The crisis phrase the message contains (after the policy rule), or None."""
         terms = _terms(message)
         if not terms:
             return None
-        hit = next((p.text for p in self._phrases if _contains(terms, p.terms)), None)
+        hits = self._hits(terms)
+        hit = next((p.text for p in self._phrases if _contains(hits, p.terms)), None)
         if hit is None:
             return None
-        if any(_contains(terms, p.terms) for p in self._policy) and not any(
-            _contains(terms, p.terms) for p in self._urgent
+        if any(_contains(hits, p.terms) for p in self._policy) and not any(
+            _contains(hits, p.terms) for p in self._urgent
         ):
             return None
         return hit
@@ -105,3 +105,22 @@ class SafetyDetector:
     def is_crisis(self, message: str) -> bool:
         """True when the message must get the fixed safety response."""
         return self.crisis_phrase(message) is not None
+
+
+def _contains(hits: dict[str, set[int]], phrase: tuple[str, ...]) -> bool:
+    """Do the phrase's words occur in order, with at most MAX_GAP other words between them?"""
+    if not phrase or any(term not in hits for term in phrase):
+        return False
+    for start in sorted(hits[phrase[0]]):
+        position = start
+        for term in phrase[1:]:
+            candidates = hits[term]
+            step = next(
+                (p for p in range(position + 1, position + 2 + MAX_GAP) if p in candidates), None
+            )
+            if step is None:
+                break
+            position = step
+        else:
+            return True
+    return False

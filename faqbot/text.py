@@ -56,7 +56,7 @@ def _stemmer() -> Stemmer.Stemmer:
 
 
 _STEMS: dict[str, str] = {}
-_STEMS_MAX = 200_000
+_STEMS_MAX = 100_000
 
 
 def stem(word: str) -> str:
@@ -175,8 +175,9 @@ class Normalizer:
         while index < count:
             word = folded[index]
             if index + 1 < count and self.compounds and self._may_start_compound(word):
-                pair = stem(word + folded[index + 1])
-                if pair in self.compounds:
+                pair = _stemmer().stemWord(word + folded[index + 1])  # rarely seen twice
+                # The joined stem must reach into the second word: "syg igen" stems to "syg".
+                if len(pair) > len(word) and pair in self.compounds:
                     joined.append(pair)
                     index += 2
                     continue

@@ -114,3 +114,10 @@ def test_the_real_eval_sets_crisis_lists_are_all_handled(detector: SafetyDetecto
     assert evalset.crisis
     assert [m for m in evalset.crisis if not detector.is_crisis(m)] == []
     assert [m for m in evalset.not_crisis if detector.is_crisis(m)] == []
+
+
+def test_a_crisis_after_the_first_1000_characters_is_still_caught() -> None:
+    matcher = Matcher(kb.load(FIXTURE))
+    message = "peer tavshedspligt " * 80 + "og jeg vil tage mit liv"
+    assert len(message) > 1000
+    assert matcher.match(message).status is Status.SAFETY

@@ -86,3 +86,9 @@ def test_bad_input_never_raises(text: str) -> None:
 def test_other_scripts_become_terms_not_errors() -> None:
     (term,) = Normalizer().terms("Коллега")
     assert term.startswith("коллег")
+
+
+def test_a_second_word_is_never_swallowed_by_compound_joining() -> None:
+    normalizer = Normalizer(compounds={"syg", "peerstot"})
+    assert normalizer.terms("syg igen") == ("syg", "igen")  # "sygigen" stems to "syg"
+    assert normalizer.terms("peer støtte") == ("peerstot",)

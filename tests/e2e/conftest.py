@@ -1,4 +1,10 @@
-"""Fixtures for the end-to-end tests: a fresh fake Bot API server per test."""
+"""Fixtures for the end-to-end tests: a fresh fake Bot API server per test.
+
+The e2e tests (marker ``e2e``; run only them with ``pytest -m e2e``, skip them with
+``-m "not e2e"``) drive the real ``python -m faqbot run`` (``botprocess.py``) against the fake
+Bot API (``fake_telegram.py``). They run on a copy of the repository's ``knowledge/``; set
+``FAQBOT_E2E_KNOWLEDGE`` to run them on another knowledge directory (e.g. a draft).
+"""
 
 from __future__ import annotations
 

@@ -32,7 +32,7 @@ import struct
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -1529,8 +1529,3 @@ def _int_or_str(value: Any) -> int | str:
         return int(value)
     except (TypeError, ValueError):
         return value
-
-
-def texts(calls: Iterable[Call]) -> list[str]:
-    """The texts of calls, for readable assertion messages."""
-    return [call.text for call in calls]

@@ -418,6 +418,20 @@ def test_with_group_privacy_on_every_way_to_ask_still_arrives(server, bot, match
 # --- leaders -----------------------------------------------------------------------------------
 
 
+def test_a_leaders_start_gives_the_leader_the_full_menu(server, bot) -> None:
+    admin = FakeTelegram.user(ADMIN_ID, "Leder")
+    mark = server.mark()
+    say(server, "/start", admin)
+    server.wait_for(
+        lambda c: c.method == "setMyCommands" and c.ok and c.params.get("scope"),
+        REPLY_TIMEOUT,
+        after=mark,
+    )
+    menu = [command["command"] for command in server.commands(f"chat(chat_id={ADMIN_ID})")]
+    assert {"rapport", "ubesvarede", "genindlaes", "spoerg"} <= set(menu)
+    assert "rapport" not in [command["command"] for command in server.commands()]
+
+
 def test_admin_report_sends_the_chart(server, bot) -> None:
     admin = FakeTelegram.user(ADMIN_ID, "Leder")
     mark = server.mark()

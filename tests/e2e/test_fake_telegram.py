@@ -479,3 +479,19 @@ async def test_wait_for_reports_the_calls_it_saw(fake: FakeTelegram, bot: Bot) -
     with pytest.raises(AssertionError, match="getMe 200"):
         fake.wait_for("sendMessage", 0.2, after=mark)
     fake.assert_no_call("sendMessage", 0.1, after=mark)
+
+
+async def test_raw_updates_pending_queue_and_poll_tracking(fake: FakeTelegram, bot: Bot) -> None:
+    polls = fake.polls_started
+    fake.push_update({"edited_message": {**fake.send_text("hej", user=ALICE), "edit_date": 1}})
+    assert [next(iter(set(u) - {"update_id"})) for u in fake.pending_updates()] == [
+        "message",
+        "edited_message",
+    ]
+    updates = await bot.get_updates(allowed_updates=["message"])
+    fake.wait_for_poll(1, after=polls)
+    assert [u.message.text for u in updates] == ["hej"]
+    assert [u["message"]["text"] for u in fake.pending_updates()] == ["hej"]  # not yet confirmed
+    await bot.send_message(ALICE["id"], "svar")
+    assert [c.text for c in fake.sent_messages(ALICE["id"])] == ["svar"]
+    assert fake.sent_messages(42) == []
