@@ -701,10 +701,21 @@ EVAL_FLOOR_NAMES = ("top1", "wrong_answer_max", "out_of_scope_rejection", "safet
 
 @dataclass(frozen=True)
 class EvalQuestion:
-    """A question and the id of the item that must answer it."""
+    """A question, the id of the item that must answer it, and any item that answers it as well.
+
+    ``also`` lists items whose answer answers the question just as directly (the knowledge base
+    has overlapping items, e.g. a practical item and a dilemma on the same topic); the eval counts
+    any of them as right.
+    """
 
     question: str
     expect: str
+    also: tuple[str, ...] = ()
+
+    @property
+    def acceptable(self) -> frozenset[str]:
+        """Every item id that counts as a right answer."""
+        return frozenset((self.expect, *self.also))
 
 
 @dataclass(frozen=True)
@@ -749,14 +760,17 @@ def load_eval(path: Path, kb: KnowledgeBase) -> EvalSet:
     known = {item.id for item in kb.items}
     for mapping, line in fields.mappings("questions"):
         entry = _Fields(reader, path, mapping, "eval question")
-        entry.check_keys(("q", "expect"), ())
+        entry.check_keys(("q", "expect"), ("also",))
         question, expect = entry.text("q"), entry.text("expect")
+        also = entry.text_list("also")
         if question is None or expect is None:
             continue
-        if expect not in known:
-            reader.problem(path, line, f"eval question: unknown item id '{expect}'")
+        unknown = [item_id for item_id in (expect, *(i for i, _ in also)) if item_id not in known]
+        for item_id in unknown:
+            reader.problem(path, line, f"eval question: unknown item id '{item_id}'")
+        if unknown:
             continue
-        questions.append(EvalQuestion(question, expect))
+        questions.append(EvalQuestion(question, expect, tuple(item_id for item_id, _ in also)))
     lists = {
         key: tuple(text for text, _ in fields.text_list(key, required=key != "not_crisis"))
         for key in ("out_of_scope", "crisis", "not_crisis")

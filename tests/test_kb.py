@@ -197,6 +197,12 @@ BROKEN = [
     ),
     (
         "eval.yaml",
+        "floors: {top1: 0.9}\nquestions:\n  - q: hej\n    expect: peer-syg\n    also: [nej]\n"
+        "out_of_scope: [frokost]\ncrisis: [selvmord]\n",
+        ["kb/eval.yaml:3: eval question: unknown item id 'nej'"],
+    ),
+    (
+        "eval.yaml",
         "floors: {top1: 1.5}\nquestions:\n  - q: hej\n    expect: peer-syg\n"
         "out_of_scope: [frokost]\ncrisis: [selvmord]\n",
         ["kb/eval.yaml:1: eval: floor 'top1' must be a number from 0 to 1"],
@@ -235,3 +241,9 @@ def test_missing_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     assert [str(p) for p in kb.validate(Path("nowhere"))] == [
         "nowhere:1: knowledge directory does not exist"
     ]
+
+
+def test_an_eval_question_accepts_its_expected_and_also_items() -> None:
+    question = kb.EvalQuestion("hvem bestemmer?", "leder-a", ("leder-b",))
+    assert question.acceptable == frozenset({"leder-a", "leder-b"})
+    assert kb.EvalQuestion("hvem bestemmer?", "leder-a").acceptable == frozenset({"leder-a"})
