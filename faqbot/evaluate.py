@@ -2,6 +2,9 @@
 
 Definitions (printed with the figures so nobody has to guess):
 
+"The expected item" below means the question's ``expect`` or one of its ``also`` items (items
+that answer the question just as directly).
+
 * top-1: the best item is the expected one and the user is shown it: answered with it, or asked
   back (clarify) with it as the first suggestion. A no-match never counts, even if the hidden best
   candidate was right.
