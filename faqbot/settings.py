@@ -12,9 +12,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import TypeVar
-
-T = TypeVar("T")
 
 TELEGRAM_DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 
@@ -60,7 +57,6 @@ class Settings:
         return self.data_dir / "faqbot.sqlite3"
 
 
-# name, attribute, parser, description shown in the README's table
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -105,24 +101,23 @@ def _keep_text(name: str, raw: str) -> KeepText:
         raise SettingsError(f"{name} must be one of none, unanswered, all; got {raw!r}.") from None
 
 
-def _positive_int(name: str, raw: str) -> int:
-    try:
-        value = int(raw.strip())
-    except ValueError:
-        raise SettingsError(f"{name} must be a whole number of at least 1, got {raw!r}.") from None
-    if value < 1:
-        raise SettingsError(f"{name} must be a whole number of at least 1, got {raw!r}.")
-    return value
+def _int_at_least(minimum: int, wording: str) -> Callable[[str, str], int]:
+    """A parser for whole numbers of at least ``minimum`` (``wording`` names the range)."""
+
+    def parse(name: str, raw: str) -> int:
+        try:
+            value = int(raw.strip())
+        except ValueError:
+            value = minimum - 1
+        if value < minimum:
+            raise SettingsError(f"{name} must be a whole number {wording}, got {raw!r}.")
+        return value
+
+    return parse
 
 
-def _non_negative_int(name: str, raw: str) -> int:
-    try:
-        value = int(raw.strip())
-    except ValueError:
-        raise SettingsError(f"{name} must be a whole number of 0 or more, got {raw!r}.") from None
-    if value < 0:
-        raise SettingsError(f"{name} must be a whole number of 0 or more, got {raw!r}.")
-    return value
+_positive_int = _int_at_least(1, "of at least 1")
+_non_negative_int = _int_at_least(0, "of 0 or more")
 
 
 def _positive_float(name: str, raw: str) -> float:
