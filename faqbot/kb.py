@@ -10,6 +10,7 @@ Layout of the knowledge directory::
     items/<category>.yaml the items, one file per category
     synonyms.yaml         groups of equivalent words and spellings
     safety.yaml           the crisis phrases and the fixed safety response
+    out_of_scope.yaml     optional: questions the bot must not answer (negative examples)
     eval.yaml             the evaluation set and its floors (read by ``load_eval``)
 """
 
@@ -123,6 +124,8 @@ class KnowledgeBase:
     items: tuple[Item, ...]
     synonyms: tuple[tuple[str, ...], ...]
     safety: SafetyRules
+    negatives: tuple[str, ...] = ()
+    """Questions outside the knowledge base's subject (out_of_scope.yaml): never answered."""
 
     @cached_property
     def _items_by_id(self) -> dict[str, Item]:
@@ -650,6 +653,32 @@ def _read_safety(reader: _Reader) -> SafetyRules | None:
     )
 
 
+def _read_negatives(reader: _Reader) -> list[str]:
+    path = reader.directory / "out_of_scope.yaml"
+    if not path.exists():
+        return []
+    data = reader.read(path)
+    if data is None:
+        return []
+    if not isinstance(data, _Seq):
+        reader.problem(path, 1, "expected a list of out-of-scope questions at the top level")
+        return []
+    questions: list[str] = []
+    seen: dict[str, int] = {}
+    for question, line in zip(data.values, data.lines, strict=True):
+        if not isinstance(question, str) or not question.strip():
+            reader.problem(path, line, "every out-of-scope question must be non-empty text")
+            continue
+        text = _clean(question)
+        key = _same_phrase(text)
+        if key in seen:
+            reader.problem(path, line, f"'{text}' is already listed at line {seen[key]}")
+            continue
+        seen[key] = line
+        questions.append(text)
+    return questions
+
+
 def _collect(directory: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
     reader = _Reader(Path(directory))
     if not reader.directory.is_dir():
@@ -661,6 +690,7 @@ def _collect(directory: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
     items = _check_items(reader, drafts, by_id, all_ids)
     synonyms = _read_synonyms(reader)
     safety = _read_safety(reader)
+    negatives = _read_negatives(reader)
     if reader.problems or safety is None:
         return None, sorted(set(reader.problems), key=lambda p: (p.path, p.line, p.message))
     kb = KnowledgeBase(
@@ -669,6 +699,7 @@ def _collect(directory: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
         items=tuple(items),
         synonyms=tuple(synonyms),
         safety=safety,
+        negatives=tuple(negatives),
     )
     return kb, []
 

@@ -15,6 +15,11 @@ A question that names none of the knowledge base's subject terms (terms found in
 of half the items, such as "peer", also inside compounds) has its scores scaled down: a FAQ
 about peer colleagues should not answer questions about the canteen.
 
+The knowledge base's out-of-scope examples (``out_of_scope.yaml``: IT, rota, canteen, patients'
+medication...) are indexed as extra documents that are never returned: a weak match that such an
+example scores as well as is no match. They let the clarify threshold sit lower without letting
+the canteen in.
+
 Everything is an inverted index in numpy arrays (no Python loop over items), so a query costs
 about the same at 100 or 10,000 items. The decision then answers, asks back (clarify) or admits
 that nothing fits; every threshold is in ``Thresholds``, tuned on ``knowledge/eval.yaml``.
@@ -71,16 +76,24 @@ class Result:
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Every number the decision uses, in one place (tuned on the knowledge base's eval set)."""
+    """Every number the decision uses, in one place (tuned on the knowledge base's eval set; the
+    negative_* pair and ``clarify`` on held-out halves of ``out_of_scope.yaml``)."""
 
     answer: float = 0.34
     """The best item is answered at or above this score..."""
     margin: float = 0.10
     """...and when it leads the runner-up item by at least this much."""
-    clarify: float = 0.16
+    clarify: float = 0.14
     """Below ``answer`` (or too close to the runner-up) but at or above this: ask back."""
     suggest_window: float = 0.12
     """Suggestions are items within this distance of the best one."""
+    negative_margin: float = -0.025
+    """No match when the best out-of-scope example (``kb.negatives``) scores at least the best
+    item's score plus this much (a negative margin: comes this close to it): the question looks
+    more like one the bot must not answer..."""
+    negative_below: float = 0.20
+    """...but only when the best item scores below this: a clear match is never vetoed. The
+    examples let ``clarify`` sit lower, where in-scope and out-of-scope scores overlap."""
     max_suggestions: int = 3
 
 
@@ -255,10 +268,16 @@ class Matcher:
     # ----------------------------------------------------------------------------------------
 
     def _build(self) -> None:
-        items = self.kb.items
+        # The out-of-scope examples are indexed as extra documents after the items (one each,
+        # phrasing only): they share the vocabulary and the IDF but are never returned.
+        self._n_items = len(self.kb.items)
+        items = (
+            *self.kb.items,
+            *(Item("", "", text, "", ()) for text in self.kb.negatives),
+        )
         w = self.weights
         base = Normalizer(self.kb.synonyms)
-        tag_texts = [" ".join((*item.tags, item.category)) for item in items]
+        tag_texts = [" ".join((*item.tags, item.category)).strip() for item in items]
         texts = (
             text
             for item, tags in zip(items, tag_texts, strict=True)
@@ -305,7 +324,8 @@ class Matcher:
             words.add_counts(index, all_terms)
             if w.answer_words:
                 answers.add_counts(index, answer_terms)
-            subject_counts.update(np.unique(all_terms).tolist())
+            if index < self._n_items:
+                subject_counts.update(np.unique(all_terms).tolist())
 
         n_terms = len(term_ids)
         self._terms = list(term_ids)
@@ -327,7 +347,7 @@ class Matcher:
         self._subject = frozenset(
             self._terms[term]
             for term, count in subject_counts.items()
-            if len(self._terms[term]) >= 3 and count >= w.subject_share * n_items
+            if len(self._terms[term]) >= 3 and count >= w.subject_share * self._n_items
         )
 
         # Character n-grams: computed once per distinct term, then summed per document.
@@ -443,8 +463,9 @@ class Matcher:
         )
 
     def components(self, question: str) -> dict[str, np.ndarray]:
-        """Every part of the score for every item (safety not checked); empty if no terms."""
-        n_items = len(self.kb.items)
+        """Every part of the score for every item, then every out-of-scope example (safety not
+        checked); empty if no terms."""
+        n_items = len(self._has_phrasing)
         query = self._query(question)
         if query is None or n_items == 0 or len(self._phrasing_item) == 0:
             return {}
@@ -473,9 +494,13 @@ class Matcher:
 
     def scores(self, question: str) -> np.ndarray:
         """The blended score in [0, 1] of every item for ``question`` (safety not checked)."""
+        return self._all_scores(question)[: self._n_items]
+
+    def _all_scores(self, question: str) -> np.ndarray:
+        """``scores`` followed by the score of every out-of-scope example."""
         parts = self.components(question)
         if not parts:
-            return np.zeros(len(self.kb.items))
+            return np.zeros(len(self._has_phrasing))
         w = self.weights
         blend = {
             "phrasing": w.phrasing,
@@ -488,13 +513,18 @@ class Matcher:
         total = sum(blend.values()) or 1.0
         score = sum(weight * parts[name] for name, weight in blend.items() if name in parts)
         score = score / total
+        # An example has no answer text: its score is blended over the parts it can have.
+        answer = sum(blend[name] for name in ("answer_grams", "answer_words") if name in parts)
+        score[self._n_items :] *= total / max(total - answer, 1e-12)
         if not self.on_topic(question):
             score = score * w.off_topic
         return np.clip(score, 0.0, 1.0)
 
     def ranked(self, question: str, limit: int = 10) -> list[tuple[Item, float]]:
         """The best items with their scores, best first (safety not checked)."""
-        scores = self.scores(question)
+        return self._ranked(self.scores(question), limit)
+
+    def _ranked(self, scores: np.ndarray, limit: int) -> list[tuple[Item, float]]:
         if not len(scores):
             return []
         count = min(limit, len(scores))
@@ -512,7 +542,19 @@ class Matcher:
             question = str(question)
         if self.safety.is_crisis(question[:SAFETY_MAX_CHARS]):
             return Result(question, Status.SAFETY, None, 1.0, ())
-        return decide(question, self.ranked(question[:MAX_QUERY_CHARS], 4), self.thresholds)
+        scores = self._all_scores(question[:MAX_QUERY_CHARS])
+        ranked = self._ranked(scores[: self._n_items], 4)
+        negative = float(scores[self._n_items :].max(initial=0.0))
+        th = self.thresholds
+        if (
+            ranked
+            and negative > 0
+            and ranked[0][1] < th.negative_below
+            and negative >= ranked[0][1] + th.negative_margin
+        ):
+            best, score = ranked[0]
+            return Result(question, Status.NO_MATCH, best, score, ())
+        return decide(question, ranked, self.thresholds)
 
 
 def _feature_of(index: _Index) -> np.ndarray:

@@ -65,6 +65,14 @@ def test_eval_set_loads() -> None:
     assert evalset.not_crisis == ("hvad er oplysningspligten ved selvmordsrisiko",)
 
 
+def test_out_of_scope_questions_are_optional_negatives(kb_copy: Path) -> None:
+    assert kb.load(kb_copy).negatives == ()
+    (kb_copy / "out_of_scope.yaml").write_text(
+        "- Hvornår er der frokost?\n-   Hvor må jeg  parkere?\n", encoding="utf-8"
+    )
+    assert kb.load(kb_copy).negatives == ("Hvornår er der frokost?", "Hvor må jeg parkere?")
+
+
 def test_valid_fixture_has_no_problems() -> None:
     assert kb.validate(FIXTURE) == []
 
@@ -206,6 +214,19 @@ BROKEN = [
         "floors: {top1: 1.5}\nquestions:\n  - q: hej\n    expect: peer-syg\n"
         "out_of_scope: [frokost]\ncrisis: [selvmord]\n",
         ["kb/eval.yaml:1: eval: floor 'top1' must be a number from 0 to 1"],
+    ),
+    (
+        "out_of_scope.yaml",
+        "- Hvornår er der frokost?\n- ''\n- hvornår  ER der frokost?\n",
+        [
+            "kb/out_of_scope.yaml:2: every out-of-scope question must be non-empty text",
+            "kb/out_of_scope.yaml:3: 'hvornår ER der frokost?' is already listed at line 1",
+        ],
+    ),
+    (
+        "out_of_scope.yaml",
+        "frokost: kantinen\n",
+        ["kb/out_of_scope.yaml:1: expected a list of out-of-scope questions at the top level"],
     ),
 ]
 

@@ -1,6 +1,7 @@
 """The matcher: finds the item despite typos and missing æøå, asks back when two items are
 equally plausible, admits when nothing fits, and never raises."""
 
+import dataclasses
 import time
 from pathlib import Path
 
@@ -72,6 +73,28 @@ def test_nothing_fits_is_an_honest_no_match(matcher: Matcher, question: str) -> 
     assert result.status is Status.NO_MATCH
     assert result.suggestions == ()
     assert result.score < matcher.thresholds.clarify
+
+
+def test_out_of_scope_examples_turn_a_weak_match_into_no_match(
+    knowledge: kb.KnowledgeBase,
+) -> None:
+    negatives = ("Hvilke bivirkninger har medicinen?", "Hvornår kommer vagtplanen?")
+    plain = Matcher(knowledge)
+    guarded = Matcher(dataclasses.replace(knowledge, negatives=negatives))
+    weak = "bivirkninger af medicin"  # about patients' medication, not the peer's
+    assert plain.match(weak).status is Status.CLARIFY
+    result = guarded.match(weak)
+    assert result.status is Status.NO_MATCH and result.suggestions == ()
+    assert result.item is not None and result.item in knowledge.items  # never an example
+    for question, expected in [
+        ("peer medicin", "peer-medicin"),
+        ("peer tilbagefald", "peer-tilbagefald"),
+    ]:
+        strong = guarded.match(question)
+        assert strong.status is Status.ANSWERED and strong.item is not None
+        assert strong.item.id == expected
+    assert len(guarded.scores(weak)) == len(knowledge.items)
+    assert all(item in knowledge.items for item, _ in guarded.ranked(weak, 10))
 
 
 BAD_INPUT = [
