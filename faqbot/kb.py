@@ -588,15 +588,23 @@ def _check_items(
     return [draft.item for draft in unique]
 
 
-def _read_synonyms(reader: _Reader) -> list[tuple[str, ...]]:
-    path = reader.directory / "synonyms.yaml"
+def _optional_list(reader: _Reader, name: str, expected: str) -> tuple[Path, _Seq | None]:
+    """An optional file holding a top-level list: None, and no problem, when it is absent."""
+    path = reader.directory / name
     if not path.exists():
-        return []
+        return path, None
     data = reader.read(path)
+    if data is not None and not isinstance(data, _Seq):
+        reader.problem(path, 1, expected)
+        return path, None
+    return path, data
+
+
+def _read_synonyms(reader: _Reader) -> list[tuple[str, ...]]:
+    path, data = _optional_list(
+        reader, "synonyms.yaml", "expected a list of synonym groups (lists of words)"
+    )
     if data is None:
-        return []
-    if not isinstance(data, _Seq):
-        reader.problem(path, 1, "expected a list of synonym groups (lists of words)")
         return []
     groups: list[tuple[str, ...]] = []
     owner: dict[str, int] = {}
@@ -654,14 +662,10 @@ def _read_safety(reader: _Reader) -> SafetyRules | None:
 
 
 def _read_negatives(reader: _Reader) -> list[str]:
-    path = reader.directory / "out_of_scope.yaml"
-    if not path.exists():
-        return []
-    data = reader.read(path)
+    path, data = _optional_list(
+        reader, "out_of_scope.yaml", "expected a list of out-of-scope questions at the top level"
+    )
     if data is None:
-        return []
-    if not isinstance(data, _Seq):
-        reader.problem(path, 1, "expected a list of out-of-scope questions at the top level")
         return []
     questions: list[str] = []
     seen: dict[str, int] = {}
