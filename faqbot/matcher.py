@@ -127,6 +127,9 @@ class Weights:
     by this: a FAQ about peer colleagues should not answer "how do I book a meeting room"."""
     subject_share: float = 0.5
     """A subject term is one found in the phrasings of at least this share of the items."""
+    own_phrasing: float = 0.85
+    """A question whose phrasing overlap with one of the items' own phrasings is at least this
+    is on topic whatever its words ("hvad er recovery", "får vi en patient som kollega")."""
     gram_sizes: tuple[int, ...] = (3,)
     """Character n-gram sizes."""
     max_gram_share: float = 0.5
@@ -516,7 +519,8 @@ class Matcher:
         # An example has no answer text: its score is blended over the parts it can have.
         answer = sum(blend[name] for name in ("answer_grams", "answer_words") if name in parts)
         score[self._n_items :] *= total / max(total - answer, 1e-12)
-        if not self.on_topic(question):
+        own = float(parts["phrasing"][: self._n_items].max(initial=0.0))
+        if own < w.own_phrasing and not self.on_topic(question):
             score = score * w.off_topic
         return np.clip(score, 0.0, 1.0)
 

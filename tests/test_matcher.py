@@ -213,3 +213,21 @@ def test_the_real_knowledge_base_finds_its_own_questions() -> None:
     assert time.perf_counter() - started < 2.0  # the benchmark holds the real target (0.5 s)
     found = sum(matcher.ranked(item.question, 1)[0][0].id == item.id for item in knowledge.items)
     assert found >= 0.95 * len(knowledge.items)
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Får vi en patient som kollega?", "peer-patient-som-kollega"),
+        ("hvad er CHIME", "chime-modellen"),
+    ],
+)
+def test_a_question_close_to_an_own_phrasing_is_on_topic_without_the_word_peer(
+    question: str, expected: str
+) -> None:
+    """The off-topic damping is for questions like "how do I book a room", not for ours."""
+    real = Matcher(kb.load(KNOWLEDGE))
+    assert not real.on_topic(question)
+    result = real.match(question)
+    assert result.status is Status.ANSWERED
+    assert result.item is not None and result.item.id == expected
