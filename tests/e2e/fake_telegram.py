@@ -1428,33 +1428,17 @@ class FakeTelegram:
             if "text" not in message:
                 raise bad_request("there is no text in the message to edit")
             if visible == message["text"] and markup == message.get("reply_markup"):
-                raise bad_request(
-                    "message is not modified: specified new message content and reply markup "
-                    "are exactly the same as a current content and reply markup of the message"
-                )
+                raise bad_request(NOT_MODIFIED)
             message["text"] = visible
-            message["edit_date"] = int(time.time())
-            if markup is None:
-                message.pop("reply_markup", None)
-            else:
-                message["reply_markup"] = markup
-            return copy.deepcopy(message)
+            return _edited(message, markup)
 
     async def _edit_message_reply_markup(self, params, files) -> dict:
         with self._lock:
             message = self._editable(params)
             markup = self._check_markup(params.get("reply_markup"))
             if markup == message.get("reply_markup"):
-                raise bad_request(
-                    "message is not modified: specified new message content and reply markup "
-                    "are exactly the same as a current content and reply markup of the message"
-                )
-            message["edit_date"] = int(time.time())
-            if markup is None:
-                message.pop("reply_markup", None)
-            else:
-                message["reply_markup"] = markup
-            return copy.deepcopy(message)
+                raise bad_request(NOT_MODIFIED)
+            return _edited(message, markup)
 
     async def _answer_callback_query(self, params, files) -> bool:
         query_id = str(params.get("callback_query_id") or "")
@@ -1529,3 +1513,19 @@ def _int_or_str(value: Any) -> int | str:
         return int(value)
     except (TypeError, ValueError):
         return value
+
+
+NOT_MODIFIED = (
+    "message is not modified: specified new message content and reply markup "
+    "are exactly the same as a current content and reply markup of the message"
+)
+
+
+def _edited(message: dict, markup: object) -> dict:
+    """Apply an edit's reply markup (None removes it), stamp it, and return a copy."""
+    message["edit_date"] = int(time.time())
+    if markup is None:
+        message.pop("reply_markup", None)
+    else:
+        message["reply_markup"] = markup
+    return copy.deepcopy(message)
