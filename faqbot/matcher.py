@@ -11,6 +11,15 @@ are blended into one score:
 * TF-IDF cosines with the item's phrasings and tags, over terms and over character trigrams
   (inflections, compounds and typos the stemmer misses), and with the answer text.
 
+That similarity is one half of the score. The other half is a multinomial naive Bayes classifier
+trained at build time on the same text (every phrasing as terms and trigrams; the tags, and the
+answer as terms, at a lower weight): its probability over the items, weighted, is added to the
+similarity. The
+similarity asks which phrasing a question is like; the classifier weighs all of an item's
+phrasings at once and so learns which words set it apart from its neighbours. The classifier's
+probabilities always sum to one, even for a question about the canteen, so whether anything fits
+at all (no match, and the out-of-scope veto below) is decided on the similarity alone.
+
 A question that names none of the knowledge base's subject terms (terms found in the phrasings
 of half the items, such as "peer", also inside compounds) has its scores scaled down: a FAQ
 about peer colleagues should not answer questions about the canteen.
@@ -32,6 +41,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from itertools import groupby
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -79,13 +89,13 @@ class Thresholds:
     """Every number the decision uses, in one place (tuned on the knowledge base's eval set; the
     negative_* pair and ``clarify`` on held-out halves of ``out_of_scope.yaml``)."""
 
-    answer: float = 0.34
+    answer: float = 0.54
     """The best item is answered at or above this score..."""
-    margin: float = 0.10
+    margin: float = 0.14
     """...and when it leads the runner-up item by at least this much."""
     clarify: float = 0.14
     """Below ``answer`` (or too close to the runner-up) but at or above this: ask back."""
-    suggest_window: float = 0.12
+    suggest_window: float = 0.25
     """Suggestions are items within this distance of the best one."""
     negative_margin: float = -0.025
     """No match when the best out-of-scope example (``kb.negatives``) scores at least the best
@@ -134,6 +144,21 @@ class Weights:
     """Character n-gram sizes."""
     max_gram_share: float = 0.5
     """n-grams found in more than this share of the items are left out (they tell nothing)."""
+    bayes: float = 0.2
+    """Weight of the naive Bayes probability (a softmax over items, so at most this is added).
+    The similarity parts ask "which phrasing is this question like?"; the classifier asks "which
+    item's words, taken together, make this question likeliest?", and learns from all of an item's
+    phrasings at once which words set it apart from its neighbours."""
+    bayes_alpha: float = 0.1
+    """Additive smoothing of the classifier's word counts."""
+    bayes_temperature: float = 3.0
+    """The classifier's log-likelihoods are divided by this before the softmax (flatter)."""
+    bayes_answer: float = 0.3
+    """The answer text and the tags count this much per word towards the classifier, against 1
+    for a phrasing."""
+    bayes_answer_grams: bool = False
+    """Whether the classifier also reads the answer's n-grams (not only its terms): no more
+    accurate on the eval set, and the largest part of its memory on a big knowledge base."""
 
 
 GRAM_BUCKETS = 1 << 20
@@ -241,6 +266,74 @@ class _Builder:
         return _Index(docs, features, weights, n_features, n_docs), idf
 
 
+@dataclass(frozen=True)
+class _Bayes:
+    """A multinomial naive Bayes classifier over items, stored as an inverted index."""
+
+    index: _Index
+    """feature x item: log(1 + count / alpha), zero where the item never has the feature."""
+    known: np.ndarray
+    """Per feature: seen in some item's text (unseen query features are left out)."""
+    offset: np.ndarray
+    """Per item: log(total count + alpha x known features), subtracted once per query feature."""
+
+
+def _bayes_model(
+    n_items: int,
+    n_features: int,
+    docs: Iterable[tuple[int, np.ndarray, float]],
+    alpha: float,
+) -> _Bayes | None:
+    """Summed (sublinear) feature counts per item from (item, features, weight) documents, given
+    item by item.
+
+    With smoothing alpha, log P(f | item) = log(count + alpha) - log(total + alpha x F); its
+    log(alpha) part is the same for every item, so only the sparse log(1 + count / alpha) is kept.
+    """
+    item_ids: list[np.ndarray] = []
+    feature_ids: list[np.ndarray] = []
+    values: list[np.ndarray] = []
+    for index, group in groupby(docs, key=lambda doc: doc[0]):
+        features, weights = [], []
+        for _, doc_features, weight in group:
+            unique, counts = np.unique(doc_features, return_counts=True)
+            features.append(unique)
+            weights.append(weight * (1 + np.log(counts)))
+        unique, inverse = np.unique(np.concatenate(features), return_inverse=True)
+        item_ids.append(np.full(len(unique), index, dtype=np.int32))
+        feature_ids.append(unique.astype(np.int32))
+        values.append(np.bincount(inverse, np.concatenate(weights)).astype(np.float32))
+    if not item_ids or n_items == 0:
+        return None
+    items, features, counts = (
+        np.concatenate(item_ids),
+        np.concatenate(feature_ids),
+        np.concatenate(values),
+    )
+    del item_ids, feature_ids, values
+    known = np.zeros(n_features, dtype=bool)
+    known[features] = True
+    totals = np.bincount(items, counts, minlength=n_items)
+    return _Bayes(
+        index=_Index(items, features, np.log1p(counts / alpha), n_features, n_items),
+        known=known,
+        offset=np.log(totals + alpha * int(known.sum())),
+    )
+
+
+@dataclass(frozen=True)
+class _Scores:
+    """What the decision needs about one question."""
+
+    combined: np.ndarray
+    """Per item: similarity plus the weighted classifier probability; ranks and answers."""
+    similarity: np.ndarray
+    """Per item: the similarity blend alone. The classifier always spreads its probability over
+    the items, even for a question about the canteen, so only this says whether anything fits."""
+    negative: float
+    """The similarity of the best out-of-scope example."""
+
+
 @dataclass
 class _Query:
     """A question's terms as the index sees them."""
@@ -304,6 +397,7 @@ class Matcher:
         item_term_ids: list[np.ndarray] = []
         answer_term_ids: list[np.ndarray] = []
         subject_counts: Counter[int] = Counter()
+        bayes_docs: list[tuple[int, np.ndarray, float, bool]] = []
         for index, (item, tags) in enumerate(zip(items, tag_texts, strict=True)):
             answer_terms, tag_terms = ids(item.answer), ids(tags)
             item_terms = [tag_terms]
@@ -313,6 +407,11 @@ class Matcher:
                     phrasings.add(len(phrasing_item), np.unique(terms))
                     phrasing_item.append(index)
                     item_terms.append(terms)
+                    if index < self._n_items and w.bayes:
+                        bayes_docs.append((index, terms, 1.0, True))
+            if index < self._n_items and w.bayes:
+                bayes_docs.append((index, answer_terms, w.bayes_answer, w.bayes_answer_grams))
+                bayes_docs.append((index, tag_terms, w.bayes_answer, True))
             all_terms = np.concatenate(item_terms)
             item_term_ids.append(all_terms)
             answer_term_ids.append(answer_terms)
@@ -355,6 +454,17 @@ class Matcher:
 
         # Character n-grams: computed once per distinct term, then summed per document.
         self._term_grams = [_gram_ids(term, w.gram_sizes) for term in self._terms]
+        self._bayes = _bayes_model(
+            self._n_items,
+            n_terms + GRAM_BUCKETS,
+            (
+                (index, self._bayes_features(terms) if grams else terms, weight)
+                for index, terms, weight, grams in bayes_docs
+                if len(terms)
+            ),
+            w.bayes_alpha,
+        )
+        del bayes_docs
         item_grams, answer_grams = _Builder(), _Builder()
         for index in range(n_items):
             item_grams.add_counts(index, self._grams_of_ids(item_term_ids[index]))
@@ -369,6 +479,10 @@ class Matcher:
         self._buckets = _typo_buckets(self._terms)
         self._lookups: dict[str, tuple[tuple[int, float], ...]] = {}
         self.normalizer.forget()
+
+    def _bayes_features(self, term_ids: np.ndarray) -> np.ndarray:
+        """The classifier's features of a text: its terms, then its n-grams after the terms."""
+        return np.concatenate((term_ids, self._grams_of_ids(term_ids) + len(self._terms)))
 
     def _grams_of_ids(self, term_ids: np.ndarray) -> np.ndarray:
         if len(term_ids) == 0:
@@ -493,17 +607,39 @@ class Matcher:
             parts["answer_grams"] = _cosine(*self._answer_grams, grams, counts)
         if self._answers is not None:
             parts["answer_words"] = _cosine(*self._answers, query.term_ids, query.confidence)
+        if self._bayes is not None:
+            bayes = np.zeros(n_items)
+            bayes[: self._n_items] = self._bayes_probabilities(
+                np.concatenate((query.term_ids, grams + len(self._terms))),
+                np.concatenate((query.confidence, 1 + np.log(counts))),
+            )
+            parts["bayes"] = bayes
         return parts
 
-    def scores(self, question: str) -> np.ndarray:
-        """The blended score in [0, 1] of every item for ``question`` (safety not checked)."""
-        return self._all_scores(question)[: self._n_items]
+    def _bayes_probabilities(self, features: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """The classifier's probability of every item (a softmax, so they sum to 1)."""
+        model = self._bayes
+        assert model is not None
+        known = model.known[features]
+        features, weights = features[known], weights[known]
+        if len(features) == 0:
+            return np.zeros(self._n_items)
+        log_likelihood = model.index.dot(features, weights) - float(weights.sum()) * model.offset
+        z = log_likelihood / self.weights.bayes_temperature
+        z = np.exp(z - z.max())
+        return z / z.sum()
 
-    def _all_scores(self, question: str) -> np.ndarray:
-        """``scores`` followed by the score of every out-of-scope example."""
+    def scores(self, question: str) -> np.ndarray:
+        """The score in [0, 1] of every item for ``question`` (safety not checked): the
+        similarity blend plus the weighted classifier probability; it ranks the items."""
+        return self._score(question).combined
+
+    def _score(self, question: str) -> _Scores:
+        """Every item's score and similarity, and the best out-of-scope example's similarity."""
+        n_items = self._n_items
         parts = self.components(question)
         if not parts:
-            return np.zeros(len(self._has_phrasing))
+            return _Scores(np.zeros(n_items), np.zeros(n_items), 0.0)
         w = self.weights
         blend = {
             "phrasing": w.phrasing,
@@ -514,30 +650,33 @@ class Matcher:
             "answer_words": w.answer_words,
         }
         total = sum(blend.values()) or 1.0
-        score = sum(weight * parts[name] for name, weight in blend.items() if name in parts)
-        score = score / total
+        similarity = sum(weight * parts[name] for name, weight in blend.items() if name in parts)
+        similarity = similarity / total
         # An example has no answer text: its score is blended over the parts it can have.
         answer = sum(blend[name] for name in ("answer_grams", "answer_words") if name in parts)
-        score[self._n_items :] *= total / max(total - answer, 1e-12)
-        own = float(parts["phrasing"][: self._n_items].max(initial=0.0))
-        if own < w.own_phrasing and not self.on_topic(question):
-            score = score * w.off_topic
-        return np.clip(score, 0.0, 1.0)
+        similarity[n_items:] *= total / max(total - answer, 1e-12)
+        own = float(parts["phrasing"][:n_items].max(initial=0.0))
+        factor = w.off_topic if own < w.own_phrasing and not self.on_topic(question) else 1.0
+        similarity = np.clip(similarity * factor, 0.0, 1.0)
+        combined = similarity[:n_items]
+        if "bayes" in parts:
+            combined = np.clip(combined + factor * w.bayes * parts["bayes"][:n_items], 0.0, 1.0)
+        return _Scores(combined, similarity[:n_items], float(similarity[n_items:].max(initial=0.0)))
 
     def ranked(self, question: str, limit: int = 10) -> list[tuple[Item, float]]:
         """The best items with their scores, best first (safety not checked)."""
-        return self._ranked(self.scores(question), limit)
+        best = self._ranked(self.scores(question), limit)
+        return [(self.kb.items[i], score) for i, score in best]
 
-    def _ranked(self, scores: np.ndarray, limit: int) -> list[tuple[Item, float]]:
+    def _ranked(self, scores: np.ndarray, limit: int) -> list[tuple[int, float]]:
+        """Indices and rounded scores of the best items, best first (ties by item id)."""
         if not len(scores):
             return []
         count = min(limit, len(scores))
         top = np.argpartition(-scores, count - 1)[:count] if count < len(scores) else None
         candidates = top if top is not None else np.arange(len(scores))
-        results = [
-            (self.kb.items[int(i)], round(float(scores[i]), 4)) for i in candidates if scores[i] > 0
-        ]
-        results.sort(key=lambda pair: (-pair[1], pair[0].id))
+        results = [(int(i), round(float(scores[i]), 4)) for i in candidates if scores[i] > 0]
+        results.sort(key=lambda pair: (-pair[1], self.kb.items[pair[0]].id))
         return results[:limit]
 
     def match(self, question: str) -> Result:
@@ -546,19 +685,21 @@ class Matcher:
             question = str(question)
         if self.safety.is_crisis(question[:SAFETY_MAX_CHARS]):
             return Result(question, Status.SAFETY, None, 1.0, ())
-        scores = self._all_scores(question[:MAX_QUERY_CHARS])
-        ranked = self._ranked(scores[: self._n_items], 4)
-        negative = float(scores[self._n_items :].max(initial=0.0))
+        scores = self._score(question[:MAX_QUERY_CHARS])
+        best = self._ranked(scores.combined, 4)
+        ranked = [(self.kb.items[i], score) for i, score in best]
+        if not ranked:
+            return decide(question, ranked, self.thresholds)
+        evidence = float(scores.similarity[best[0][0]])
         th = self.thresholds
         if (
-            ranked
-            and negative > 0
-            and ranked[0][1] < th.negative_below
-            and negative >= ranked[0][1] + th.negative_margin
+            scores.negative > 0
+            and evidence < th.negative_below
+            and scores.negative >= evidence + th.negative_margin
         ):
-            best, score = ranked[0]
-            return Result(question, Status.NO_MATCH, best, score, ())
-        return decide(question, ranked, self.thresholds)
+            item, score = ranked[0]
+            return Result(question, Status.NO_MATCH, item, score, ())
+        return decide(question, ranked, th, evidence)
 
 
 def _feature_of(index: _Index) -> np.ndarray:
@@ -586,21 +727,31 @@ def _typo_buckets(terms: Sequence[str]) -> dict[tuple[str, int], list[str]]:
     return buckets
 
 
-def decide(question: str, ranked: Sequence[tuple[Item, float]], thresholds: Thresholds) -> Result:
-    """The four-way decision (safety aside) from items ranked best first."""
+def decide(
+    question: str,
+    ranked: Sequence[tuple[Item, float]],
+    thresholds: Thresholds,
+    evidence: float | None = None,
+) -> Result:
+    """The four-way decision (safety aside) from items ranked best first.
+
+    ``evidence`` is how well the best item's words match the question (its similarity without
+    the classifier; the best score when not given): below ``clarify`` nothing fits.
+    """
     if not ranked:
         return Result(question, Status.NO_MATCH, None, 0.0, ())
     best, best_score = ranked[0]
     runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
     best_score = round(best_score, 4)
+    fits = (best_score if evidence is None else round(evidence, 4)) >= thresholds.clarify
+    if not fits:
+        return Result(question, Status.NO_MATCH, best, best_score, ())
     if best_score >= thresholds.answer and best_score - runner_up >= thresholds.margin:
         return Result(question, Status.ANSWERED, best, best_score, ())
-    if best_score >= thresholds.clarify:
-        floor = max(thresholds.clarify, best_score - thresholds.suggest_window)
-        suggestions = tuple(
-            Suggestion(item, round(score, 4))
-            for item, score in ranked[: thresholds.max_suggestions]
-            if score >= floor or item is best
-        )
-        return Result(question, Status.CLARIFY, best, best_score, suggestions)
-    return Result(question, Status.NO_MATCH, best, best_score, ())
+    floor = max(thresholds.clarify, best_score - thresholds.suggest_window)
+    suggestions = tuple(
+        Suggestion(item, round(score, 4))
+        for item, score in ranked[: thresholds.max_suggestions]
+        if score >= floor or item is best
+    )
+    return Result(question, Status.CLARIFY, best, best_score, suggestions)

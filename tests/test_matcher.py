@@ -15,6 +15,7 @@ from faqbot.matcher import (
     Status,
     Suggestion,
     Thresholds,
+    Weights,
     decide,
 )
 
@@ -95,6 +96,51 @@ def test_out_of_scope_examples_turn_a_weak_match_into_no_match(
         assert strong.item.id == expected
     assert len(guarded.scores(weak)) == len(knowledge.items)
     assert all(item in knowledge.items for item, _ in guarded.ranked(weak, 10))
+
+
+# --- the naive Bayes classifier -------------------------------------------------------------
+
+
+def test_the_classifier_spreads_probability_over_items_and_favours_the_items_words(
+    matcher: Matcher,
+) -> None:
+    probabilities = matcher.components("peer tilbagefald")["bayes"][: len(matcher.kb.items)]
+    assert probabilities.sum() == pytest.approx(1.0)
+    assert (probabilities > 0).all()
+    ids = [item.id for item in matcher.kb.items]
+    assert ids[int(probabilities.argmax())] == "peer-tilbagefald"
+    # Out-of-scope examples are never classified: they get no probability.
+    guarded = Matcher(dataclasses.replace(matcher.kb, negatives=("Hvornår er der frokost?",)))
+    assert guarded.components("frokost")["bayes"][len(ids) :].tolist() == [0.0]
+
+
+def test_the_classifier_adds_its_weighted_probability_to_the_similarity(
+    knowledge: kb.KnowledgeBase, matcher: Matcher
+) -> None:
+    without = Matcher(knowledge, weights=Weights(bayes=0.0))
+    question = "hvad goer vi hvis peeren faar tilbagefald"
+    probabilities = matcher.components(question)["bayes"][: len(knowledge.items)]
+    expected = without.scores(question) + matcher.weights.bayes * probabilities
+    assert matcher.scores(question) == pytest.approx(expected.clip(0, 1))
+    assert "bayes" not in without.components(question)
+
+
+def test_the_classifier_alone_never_makes_a_match(knowledge: kb.KnowledgeBase) -> None:
+    # Its probabilities always sum to 1, even for the canteen: only the similarity says
+    # whether anything fits, so a heavy classifier weight still gives an honest no match.
+    heavy = Matcher(knowledge, weights=Weights(bayes=1.0))
+    result = heavy.match("hvornår har kantinen åbent")
+    assert result.status is Status.NO_MATCH and result.suggestions == ()
+
+
+def test_decide_admits_when_the_words_do_not_fit_whatever_the_score(
+    knowledge: kb.KnowledgeBase,
+) -> None:
+    ranking = _ranking(knowledge, 0.8, 0.5, 0.2)
+    assert decide("q", ranking, THRESHOLDS, evidence=0.29).status is Status.NO_MATCH
+    assert decide("q", ranking, THRESHOLDS, evidence=0.3).status is Status.ANSWERED
+    close = _ranking(knowledge, 0.45, 0.4)
+    assert decide("q", close, THRESHOLDS, evidence=0.31).status is Status.CLARIFY
 
 
 BAD_INPUT = [
