@@ -126,6 +126,9 @@ class KnowledgeBase:
     safety: SafetyRules
     negatives: tuple[str, ...] = ()
     """Questions outside the knowledge base's subject (out_of_scope.yaml): never answered."""
+    subject: tuple[str, ...] = ()
+    """Words that say a question is about the subject (subject.yaml: "peer", "brugerbaggrund"):
+    a question naming none of them is scored down, unless it is close to an item's phrasing."""
 
     @cached_property
     def _items_by_id(self) -> dict[str, Item]:
@@ -661,26 +664,43 @@ def _read_safety(reader: _Reader) -> SafetyRules | None:
     )
 
 
-def _read_negatives(reader: _Reader) -> list[str]:
-    path, data = _optional_list(
-        reader, "out_of_scope.yaml", "expected a list of out-of-scope questions at the top level"
-    )
+def _read_texts(reader: _Reader, name: str, expected: str, each: str) -> list[str]:
+    """An optional file holding a list of distinct, non-empty texts."""
+    path, data = _optional_list(reader, name, expected)
     if data is None:
         return []
-    questions: list[str] = []
+    texts: list[str] = []
     seen: dict[str, int] = {}
-    for question, line in zip(data.values, data.lines, strict=True):
-        if not isinstance(question, str) or not question.strip():
-            reader.problem(path, line, "every out-of-scope question must be non-empty text")
+    for value, line in zip(data.values, data.lines, strict=True):
+        if not isinstance(value, str) or not value.strip():
+            reader.problem(path, line, f"every {each} must be non-empty text")
             continue
-        text = _clean(question)
+        text = _clean(value)
         key = _same_phrase(text)
         if key in seen:
             reader.problem(path, line, f"'{text}' is already listed at line {seen[key]}")
             continue
         seen[key] = line
-        questions.append(text)
-    return questions
+        texts.append(text)
+    return texts
+
+
+def _read_negatives(reader: _Reader) -> list[str]:
+    return _read_texts(
+        reader,
+        "out_of_scope.yaml",
+        "expected a list of out-of-scope questions at the top level",
+        "out-of-scope question",
+    )
+
+
+def _read_subject(reader: _Reader) -> list[str]:
+    return _read_texts(
+        reader,
+        "subject.yaml",
+        "expected a list of the words that name the knowledge base's subject",
+        "subject word",
+    )
 
 
 def _collect(directory: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
@@ -695,6 +715,7 @@ def _collect(directory: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
     synonyms = _read_synonyms(reader)
     safety = _read_safety(reader)
     negatives = _read_negatives(reader)
+    subject = _read_subject(reader)
     if reader.problems or safety is None:
         return None, sorted(set(reader.problems), key=lambda p: (p.path, p.line, p.message))
     kb = KnowledgeBase(
@@ -704,6 +725,7 @@ def _collect(directory: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
         synonyms=tuple(synonyms),
         safety=safety,
         negatives=tuple(negatives),
+        subject=tuple(subject),
     )
     return kb, []
 

@@ -73,6 +73,12 @@ def test_out_of_scope_questions_are_optional_negatives(kb_copy: Path) -> None:
     assert kb.load(kb_copy).negatives == ("Hvornår er der frokost?", "Hvor må jeg parkere?")
 
 
+def test_subject_words_are_optional(kb_copy: Path) -> None:
+    assert kb.load(kb_copy).subject == ()
+    (kb_copy / "subject.yaml").write_text("- peer\n- tidligere  bruger\n", encoding="utf-8")
+    assert kb.load(kb_copy).subject == ("peer", "tidligere bruger")
+
+
 def test_valid_fixture_has_no_problems() -> None:
     assert kb.validate(FIXTURE) == []
 
@@ -227,6 +233,19 @@ BROKEN = [
         "out_of_scope.yaml",
         "frokost: kantinen\n",
         ["kb/out_of_scope.yaml:1: expected a list of out-of-scope questions at the top level"],
+    ),
+    (
+        "subject.yaml",
+        "- peer\n- 3\n- Peer\n",
+        [
+            "kb/subject.yaml:2: every subject word must be non-empty text",
+            "kb/subject.yaml:3: 'Peer' is already listed at line 1",
+        ],
+    ),
+    (
+        "subject.yaml",
+        "peer: true\n",
+        ["kb/subject.yaml:1: expected a list of the words that name the knowledge base's subject"],
     ),
 ]
 

@@ -54,7 +54,7 @@ def test_finds_the_item(matcher: Matcher, question: str, expected: str) -> None:
 
 
 def test_two_equally_plausible_items_ask_back(matcher: Matcher) -> None:
-    result = matcher.match("peer, medicin: holdning eller egen?")
+    result = matcher.match("hvad mener peeren, tager hun medicin?")
     assert result.status is Status.CLARIFY
     ids = [suggestion.item.id for suggestion in result.suggestions]
     assert set(ids[:2]) == {"peer-medicin", "peer-medicin-egen"}
@@ -96,6 +96,16 @@ def test_out_of_scope_examples_turn_a_weak_match_into_no_match(
         assert strong.item.id == expected
     assert len(guarded.scores(weak)) == len(knowledge.items)
     assert all(item in knowledge.items for item, _ in guarded.ranked(weak, 10))
+
+
+def test_subject_words_decide_what_is_on_topic(knowledge: kb.KnowledgeBase) -> None:
+    computed = Matcher(knowledge)  # without subject.yaml: terms in half the items' phrasings
+    assert computed.on_topic("peeruddannelsen") and not computed.on_topic("brugerbaggrund")
+    named = Matcher(dataclasses.replace(knowledge, subject=("brugerbaggrund", "tidligere bruger")))
+    assert named.on_topic("hende med brugerbaggrund")
+    assert named.on_topic("vores nye kollega er tidligere bruger")
+    assert not named.on_topic("peeruddannelsen")  # the file replaces the computed terms
+    assert not named.on_topic("hvornår har kantinen åbent")
 
 
 # --- the naive Bayes classifier -------------------------------------------------------------
