@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from itertools import groupby
@@ -283,37 +283,31 @@ class _Bayes:
 
 def _bayes_model(
     n_items: int,
-    n_features: int,
-    docs: Iterable[tuple[int, np.ndarray, float]],
+    n_terms: int,
+    docs: Iterable[tuple[int, np.ndarray, float, bool]],
     alpha: float,
+    flat_grams: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
 ) -> _Bayes | None:
-    """Summed (sublinear) feature counts per item from (item, features, weight) documents, given
-    item by item.
+    """Summed (sublinear) feature counts per item from (item, term ids, weight, with n-grams)
+    documents, given item by item. Features are the terms, then the n-grams after them.
 
     With smoothing alpha, log P(f | item) = log(count + alpha) - log(total + alpha x F); its
     log(alpha) part is the same for every item, so only the sparse log(1 + count / alpha) is kept.
     """
-    item_ids: list[np.ndarray] = []
-    feature_ids: list[np.ndarray] = []
-    values: list[np.ndarray] = []
-    for index, group in groupby(docs, key=lambda doc: doc[0]):
-        features, weights = [], []
-        for _, doc_features, weight in group:
-            unique, counts = np.unique(doc_features, return_counts=True)
-            features.append(unique)
-            weights.append(weight * (1 + np.log(counts)))
-        unique, inverse = np.unique(np.concatenate(features), return_inverse=True)
-        item_ids.append(np.full(len(unique), index, dtype=np.int32))
-        feature_ids.append(unique.astype(np.int32))
-        values.append(np.bincount(inverse, np.concatenate(weights)).astype(np.float32))
-    if not item_ids or n_items == 0:
+    n_features = n_terms + GRAM_BUCKETS
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    chunk: list[tuple[int, np.ndarray, float, bool]] = []
+    for _, group in groupby(docs, key=lambda doc: doc[0]):
+        chunk.extend(group)
+        if len(chunk) >= _BAYES_CHUNK_DOCS:
+            parts.append(_bayes_counts(chunk, n_terms, flat_grams))
+            chunk = []
+    if chunk:
+        parts.append(_bayes_counts(chunk, n_terms, flat_grams))
+    if not parts or n_items == 0:
         return None
-    items, features, counts = (
-        np.concatenate(item_ids),
-        np.concatenate(feature_ids),
-        np.concatenate(values),
-    )
-    del item_ids, feature_ids, values
+    items, features, counts = (np.concatenate(arrays) for arrays in zip(*parts, strict=True))
+    del parts
     known = np.zeros(n_features, dtype=bool)
     known[features] = True
     totals = np.bincount(items, counts, minlength=n_items)
@@ -322,6 +316,37 @@ def _bayes_model(
         known=known,
         offset=np.log(totals + alpha * int(known.sum())),
     )
+
+
+_BAYES_CHUNK_DOCS = 2048
+"""Documents counted at once: whole items, so no (item, feature) pair is split across chunks."""
+
+
+def _bayes_counts(
+    chunk: Sequence[tuple[int, np.ndarray, float, bool]],
+    n_terms: int,
+    flat_grams: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(item, feature, summed weight x (1 + log count in the document)) for a chunk of documents
+    holding whole items, vectorised: two sorts instead of one per document."""
+    n_features = n_terms + GRAM_BUCKETS
+    lengths = np.fromiter((len(doc[1]) for doc in chunk), dtype=np.int64, count=len(chunk))
+    term_doc = np.repeat(np.arange(len(chunk), dtype=np.int64), lengths)
+    terms = np.concatenate([doc[1] for doc in chunk]).astype(np.int64)
+    with_grams = np.fromiter((doc[3] for doc in chunk), dtype=bool, count=len(chunk))
+    gram_terms = with_grams[term_doc]
+    grams, owner = flat_grams(terms[gram_terms])
+    doc = np.concatenate((term_doc, term_doc[gram_terms][owner]))
+    features = np.concatenate((terms, grams.astype(np.int64) + n_terms))
+    keys, counts = np.unique(doc * n_features + features, return_counts=True)
+    doc, features = np.divmod(keys, n_features)
+    weight = np.fromiter((d[2] for d in chunk), dtype=np.float64, count=len(chunk))
+    values = weight[doc] * (1 + np.log(counts))
+    items = np.fromiter((d[0] for d in chunk), dtype=np.int64, count=len(chunk))[doc]
+    keys, inverse = np.unique(items * n_features + features, return_inverse=True)
+    items, features = np.divmod(keys, n_features)
+    summed = np.bincount(inverse, values).astype(np.float32)
+    return items.astype(np.int32), features.astype(np.int32), summed
 
 
 @dataclass(frozen=True)
@@ -395,7 +420,8 @@ class Matcher:
             )
 
         n_items = len(items)
-        phrasings, bag, words, answers = _Builder(), _Builder(), _Builder(), _Builder()
+        bag, words, answers = _Builder(), _Builder(), _Builder()
+        phrasing_terms: list[np.ndarray] = []
         phrasing_item: list[int] = []
         item_term_ids: list[np.ndarray] = []
         answer_term_ids: list[np.ndarray] = []
@@ -407,7 +433,7 @@ class Matcher:
             for phrasing in item.phrasings:
                 terms = ids(phrasing)
                 if len(terms):
-                    phrasings.add(len(phrasing_item), np.unique(terms))
+                    phrasing_terms.append(terms)
                     phrasing_item.append(index)
                     item_terms.append(terms)
                     if index < self._n_items and w.bayes:
@@ -435,7 +461,8 @@ class Matcher:
         n_terms = len(term_ids)
         self._terms = list(term_ids)
         self._phrasing_item = np.asarray(phrasing_item, dtype=np.int64)
-        self._phrasings = phrasings.plain(n_terms, len(phrasing_item))
+        self._phrasings = _set_index(phrasing_terms, n_terms)
+        del phrasing_terms
         self._bag = bag.plain(n_terms, n_items)
         df = np.diff(self._bag.indptr).astype(np.float64)
         self._idf = np.log1p(max(n_items, 1) / np.maximum(df, 1))
@@ -465,16 +492,17 @@ class Matcher:
         )
 
         # Character n-grams: computed once per distinct term, then summed per document.
-        self._term_grams = [_gram_ids(term, w.gram_sizes) for term in self._terms]
+        term_grams = [_gram_ids(term, w.gram_sizes) for term in self._terms]
+        self._gram_indptr = np.zeros(n_terms + 1, dtype=np.int64)
+        np.cumsum([len(grams) for grams in term_grams], out=self._gram_indptr[1:])
+        self._gram_flat = np.concatenate(term_grams) if n_terms else np.zeros(0, dtype=np.int32)
+        del term_grams
         self._bayes = _bayes_model(
             self._n_items,
-            n_terms + GRAM_BUCKETS,
-            (
-                (index, self._bayes_features(terms) if grams else terms, weight)
-                for index, terms, weight, grams in bayes_docs
-                if len(terms)
-            ),
+            n_terms,
+            (doc for doc in bayes_docs if len(doc[1])),
             w.bayes_alpha,
+            self._flat_grams,
         )
         del bayes_docs
         item_grams, answer_grams = _Builder(), _Builder()
@@ -492,21 +520,27 @@ class Matcher:
         self._lookups: dict[str, tuple[tuple[int, float], ...]] = {}
         self.normalizer.forget()
 
-    def _bayes_features(self, term_ids: np.ndarray) -> np.ndarray:
-        """The classifier's features of a text: its terms, then its n-grams after the terms."""
-        return np.concatenate((term_ids, self._grams_of_ids(term_ids) + len(self._terms)))
-
     def _grams_of_ids(self, term_ids: np.ndarray) -> np.ndarray:
-        if len(term_ids) == 0:
-            return np.zeros(0, dtype=np.int32)
-        return np.concatenate([self._term_grams[term] for term in term_ids.tolist()])
+        """The n-grams of known terms, term after term (repeats kept)."""
+        return self._flat_grams(term_ids)[0]
+
+    def _flat_grams(self, term_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The n-grams of known terms, and for each the position of its term in ``term_ids``."""
+        starts = self._gram_indptr[term_ids]
+        counts = self._gram_indptr[np.asarray(term_ids) + 1] - starts
+        total = int(counts.sum())
+        if total == 0:
+            return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int64)
+        owner = np.repeat(np.arange(len(counts)), counts)
+        positions = np.repeat(starts - (np.cumsum(counts) - counts), counts) + np.arange(total)
+        return self._gram_flat[positions], owner
 
     def _grams_of(self, terms: Iterable[str]) -> np.ndarray:
         parts = []
         for term in terms:
             known = self._term_ids.get(term)
             parts.append(
-                self._term_grams[known]
+                self._gram_flat[self._gram_indptr[known] : self._gram_indptr[known + 1]]
                 if known is not None
                 else _gram_ids(term, self.weights.gram_sizes)
             )
@@ -712,6 +746,17 @@ class Matcher:
             item, score = ranked[0]
             return Result(question, Status.NO_MATCH, item, score, ())
         return decide(question, ranked, th, evidence)
+
+
+def _set_index(docs: Sequence[np.ndarray], n_features: int) -> _Index:
+    """An index of documents given as feature arrays, each feature once per document (value 1)."""
+    lengths = np.fromiter((len(doc) for doc in docs), dtype=np.int64, count=len(docs))
+    doc_of = np.repeat(np.arange(len(docs), dtype=np.int64), lengths)
+    features = np.concatenate(docs).astype(np.int64) if docs else np.zeros(0, dtype=np.int64)
+    width = max(n_features, 1)
+    doc_of, features = np.divmod(np.unique(doc_of * width + features), width)
+    values = np.ones(len(features), dtype=np.float32)
+    return _Index(doc_of.astype(np.int32), features, values, n_features, len(docs))
 
 
 def _feature_of(index: _Index) -> np.ndarray:
