@@ -90,7 +90,7 @@ class Thresholds:
     """Every number the decision uses, in one place (tuned on the knowledge base's eval set; the
     negative_* pair and ``clarify`` on held-out halves of ``out_of_scope.yaml``)."""
 
-    answer: float = 0.50
+    answer: float = 0.46
     """The best item is answered at or above this score..."""
     margin: float = 0.14
     """...and when it leads the runner-up item by at least this much."""
@@ -98,7 +98,7 @@ class Thresholds:
     """Below ``answer`` (or too close to the runner-up) but at or above this: ask back."""
     suggest_window: float = 0.25
     """Suggestions are items within this distance of the best one."""
-    negative_margin: float = -0.025
+    negative_margin: float = 0.0
     """No match when the best out-of-scope example (``kb.negatives``) scores at least the best
     item's score plus this much (a negative margin: comes this close to it): the question looks
     more like one the bot must not answer..."""
@@ -112,7 +112,7 @@ class Thresholds:
 class Weights:
     """How the parts of the score are blended (each part is in [0, 1]), and their settings."""
 
-    phrasing: float = 0.5
+    phrasing: float = 1.5
     """Best single phrasing: IDF-weighted Dice overlap of terms with the query."""
     coverage: float = 1.0
     """Share of the query's term weight that the whole item explains anywhere."""
