@@ -180,7 +180,14 @@ def _gram_ids(term: str, sizes: tuple[int, ...]) -> np.ndarray:
 
 
 class _Index:
-    """A sparse feature x document matrix stored by feature (an inverted index with weights)."""
+    """A sparse feature x document matrix stored by feature (an inverted index with weights).
+
+    A feature found in more than half the documents ("peer", the trigram "pee") is kept as a
+    dense row instead of a posting list: smaller (4 bytes a document against 8 an entry), and a
+    query reads it with one matrix-vector product instead of gathering thousands of entries.
+    """
+
+    DENSE_SHARE = 0.5
 
     def __init__(
         self,
@@ -190,27 +197,54 @@ class _Index:
         n_features: int,
         n_docs: int,
     ) -> None:
+        counts = np.bincount(features, minlength=n_features)
+        dense_mask = counts > max(self.DENSE_SHARE * n_docs, 16)
+        self.dense_features = np.flatnonzero(dense_mask)
+        self.dense = np.zeros((len(self.dense_features), n_docs), dtype=np.float32)
+        if len(self.dense_features):
+            is_dense = dense_mask[features]
+            row = np.searchsorted(self.dense_features, features[is_dense])
+            np.add.at(self.dense, (row, docs[is_dense]), values[is_dense])
+            del row
+            np.logical_not(is_dense, out=is_dense)
+            docs, features, values = docs[is_dense], features[is_dense], values[is_dense]
+            counts[self.dense_features] = 0
+            del is_dense
+        del dense_mask
         order = np.argsort(features, kind="stable")
         self.docs = docs[order].astype(np.int32, copy=False)
         self.values = values[order].astype(np.float32, copy=False)
         del order
         self.indptr = np.zeros(n_features + 1, dtype=np.int64)
-        np.cumsum(np.bincount(features, minlength=n_features), out=self.indptr[1:])
+        np.cumsum(counts, out=self.indptr[1:])
         self.n_docs = n_docs
 
     def dot(self, features: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """sum over the query's features of weight x value, for every document."""
+        result = np.zeros(self.n_docs)
         if len(features) == 0:
-            return np.zeros(self.n_docs)
+            return result
         starts = self.indptr[features]
         lengths = self.indptr[features + 1] - starts
         total = int(lengths.sum())
-        if total == 0:
-            return np.zeros(self.n_docs)
-        offsets = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
-        entries = offsets + np.arange(total)
-        values = self.values[entries] * np.repeat(weights, lengths)
-        return np.bincount(self.docs[entries], values, minlength=self.n_docs)
+        if total:
+            offsets = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+            entries = offsets + np.arange(total)
+            values = self.values[entries] * np.repeat(weights, lengths)
+            result += np.bincount(self.docs[entries], values, minlength=self.n_docs)
+        if len(self.dense_features):
+            row = np.searchsorted(self.dense_features, features)
+            row = np.minimum(row, len(self.dense_features) - 1)
+            hit = self.dense_features[row] == features
+            if hit.any():
+                result += np.asarray(weights, dtype=np.float64)[hit] @ self.dense[row[hit]]
+        return result
+
+    def document_frequency(self) -> np.ndarray:
+        """For every feature, the number of documents with a non-zero value."""
+        df = np.diff(self.indptr)
+        df[self.dense_features] = np.count_nonzero(self.dense, axis=1)
+        return df
 
 
 class _Builder:
@@ -458,20 +492,17 @@ class Matcher:
             if index < self._n_items:
                 subject_counts.update(np.unique(all_terms).tolist())
 
+        self.normalizer.forget()  # every text is indexed: free its cached words before the rest
         n_terms = len(term_ids)
         self._terms = list(term_ids)
         self._phrasing_item = np.asarray(phrasing_item, dtype=np.int64)
         self._phrasings = _set_index(phrasing_terms, n_terms)
         del phrasing_terms
         self._bag = bag.plain(n_terms, n_items)
-        df = np.diff(self._bag.indptr).astype(np.float64)
+        df = self._bag.document_frequency().astype(np.float64)
         self._idf = np.log1p(max(n_items, 1) / np.maximum(df, 1))
         self._unknown_weight = float(self._idf.max(initial=1.0)) * w.unknown_idf
-        self._phrasing_norm = np.bincount(
-            self._phrasings.docs,
-            self._idf[_feature_of(self._phrasings)],
-            minlength=len(phrasing_item),
-        )
+        self._phrasing_norm = self._phrasings.dot(np.arange(n_terms), self._idf)
         self._item_starts = np.searchsorted(self._phrasing_item, np.arange(n_items))
         self._has_phrasing = np.bincount(self._phrasing_item, minlength=n_items) > 0
         self._words, self._word_idf = words.cosine(n_terms, n_items)
@@ -518,7 +549,6 @@ class Matcher:
         )
         self._buckets = _typo_buckets(self._terms)
         self._lookups: dict[str, tuple[tuple[int, float], ...]] = {}
-        self.normalizer.forget()
 
     def _grams_of_ids(self, term_ids: np.ndarray) -> np.ndarray:
         """The n-grams of known terms, term after term (repeats kept)."""
@@ -757,11 +787,6 @@ def _set_index(docs: Sequence[np.ndarray], n_features: int) -> _Index:
     doc_of, features = np.divmod(np.unique(doc_of * width + features), width)
     values = np.ones(len(features), dtype=np.float32)
     return _Index(doc_of.astype(np.int32), features, values, n_features, len(docs))
-
-
-def _feature_of(index: _Index) -> np.ndarray:
-    """The feature of every stored entry (the inverse of the index's indptr)."""
-    return np.repeat(np.arange(len(index.indptr) - 1), np.diff(index.indptr))
 
 
 def _cosine(index: _Index, idf: np.ndarray, features: np.ndarray, counts: np.ndarray) -> np.ndarray:

@@ -5,6 +5,7 @@ import dataclasses
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from faqbot import kb
@@ -16,6 +17,7 @@ from faqbot.matcher import (
     Suggestion,
     Thresholds,
     Weights,
+    _Index,
     decide,
 )
 
@@ -106,6 +108,21 @@ def test_subject_words_decide_what_is_on_topic(knowledge: kb.KnowledgeBase) -> N
     assert named.on_topic("vores nye kollega er tidligere bruger")
     assert not named.on_topic("peeruddannelsen")  # the file replaces the computed terms
     assert not named.on_topic("hvornår har kantinen åbent")
+
+
+def test_the_index_gives_the_same_products_with_dense_rows_for_common_features() -> None:
+    rng = np.random.default_rng(7)
+    n_features, n_docs = 40, 60
+    matrix = rng.random((n_features, n_docs)) * (rng.random((n_features, n_docs)) < 0.2)
+    matrix[:5] = rng.random((5, n_docs)) + 0.1  # in every document: kept dense
+    features, docs = np.nonzero(matrix)
+    index = _Index(docs, features, matrix[features, docs], n_features, n_docs)
+    assert list(index.dense_features) == [0, 1, 2, 3, 4]
+    assert len(index.docs) == np.count_nonzero(matrix[5:])
+    query = np.array([0, 3, 7, 12, 39])
+    weights = np.array([0.5, 2.0, 1.0, 0.25, 3.0])
+    assert index.dot(query, weights) == pytest.approx(weights @ matrix[query], rel=1e-6)
+    assert list(index.document_frequency()) == list(np.count_nonzero(matrix, axis=1))
 
 
 # --- the naive Bayes classifier -------------------------------------------------------------
