@@ -685,22 +685,19 @@ def _read_texts(reader: _Reader, name: str, expected: str, each: str) -> list[st
     return texts
 
 
-def _read_negatives(reader: _Reader) -> list[str]:
-    return _read_texts(
-        reader,
+OPTIONAL_TEXT_FILES = {
+    "negatives": (
         "out_of_scope.yaml",
         "expected a list of out-of-scope questions at the top level",
         "out-of-scope question",
-    )
-
-
-def _read_subject(reader: _Reader) -> list[str]:
-    return _read_texts(
-        reader,
+    ),
+    "subject": (
         "subject.yaml",
         "expected a list of the words that name the knowledge base's subject",
         "subject word",
-    )
+    ),
+}
+"""KnowledgeBase field -> (file, the message when it is not a list, what one entry is)."""
 
 
 def _collect(directory: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
@@ -714,8 +711,9 @@ def _collect(directory: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
     items = _check_items(reader, drafts, by_id, all_ids)
     synonyms = _read_synonyms(reader)
     safety = _read_safety(reader)
-    negatives = _read_negatives(reader)
-    subject = _read_subject(reader)
+    texts = {
+        field: tuple(_read_texts(reader, *spec)) for field, spec in OPTIONAL_TEXT_FILES.items()
+    }
     if reader.problems or safety is None:
         return None, sorted(set(reader.problems), key=lambda p: (p.path, p.line, p.message))
     kb = KnowledgeBase(
@@ -724,8 +722,7 @@ def _collect(directory: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
         items=tuple(items),
         synonyms=tuple(synonyms),
         safety=safety,
-        negatives=tuple(negatives),
-        subject=tuple(subject),
+        **texts,
     )
     return kb, []
 
