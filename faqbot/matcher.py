@@ -179,6 +179,29 @@ def _gram_ids(term: str, sizes: tuple[int, ...]) -> np.ndarray:
     return np.asarray(ids, dtype=np.int32)
 
 
+def _slices(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The positions of rows' slices of a CSR layout (``indptr``), concatenated, and for each
+    position the index in ``rows`` of the row it belongs to."""
+    starts = indptr[rows]
+    lengths = indptr[rows + 1] - starts
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    owner = np.repeat(np.arange(len(rows)), lengths)
+    positions = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(total)
+    return positions, owner
+
+
+def _pairs(
+    rows: np.ndarray, columns: np.ndarray, width: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct (row, column) pairs, sorted by row then column, with how often each occurs."""
+    width = max(width, 1)
+    keys, counts = np.unique(rows.astype(np.int64) * width + columns, return_counts=True)
+    rows, columns = np.divmod(keys, width)
+    return rows, columns, counts
+
+
 class _Index:
     """A sparse feature x document matrix stored by feature (an inverted index with weights).
 
@@ -224,13 +247,9 @@ class _Index:
         result = np.zeros(self.n_docs)
         if len(features) == 0:
             return result
-        starts = self.indptr[features]
-        lengths = self.indptr[features + 1] - starts
-        total = int(lengths.sum())
-        if total:
-            offsets = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
-            entries = offsets + np.arange(total)
-            values = self.values[entries] * np.repeat(weights, lengths)
+        entries, owner = _slices(self.indptr, features)
+        if len(entries):
+            values = self.values[entries] * np.asarray(weights)[owner]
             result += np.bincount(self.docs[entries], values, minlength=self.n_docs)
         if len(self.dense_features):
             row = np.searchsorted(self.dense_features, features)
@@ -372,8 +391,7 @@ def _bayes_counts(
     grams, owner = flat_grams(terms[gram_terms])
     doc = np.concatenate((term_doc, term_doc[gram_terms][owner]))
     features = np.concatenate((terms, grams.astype(np.int64) + n_terms))
-    keys, counts = np.unique(doc * n_features + features, return_counts=True)
-    doc, features = np.divmod(keys, n_features)
+    doc, features, counts = _pairs(doc, features, n_features)
     weight = np.fromiter((d[2] for d in chunk), dtype=np.float64, count=len(chunk))
     values = weight[doc] * (1 + np.log(counts))
     items = np.fromiter((d[0] for d in chunk), dtype=np.int64, count=len(chunk))[doc]
@@ -556,13 +574,7 @@ class Matcher:
 
     def _flat_grams(self, term_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The n-grams of known terms, and for each the position of its term in ``term_ids``."""
-        starts = self._gram_indptr[term_ids]
-        counts = self._gram_indptr[np.asarray(term_ids) + 1] - starts
-        total = int(counts.sum())
-        if total == 0:
-            return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int64)
-        owner = np.repeat(np.arange(len(counts)), counts)
-        positions = np.repeat(starts - (np.cumsum(counts) - counts), counts) + np.arange(total)
+        positions, owner = _slices(self._gram_indptr, np.asarray(term_ids))
         return self._gram_flat[positions], owner
 
     def _grams_of(self, terms: Iterable[str]) -> np.ndarray:
@@ -783,8 +795,7 @@ def _set_index(docs: Sequence[np.ndarray], n_features: int) -> _Index:
     lengths = np.fromiter((len(doc) for doc in docs), dtype=np.int64, count=len(docs))
     doc_of = np.repeat(np.arange(len(docs), dtype=np.int64), lengths)
     features = np.concatenate(docs).astype(np.int64) if docs else np.zeros(0, dtype=np.int64)
-    width = max(n_features, 1)
-    doc_of, features = np.divmod(np.unique(doc_of * width + features), width)
+    doc_of, features, _ = _pairs(doc_of, features, n_features)
     values = np.ones(len(features), dtype=np.float32)
     return _Index(doc_of.astype(np.int32), features, values, n_features, len(docs))
 

@@ -615,34 +615,23 @@ def report_html(report: Report) -> str:
     body += ["<h2>Uge for uge</h2>", _week_svg(report.weeks), _week_table(report.weeks)]
     body.append("<h2>Spørgsmål botten ikke kunne besvare</h2>")
     body.append('<p class="muted">Anonymiseret; næsten ens spørgsmål er samlet på én linje.</p>')
-    if report.unanswered:
-        rows = "".join(
-            f'<tr><td class="n">{g.count}</td><td>{_e(g.text)}</td>'
-            f'<td class="n muted">{_e(_day(g.last_asked))}</td></tr>'
-            for g in report.unanswered[:TOP_TEXT_GROUPS]
-        )
-        body.append(
-            '<table><tr><th class="n">Antal</th><th>Spørgsmål</th>'
-            f'<th class="n">Senest</th></tr>{rows}</table>'
-        )
-    else:
-        body.append('<p class="muted">Ingen gemte spørgsmål.</p>')
+    rows = "".join(
+        f'<tr><td class="n">{g.count}</td><td>{_e(g.text)}</td>'
+        f'<td class="n muted">{_e(_day(g.last_asked))}</td></tr>'
+        for g in report.unanswered[:TOP_TEXT_GROUPS]
+    )
+    head = '<th class="n">Antal</th><th>Spørgsmål</th><th class="n">Senest</th>'
+    body.append(_table(head, rows, "Ingen gemte spørgsmål."))
     body.append("<h2>Svar med flest tommelfinger ned</h2>")
     body.append(
         f'<p class="muted">I alt {report.votes_down} ned og {report.votes_up} op i perioden.</p>'
     )
-    if report.downvoted:
-        rows = "".join(
-            f'<tr><td>{_e(v.label)}</td><td class="n down">{v.down}</td>'
-            f'<td class="n up">{v.up}</td></tr>'
-            for v in report.downvoted[:TOP_ITEMS]
-        )
-        body.append(
-            '<table><tr><th>Svar</th><th class="n">Ned</th><th class="n">Op</th></tr>'
-            f"{rows}</table>"
-        )
-    else:
-        body.append('<p class="muted">Ingen.</p>')
+    rows = "".join(
+        f'<tr><td>{_e(v.label)}</td><td class="n down">{v.down}</td>'
+        f'<td class="n up">{v.up}</td></tr>'
+        for v in report.downvoted[:TOP_ITEMS]
+    )
+    body.append(_table('<th>Svar</th><th class="n">Ned</th><th class="n">Op</th>', rows))
     body.append("<h2>Formuleringer før et valgt forslag</h2>")
     body.append('<p class="muted">Kandidater til alternates, klar til at sætte ind i YAML.</p>')
     if report.alternates:
@@ -663,12 +652,15 @@ def _count_table(counts: Iterable[Count], heading: str) -> str:
         f'<td class="n muted">{c.previous}</td>{_change_cell(c)}</tr>'
         for c in counts
     )
+    head = f'<th>{_e(heading)}</th><th class="n">Antal</th><th class="n">Før</th>'
+    return _table(head + '<th class="n">Ændring</th>', rows)
+
+
+def _table(head: str, rows: str, empty: str = "Ingen.") -> str:
+    """A table with one header row, or a muted line saying ``empty`` when there are no rows."""
     if not rows:
-        return '<p class="muted">Ingen.</p>'
-    return (
-        f'<table><tr><th>{_e(heading)}</th><th class="n">Antal</th><th class="n">Før</th>'
-        f'<th class="n">Ændring</th></tr>{rows}</table>'
-    )
+        return f'<p class="muted">{empty}</p>'
+    return f"<table><tr>{head}</tr>{rows}</table>"
 
 
 def _week_table(weeks: Iterable[Week]) -> str:
