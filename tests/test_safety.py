@@ -39,6 +39,8 @@ CRISIS = [
     "tanker om selvmort",
     # a policy word does not hide a crisis that is happening now
     "hvad gør vi hvis hun tager sit liv lige nu",
+    "hvis en patient fortæller at hun vil tage sit liv i aften, hvad gør jeg",
+    "vores peer fortalte om sin tid med selvskade, og nu siger hun at hun vil tage sit liv",
 ]
 
 NOT_CRISIS = [
@@ -51,6 +53,8 @@ NOT_CRISIS = [
     "Er det min sag, om vores peer tager sine piller?",
     "Bliver en peer-medarbejder oftere syg end andre?",
     "Har peeren tavshedspligt?",
+    "Hvis en borger fortæller peeren om selvmordstanker, skal hun så give det videre?",
+    "Er det for privat, når vores peer fortæller patienterne om sin egen selvskade?",
 ]
 
 
