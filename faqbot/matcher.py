@@ -12,13 +12,18 @@ are blended into one score:
   (inflections, compounds and typos the stemmer misses), and with the answer text.
 
 That similarity is one half of the score. The other half is a multinomial naive Bayes classifier
-trained at build time on the same text (every phrasing as terms and trigrams; the tags, and the
-answer as terms, at a lower weight): its probability over the items, weighted, is added to the
-similarity. The
-similarity asks which phrasing a question is like; the classifier weighs all of an item's
-phrasings at once and so learns which words set it apart from its neighbours. The classifier's
-probabilities always sum to one, even for a question about the canteen, so whether anything fits
-at all (no match, and the out-of-scope veto below) is decided on the similarity alone.
+trained at build time on the same text (every phrasing's terms; the tags and the answer at a
+lower weight), with a second one over pairs of adjacent terms ("egen medicin", "bliver syg")
+whose log-likelihood is added before the softmax: its probability over the items, weighted, is
+added to the similarity. The similarity asks which phrasing a question is like; the classifier
+weighs all of an item's phrasings at once and so learns which words set it apart from its
+neighbours. The classifier's probabilities always sum to one, even for a question about the
+canteen, so whether anything fits at all (no match, and the out-of-scope veto below) is decided
+on the similarity alone.
+
+Last, the few best items are reranked on the surface form: a TF-IDF cosine of the character
+trigrams of the words as written (stop words and endings kept: "hvor mange timer", "må hun")
+with each of their phrasings. It too only ranks; it never decides whether anything fits.
 
 A question that names none of the knowledge base's subject terms (``subject.yaml``: "peer",
 "brugerbaggrund"..., also inside compounds; without that file, terms found in the phrasings of
@@ -50,6 +55,7 @@ from rapidfuzz import fuzz, process
 from faqbot.kb import Item, KnowledgeBase
 from faqbot.safety import SafetyDetector
 from faqbot.text import Normalizer
+from faqbot.text import words as words_of
 
 MAX_QUERY_CHARS = 1000
 """Longer questions are matched on their first 1000 characters."""
@@ -90,9 +96,9 @@ class Thresholds:
     """Every number the decision uses, in one place (tuned on the knowledge base's eval set; the
     negative_* pair and ``clarify`` on held-out halves of ``out_of_scope.yaml``)."""
 
-    answer: float = 0.46
+    answer: float = 0.32
     """The best item is answered at or above this score..."""
-    margin: float = 0.14
+    margin: float = 0.12
     """...and when it leads the runner-up item by at least this much."""
     clarify: float = 0.14
     """Below ``answer`` (or too close to the runner-up) but at or above this: ask back."""
@@ -154,15 +160,26 @@ class Weights:
     phrasings at once which words set it apart from its neighbours."""
     bayes_alpha: float = 0.1
     """Additive smoothing of the classifier's word counts."""
-    bayes_temperature: float = 3.0
+    bayes_temperature: float = 2.0
     """The classifier's log-likelihoods are divided by this before the softmax (flatter)."""
     bayes_answer: float = 0.3
     """The answer text and the tags count this much per word towards the classifier, against 1
     for a phrasing."""
-    bayes_answer_grams: bool = False
-    """Whether the classifier also reads the answer's n-grams (not only its terms): no more
-    accurate on the eval set, and the largest part of its memory on a big knowledge base."""
+    bayes_pairs: float = 1.0
+    """Weight of a second classifier over adjacent term pairs in the phrasings ("bliver syg",
+    "egen medicin"), whose log-likelihood is added to the first one's before the softmax: word
+    order tells "peerens egen medicin" from "medicin til patienterne". 0 leaves it out."""
+    phrasing_grams: float = 4.0
+    """TF-IDF cosine of character trigrams of the words as written (stop words and endings
+    kept) with the best single phrasing: the surface form of a question ("hvor mange timer",
+    "må hun") that terms, which drop stop words and endings, cannot see. It reranks the
+    ``rerank`` best items only, and never decides whether anything fits (it would find the
+    canteen question's "hvor" and "hvornår" in many phrasings)."""
+    rerank: int = 5
+    """How many of the best items ``phrasing_grams`` compares (the rest score 0 on it)."""
 
+
+_NONE = np.zeros(0, dtype=np.int32)
 
 GRAM_BUCKETS = 1 << 20
 """n-grams are hashed (CRC-32, stable across runs) into this many features: no gram dictionary."""
@@ -337,35 +354,33 @@ class _Bayes:
 def _bayes_model(
     n_items: int,
     n_terms: int,
-    docs: Iterable[tuple[int, np.ndarray, float, bool]],
+    docs: Iterable[tuple[int, np.ndarray, float]],
     alpha: float,
-    flat_grams: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
 ) -> _Bayes | None:
-    """Summed (sublinear) feature counts per item from (item, term ids, weight, with n-grams)
-    documents, given item by item. Features are the terms, then the n-grams after them.
+    """Summed (sublinear) term counts per item from (item, term ids, weight) documents, given
+    item by item.
 
     With smoothing alpha, log P(f | item) = log(count + alpha) - log(total + alpha x F); its
     log(alpha) part is the same for every item, so only the sparse log(1 + count / alpha) is kept.
     """
-    n_features = n_terms + GRAM_BUCKETS
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-    chunk: list[tuple[int, np.ndarray, float, bool]] = []
+    chunk: list[tuple[int, np.ndarray, float]] = []
     for _, group in groupby(docs, key=lambda doc: doc[0]):
         chunk.extend(group)
         if len(chunk) >= _BAYES_CHUNK_DOCS:
-            parts.append(_bayes_counts(chunk, n_terms, flat_grams))
+            parts.append(_bayes_counts(chunk, n_terms))
             chunk = []
     if chunk:
-        parts.append(_bayes_counts(chunk, n_terms, flat_grams))
+        parts.append(_bayes_counts(chunk, n_terms))
     if not parts or n_items == 0:
         return None
     items, features, counts = (np.concatenate(arrays) for arrays in zip(*parts, strict=True))
     del parts
-    known = np.zeros(n_features, dtype=bool)
+    known = np.zeros(n_terms, dtype=bool)
     known[features] = True
     totals = np.bincount(items, counts, minlength=n_items)
     return _Bayes(
-        index=_Index(items, features, np.log1p(counts / alpha), n_features, n_items),
+        index=_Index(items, features, np.log1p(counts / alpha), n_terms, n_items),
         known=known,
         offset=np.log(totals + alpha * int(known.sum())),
     )
@@ -376,29 +391,171 @@ _BAYES_CHUNK_DOCS = 2048
 
 
 def _bayes_counts(
-    chunk: Sequence[tuple[int, np.ndarray, float, bool]],
-    n_terms: int,
-    flat_grams: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
+    chunk: Sequence[tuple[int, np.ndarray, float]], n_terms: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(item, feature, summed weight x (1 + log count in the document)) for a chunk of documents
+    """(item, term, summed weight x (1 + log count in the document)) for a chunk of documents
     holding whole items, vectorised: two sorts instead of one per document."""
-    n_features = n_terms + GRAM_BUCKETS
     lengths = np.fromiter((len(doc[1]) for doc in chunk), dtype=np.int64, count=len(chunk))
-    term_doc = np.repeat(np.arange(len(chunk), dtype=np.int64), lengths)
-    terms = np.concatenate([doc[1] for doc in chunk]).astype(np.int64)
-    with_grams = np.fromiter((doc[3] for doc in chunk), dtype=bool, count=len(chunk))
-    gram_terms = with_grams[term_doc]
-    grams, owner = flat_grams(terms[gram_terms])
-    doc = np.concatenate((term_doc, term_doc[gram_terms][owner]))
-    features = np.concatenate((terms, grams.astype(np.int64) + n_terms))
-    doc, features, counts = _pairs(doc, features, n_features)
+    doc = np.repeat(np.arange(len(chunk), dtype=np.int64), lengths)
+    terms = np.concatenate([d[1] for d in chunk]).astype(np.int64)
+    doc, terms, counts = _pairs(doc, terms, n_terms)
     weight = np.fromiter((d[2] for d in chunk), dtype=np.float64, count=len(chunk))
     values = weight[doc] * (1 + np.log(counts))
     items = np.fromiter((d[0] for d in chunk), dtype=np.int64, count=len(chunk))[doc]
-    keys, inverse = np.unique(items * n_features + features, return_inverse=True)
-    items, features = np.divmod(keys, n_features)
+    keys, inverse = np.unique(items * max(n_terms, 1) + terms, return_inverse=True)
+    items, terms = np.divmod(keys, max(n_terms, 1))
     summed = np.bincount(inverse, values).astype(np.float32)
-    return items.astype(np.int32), features.astype(np.int32), summed
+    return items.astype(np.int32), terms.astype(np.int32), summed
+
+
+def _pair_keys(terms: np.ndarray) -> np.ndarray:
+    """One int64 key per pair of adjacent term ids (first id in the high 32 bits)."""
+    terms = np.asarray(terms, dtype=np.int64)
+    return (terms[:-1] << 32) | terms[1:]
+
+
+def _pair_model(
+    phrasings: Sequence[np.ndarray], phrasing_item: np.ndarray, n_items: int, alpha: float
+) -> tuple[np.ndarray, _Bayes | None]:
+    """The sorted distinct pairs of adjacent terms in the items' phrasings (``_pair_keys``),
+    and a naive Bayes classifier over them (feature = position in that array; a pair counts
+    once per phrasing)."""
+    lengths = np.fromiter((len(p) for p in phrasings), dtype=np.int64, count=len(phrasings))
+    if len(phrasings) == 0 or n_items == 0:
+        return np.zeros(0, dtype=np.int64), None
+    terms = np.concatenate(phrasings).astype(np.int64)
+    phrasing_of = np.repeat(np.arange(len(phrasings)), lengths)
+    owner = phrasing_item[phrasing_of]
+    same = (phrasing_of[:-1] == phrasing_of[1:]) & (owner[:-1] < n_items)
+    keys = (terms[:-1] << 32 | terms[1:])[same]
+    if len(keys) == 0:
+        return keys, None
+    distinct, pair_ids = np.unique(keys, return_inverse=True)
+    items, features, counts = _pairs(owner[:-1][same], pair_ids, len(distinct))
+    totals = np.bincount(items, counts, minlength=n_items)
+    model = _Bayes(
+        index=_Index(items, features, np.log1p(counts / alpha), len(distinct), n_items),
+        known=np.ones(len(distinct), dtype=bool),
+        offset=np.log(totals + alpha * len(distinct)),
+    )
+    return distinct, model
+
+
+def _pair_keys(terms: np.ndarray) -> np.ndarray:
+    """One int64 key per pair of adjacent term ids (first id in the high 32 bits)."""
+    terms = np.asarray(terms, dtype=np.int64)
+    return (terms[:-1] << 32) | terms[1:]
+
+
+def _trigram_keys(words: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The byte trigrams of each word marked at both ends ("#hvor#" -> "#hv", "hvo", ...), as
+    exact 24-bit keys, and for each the position of its word: vectorised, no hashing."""
+    padded = [f"#{word}#".encode() for word in words]
+    lengths = np.fromiter((len(p) for p in padded), dtype=np.int64, count=len(padded))
+    counts = np.maximum(lengths - 2, 0)
+    total = int(counts.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    data = np.frombuffer(b"".join(padded), dtype=np.uint8).astype(np.int64)
+    starts = np.cumsum(lengths) - lengths
+    owner = np.repeat(np.arange(len(padded)), counts)
+    at = np.repeat(starts - (np.cumsum(counts) - counts), counts) + np.arange(total)
+    return data[at] << 16 | data[at + 1] << 8 | data[at + 2], owner
+
+
+class _SurfaceBuilder:
+    """Collects texts as their words as written (folded; stop words and endings kept), then
+    builds the ``_Surface`` index of their character trigrams, one document per text."""
+
+    def __init__(self, split: Callable[[str], list[str]]) -> None:
+        self.split = split
+        self.texts: list[list[str]] = []
+
+    def add(self, text: str) -> None:
+        self.texts.append(self.split(text))
+
+    def index(self) -> _Surface:
+        ids: dict[str, int] = {}
+        texts = [
+            np.fromiter((ids.setdefault(w, len(ids)) for w in text), np.int64, len(text))
+            for text in self.texts
+        ]
+        self.texts = []
+        n_texts = len(texts)
+        keys, key_word = _trigram_keys(list(ids))
+        del ids
+        known, compact = np.unique(keys, return_inverse=True)
+        del keys
+        word_grams = np.zeros(int(key_word.max(initial=-1)) + 2, dtype=np.int64)
+        np.cumsum(np.bincount(key_word, minlength=len(word_grams) - 1), out=word_grams[1:])
+        del key_word
+        # Counted in chunks of texts: the (text, trigram) pairs of a large knowledge base at
+        # once would take several times the finished index's memory.
+        parts = []
+        for first in range(0, len(texts), _SURFACE_CHUNK_TEXTS):
+            chunk = texts[first : first + _SURFACE_CHUNK_TEXTS]
+            lengths = np.fromiter((len(t) for t in chunk), np.int64, len(chunk))
+            positions, owner = _slices(word_grams, np.concatenate(chunk))
+            text_of = np.repeat(np.arange(first, first + len(chunk)), lengths)[owner]
+            rows, columns, counts = _pairs(text_of, compact[positions], len(known))
+            parts.append((rows.astype(np.int32), columns.astype(np.int32), counts))
+        del texts, compact, word_grams
+        if not parts:
+            parts.append((np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.int64)))
+        rows, features, counts = (np.concatenate(arrays) for arrays in zip(*parts, strict=True))
+        del parts
+        df = np.bincount(features, minlength=len(known)).astype(np.float32)
+        idf = np.log((n_texts + 1) / (df + 0.5)).astype(np.float32)
+        values = (1 + np.log(counts.astype(np.float32))) * idf[features]
+        del counts
+        norms = np.sqrt(np.bincount(rows, values * values, minlength=n_texts))
+        values /= np.maximum(norms, 1e-12)[rows].astype(np.float32)
+        starts = np.zeros(n_texts + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=n_texts), out=starts[1:])
+        small = np.uint16 if len(known) <= 1 << 16 else np.int32
+        return _Surface(starts, features.astype(small), values, known, idf)
+
+
+_SURFACE_CHUNK_TEXTS = 4096
+"""Texts whose trigrams are counted at once."""
+
+
+@dataclass(frozen=True)
+class _Surface:
+    """TF-IDF vectors of character n-grams, one per phrasing, stored phrasing by phrasing
+    (a forward index): only the phrasings of a few candidate items are ever compared."""
+
+    indptr: np.ndarray
+    """Phrasing p's n-grams and weights are at [indptr[p], indptr[p + 1])."""
+    grams: np.ndarray
+    """Compact trigram ids (positions in ``known``)."""
+    values: np.ndarray
+    """Unit-length TF-IDF weights."""
+    known: np.ndarray
+    """The keys (``_trigram_keys``) of the trigrams found in some phrasing, ascending."""
+    idf: np.ndarray
+    """Per compact trigram id."""
+
+    def best(self, grams: np.ndarray, groups: Sequence[tuple[int, int]]) -> np.ndarray:
+        """For each group of consecutive phrasings [first, last) (an item's), the best cosine
+        of one of them with a query (trigram keys, repeats kept)."""
+        result = np.zeros(len(groups))
+        if len(self.known) == 0 or len(grams) == 0:
+            return result
+        keys, counts = np.unique(grams, return_counts=True)
+        at = np.minimum(np.searchsorted(self.known, keys), len(self.known) - 1)
+        found = self.known[at] == keys
+        # A trigram no phrasing has adds to the query's length only, with the largest IDF.
+        idf = np.where(found, self.idf[at], float(self.idf.max()))
+        weights = (1 + np.log(counts)) * idf
+        query = np.zeros(len(self.known), dtype=np.float32)
+        query[at[found]] = weights[found] / float(np.sqrt((weights * weights).sum()))
+        for position, (first, last) in enumerate(groups):
+            low, high = self.indptr[first], self.indptr[last]
+            if high > low:  # an item's phrasings are one block of entries, each non-empty
+                products = self.values[low:high] * query[self.grams[low:high]]
+                result[position] = np.add.reduceat(products, self.indptr[first:last] - low).max()
+        return result
 
 
 @dataclass(frozen=True)
@@ -422,6 +579,7 @@ class _Query:
     confidence: np.ndarray  # how sure each mapping is (1 for an exact term)
     unknown: int  # words the index does not know at all
     grams: np.ndarray  # hashed n-grams of every word, repeats kept
+    surface: np.ndarray  # hashed n-grams of the words as written, repeats kept
 
 
 class Matcher:
@@ -478,21 +636,24 @@ class Matcher:
         item_term_ids: list[np.ndarray] = []
         answer_term_ids: list[np.ndarray] = []
         subject_counts: Counter[int] = Counter()
-        bayes_docs: list[tuple[int, np.ndarray, float, bool]] = []
+        bayes_docs: list[tuple[int, np.ndarray, float]] = []
+        surface = _SurfaceBuilder(self.normalizer.words)  # each phrasing's words as written
         for index, (item, tags) in enumerate(zip(items, tag_texts, strict=True)):
             answer_terms, tag_terms = ids(item.answer), ids(tags)
             item_terms = [tag_terms]
             for phrasing in item.phrasings:
                 terms = ids(phrasing)
                 if len(terms):
+                    if w.phrasing_grams:
+                        surface.add(phrasing)
                     phrasing_terms.append(terms)
                     phrasing_item.append(index)
                     item_terms.append(terms)
                     if index < self._n_items and w.bayes:
-                        bayes_docs.append((index, terms, 1.0, True))
+                        bayes_docs.append((index, terms, 1.0))
             if index < self._n_items and w.bayes:
-                bayes_docs.append((index, answer_terms, w.bayes_answer, w.bayes_answer_grams))
-                bayes_docs.append((index, tag_terms, w.bayes_answer, True))
+                bayes_docs.append((index, answer_terms, w.bayes_answer))
+                bayes_docs.append((index, tag_terms, w.bayes_answer))
             all_terms = np.concatenate(item_terms)
             item_term_ids.append(all_terms)
             answer_term_ids.append(answer_terms)
@@ -515,13 +676,21 @@ class Matcher:
         self._terms = list(term_ids)
         self._phrasing_item = np.asarray(phrasing_item, dtype=np.int64)
         self._phrasings = _set_index(phrasing_terms, n_terms)
+        self._pairs, self._pair_model = (
+            _pair_model(phrasing_terms, self._phrasing_item, self._n_items, w.bayes_alpha)
+            if w.bayes and w.bayes_pairs
+            else (np.zeros(0, dtype=np.int64), None)
+        )
         del phrasing_terms
+        self._surface = surface.index() if w.phrasing_grams else None
+        del surface
         self._bag = bag.plain(n_terms, n_items)
         df = self._bag.document_frequency().astype(np.float64)
         self._idf = np.log1p(max(n_items, 1) / np.maximum(df, 1))
         self._unknown_weight = float(self._idf.max(initial=1.0)) * w.unknown_idf
         self._phrasing_norm = self._phrasings.dot(np.arange(n_terms), self._idf)
         self._item_starts = np.searchsorted(self._phrasing_item, np.arange(n_items))
+        self._item_phrasings = np.append(self._item_starts, len(self._phrasing_item))
         self._has_phrasing = np.bincount(self._phrasing_item, minlength=n_items) > 0
         self._words, self._word_idf = words.cosine(n_terms, n_items)
         self._answers = answers.cosine(n_terms, n_items) if w.answer_words else None
@@ -551,7 +720,6 @@ class Matcher:
             n_terms,
             (doc for doc in bayes_docs if len(doc[1])),
             w.bayes_alpha,
-            self._flat_grams,
         )
         del bayes_docs
         item_grams, answer_grams = _Builder(), _Builder()
@@ -568,14 +736,15 @@ class Matcher:
         self._buckets = _typo_buckets(self._terms)
         self._lookups: dict[str, tuple[tuple[int, float], ...]] = {}
 
+    def _surface_grams(self, question: str) -> np.ndarray:
+        """The n-grams of the question's words as written (for ``phrasing_grams``)."""
+        if self._surface is None:
+            return _NONE
+        return _trigram_keys(words_of(question[:MAX_QUERY_CHARS]))[0]
+
     def _grams_of_ids(self, term_ids: np.ndarray) -> np.ndarray:
         """The n-grams of known terms, term after term (repeats kept)."""
-        return self._flat_grams(term_ids)[0]
-
-    def _flat_grams(self, term_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The n-grams of known terms, and for each the position of its term in ``term_ids``."""
-        positions, owner = _slices(self._gram_indptr, np.asarray(term_ids))
-        return self._gram_flat[positions], owner
+        return self._gram_flat[_slices(self._gram_indptr, np.asarray(term_ids))[0]]
 
     def _grams_of(self, terms: Iterable[str]) -> np.ndarray:
         parts = []
@@ -655,6 +824,7 @@ class Matcher:
             confidence=np.fromiter(mapped.values(), dtype=np.float64, count=len(mapped)),
             unknown=unknown,
             grams=self._grams_of(terms),
+            surface=self._surface_grams(question),
         )
 
     def on_topic(self, question: str) -> bool:
@@ -668,10 +838,13 @@ class Matcher:
         )
 
     def components(self, question: str) -> dict[str, np.ndarray]:
-        """Every part of the score for every item, then every out-of-scope example (safety not
-        checked); empty if no terms."""
+        """Every part of the similarity and the classifier for every item, then every
+        out-of-scope example (safety not checked; ``phrasing_grams``, which only reranks, not
+        included); empty if no terms."""
+        return self._parts(self._query(question))
+
+    def _parts(self, query: _Query | None) -> dict[str, np.ndarray]:
         n_items = len(self._has_phrasing)
-        query = self._query(question)
         if query is None or n_items == 0 or len(self._phrasing_item) == 0:
             return {}
         if len(query.term_ids) == 0 and len(query.grams) == 0:
@@ -680,13 +853,9 @@ class Matcher:
         total = float(weights.sum()) + query.unknown * self._unknown_weight
         # Phrasing overlap: IDF-weighted Dice between the query and each phrasing.
         dice = 2 * self._phrasings.dot(query.term_ids, weights) / (total + self._phrasing_norm)
-        phrasing = np.zeros(n_items)
-        phrasing[self._has_phrasing] = np.maximum.reduceat(
-            dice, self._item_starts[self._has_phrasing]
-        )
         grams, counts = np.unique(query.grams, return_counts=True)
         parts = {
-            "phrasing": phrasing,
+            "phrasing": self._best_phrasing(dice),
             "coverage": self._bag.dot(query.term_ids, weights) / max(total, 1e-12),
             "item_words": _cosine(self._words, self._word_idf, query.term_ids, query.confidence),
             "item_grams": _cosine(self._item_grams, self._item_gram_idf, grams, counts),
@@ -697,22 +866,37 @@ class Matcher:
             parts["answer_words"] = _cosine(*self._answers, query.term_ids, query.confidence)
         if self._bayes is not None:
             bayes = np.zeros(n_items)
-            bayes[: self._n_items] = self._bayes_probabilities(
-                np.concatenate((query.term_ids, grams + len(self._terms))),
-                np.concatenate((query.confidence, 1 + np.log(counts))),
-            )
+            bayes[: self._n_items] = self._bayes_probabilities(query.term_ids, query.confidence)
             parts["bayes"] = bayes
         return parts
 
-    def _bayes_probabilities(self, features: np.ndarray, weights: np.ndarray) -> np.ndarray:
-        """The classifier's probability of every item (a softmax, so they sum to 1)."""
+    def _best_phrasing(self, per_phrasing: np.ndarray) -> np.ndarray:
+        """Per item (and out-of-scope example), the best of its phrasings' scores."""
+        best = np.zeros(len(self._has_phrasing))
+        has = self._has_phrasing
+        best[has] = np.maximum.reduceat(per_phrasing, self._item_starts[has])
+        return best
+
+    def _bayes_probabilities(self, term_ids: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """The classifier's probability of every item (a softmax, so they sum to 1), the
+        term-pair classifier's log-likelihood (``term_ids`` in question order) added in."""
         model = self._bayes
         assert model is not None
-        known = model.known[features]
-        features, weights = features[known], weights[known]
+        known = model.known[term_ids]
+        features, weights = term_ids[known], weights[known]
         if len(features) == 0:
             return np.zeros(self._n_items)
         log_likelihood = model.index.dot(features, weights) - float(weights.sum()) * model.offset
+        if self._pair_model is not None and len(term_ids) > 1:
+            keys = _pair_keys(term_ids)
+            at = np.minimum(np.searchsorted(self._pairs, keys), len(self._pairs) - 1)
+            pairs = at[self._pairs[at] == keys]
+            if len(pairs):
+                ones = np.ones(len(pairs))
+                pair_model = self._pair_model
+                log_likelihood += self.weights.bayes_pairs * (
+                    pair_model.index.dot(pairs, ones) - len(pairs) * pair_model.offset
+                )
         z = log_likelihood / self.weights.bayes_temperature
         z = np.exp(z - z.max())
         return z / z.sum()
@@ -725,8 +909,9 @@ class Matcher:
     def _score(self, question: str) -> _Scores:
         """Every item's score and similarity, and the best out-of-scope example's similarity."""
         n_items = self._n_items
-        parts = self.components(question)
-        if not parts:
+        query = self._query(question)
+        parts = self._parts(query)
+        if query is None or not parts:
             return _Scores(np.zeros(n_items), np.zeros(n_items), 0.0)
         w = self.weights
         blend = {
@@ -738,18 +923,31 @@ class Matcher:
             "answer_words": w.answer_words,
         }
         total = sum(blend.values()) or 1.0
-        similarity = sum(weight * parts[name] for name, weight in blend.items() if name in parts)
-        similarity = similarity / total
+        blended = sum(weight * parts[name] for name, weight in blend.items() if name in parts)
+        similarity = blended / total
         # An example has no answer text: its score is blended over the parts it can have.
         answer = sum(blend[name] for name in ("answer_grams", "answer_words") if name in parts)
         similarity[n_items:] *= total / max(total - answer, 1e-12)
         own = float(parts["phrasing"][:n_items].max(initial=0.0))
         factor = w.off_topic if own < w.own_phrasing and not self.on_topic(question) else 1.0
         similarity = np.clip(similarity * factor, 0.0, 1.0)
-        combined = similarity[:n_items]
-        if "bayes" in parts:
-            combined = np.clip(combined + factor * w.bayes * parts["bayes"][:n_items], 0.0, 1.0)
+        bayes = factor * w.bayes * parts["bayes"][:n_items] if "bayes" in parts else 0.0
+        combined = np.clip(similarity[:n_items] + bayes, 0.0, 1.0)
+        if self._surface is not None and len(query.surface):
+            # Rerank the best few on the surface form, the blend's weight for it added.
+            count = min(w.rerank, n_items)
+            best = np.argpartition(-combined, count - 1)[:count]
+            surface = np.zeros(n_items)
+            surface[best] = self._surface_scores(query.surface, best)
+            reranked = (blended[:n_items] + w.phrasing_grams * surface) / (total + w.phrasing_grams)
+            combined = np.clip(np.clip(reranked * factor, 0.0, 1.0) + bayes, 0.0, 1.0)
         return _Scores(combined, similarity[:n_items], float(similarity[n_items:].max(initial=0.0)))
+
+    def _surface_scores(self, grams: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """Per item of ``items``: the surface cosine of its best phrasing with the question."""
+        assert self._surface is not None
+        bounds = self._item_phrasings
+        return self._surface.best(grams, [(bounds[i], bounds[i + 1]) for i in items.tolist()])
 
     def ranked(self, question: str, limit: int = 10) -> list[tuple[Item, float]]:
         """The best items with their scores, best first (safety not checked)."""

@@ -115,6 +115,7 @@ class Normalizer:
         self.compounds = compounds
         self._sorted_compounds = sorted(compounds)
         self._cache: dict[str, tuple[str, ...]] = {}
+        self._starts_compound: dict[str, bool] = {}
 
     def _raw_terms(self, text: str) -> list[str]:
         """Stems of the non-stop words, without synonyms or compound joining."""
@@ -132,14 +133,20 @@ class Normalizer:
         """Drop the caches (after indexing, so the index's texts do not stay in memory)."""
         self._words.clear()
         self._cache.clear()
+        self._starts_compound.clear()
 
-    def _folded(self, text: str) -> list[str]:
+    def words(self, text: str) -> list[str]:
+        """``words(text)``, cached while the caches are kept: indexing reads each text's words
+        for its terms and for its character n-grams."""
         cached = self._words.get(text)
         if cached is None:
-            cached = [word for word in words(text) if word not in STOP_WORDS]
+            cached = words(text)
             if len(self._words) < _CACHE_MAX:
                 self._words[text] = cached
         return cached
+
+    def _folded(self, text: str) -> list[str]:
+        return [word for word in self.words(text) if word not in STOP_WORDS]
 
     def vocabulary(self, texts: Iterable[str]) -> set[str]:
         """Every term these texts can yield, without compound joining: the compound set.
@@ -153,6 +160,14 @@ class Normalizer:
 
     def _may_start_compound(self, word: str) -> bool:
         """Is some compound stem longer than ``word`` and starting with it? (a cheap filter)"""
+        known = self._starts_compound.get(word)
+        if known is None:
+            known = self._search_compound_start(word)
+            if len(self._starts_compound) < _CACHE_MAX:
+                self._starts_compound[word] = known
+        return known
+
+    def _search_compound_start(self, word: str) -> bool:
         position = bisect_left(self._sorted_compounds, word)
         if position >= len(self._sorted_compounds):
             return False

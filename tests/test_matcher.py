@@ -18,8 +18,12 @@ from faqbot.matcher import (
     Thresholds,
     Weights,
     _Index,
+    _pair_keys,
+    _SurfaceBuilder,
+    _trigram_keys,
     decide,
 )
+from faqbot.text import words
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "engine_kb"
 KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
@@ -304,3 +308,57 @@ def test_a_question_close_to_an_own_phrasing_is_on_topic_without_the_word_peer(
     result = real.match(question)
     assert result.status is Status.ANSWERED
     assert result.item is not None and result.item.id == expected
+
+
+def test_trigram_keys_are_the_exact_byte_trigrams_of_each_marked_word() -> None:
+    keys, owner = _trigram_keys(["hvor", "a"])
+    expected = [b"#hv", b"hvo", b"vor", b"or#", b"#a#"]
+    assert keys.tolist() == [t[0] << 16 | t[1] << 8 | t[2] for t in expected]
+    assert owner.tolist() == [0, 0, 0, 0, 1]
+    assert [len(part) for part in _trigram_keys([])] == [0, 0]
+
+
+def test_the_surface_index_gives_each_items_best_tf_idf_cosine() -> None:
+    texts = ["hvor mange timer", "hvor mange timer om ugen", "må hun få medicin", "kantinen"]
+    builder = _SurfaceBuilder(words)
+    for text in texts:
+        builder.add(text)
+    surface = builder.index()
+
+    def vector(text: str) -> dict[int, float]:
+        keys, counts = np.unique(_trigram_keys(words(text))[0], return_counts=True)
+        at = np.searchsorted(surface.known, keys)
+        idf = [
+            float(surface.idf[a])
+            if a < len(surface.known) and surface.known[a] == k
+            else float(surface.idf.max())
+            for a, k in zip(at, keys, strict=True)
+        ]
+        weights = (1 + np.log(counts)) * np.asarray(idf)
+        weights /= np.linalg.norm(weights)
+        return dict(zip(keys.tolist(), weights.tolist(), strict=True))
+
+    question = vector("hvor mange timer arbejder hun")
+    cosines = []
+    for text in texts:
+        doc = vector(text)
+        cosines.append(sum(weight * doc.get(key, 0.0) for key, weight in question.items()))
+    best = surface.best(_trigram_keys(words("hvor mange timer arbejder hun"))[0], [(0, 2), (2, 4)])
+    assert best == pytest.approx([max(cosines[:2]), max(cosines[2:])], abs=1e-5)
+    assert best[0] > best[1]
+
+
+def test_pair_keys_keep_word_order() -> None:
+    assert _pair_keys(np.array([3, 5, 7])).tolist() == [3 << 32 | 5, 5 << 32 | 7]
+    assert _pair_keys(np.array([5, 3])).tolist() != _pair_keys(np.array([3, 5])).tolist()
+
+
+def test_the_surface_rerank_never_decides_whether_anything_fits(
+    knowledge: kb.KnowledgeBase, matcher: Matcher
+) -> None:
+    # "Does anything fit?" is decided on the similarity without the surface form: a question
+    # that shares only "hvor", "hvordan", "man" with the phrasings stays a no match.
+    plain = Matcher(knowledge, weights=Weights(phrasing_grams=0.0))
+    for question in ["hvornår har kantinen åbent", "hvordan booker man et mødelokale"]:
+        assert matcher.match(question).status is plain.match(question).status
+        assert matcher.match(question).status is Status.NO_MATCH
