@@ -205,7 +205,7 @@ class Normalizer:
 
     def _apply_synonyms(self, terms: list[str]) -> list[str]:
         """Replace the longest synonym phrase at each position by its canonical term."""
-        if not self._phrases:
+        if not self._phrases or self._starts.isdisjoint(terms):
             return terms
         result: list[str] = []
         index = 0
