@@ -185,19 +185,22 @@ class Normalizer:
             return cached
         folded = self._folded(text)
         known = _STEMS.get
+        stems = [known(word) or stem(word) for word in folded]
         joined: list[str] = []
-        index, count = 0, len(folded)
-        while index < count:
-            word = folded[index]
-            if index + 1 < count and self.compounds and self._may_start_compound(word):
-                pair = _stemmer().stemWord(word + folded[index + 1])  # rarely seen twice
+        index = 0
+        if self.compounds and len(folded) > 1:
+            may_start = self._may_start_compound
+            for position in [i for i in range(len(folded) - 1) if may_start(folded[i])]:
+                if position < index:
+                    continue
+                word = folded[position]
+                pair = _stemmer().stemWord(word + folded[position + 1])  # rarely seen twice
                 # The joined stem must reach into the second word: "syg igen" stems to "syg".
                 if len(pair) > len(word) and pair in self.compounds:
+                    joined.extend(stems[index:position])
                     joined.append(pair)
-                    index += 2
-                    continue
-            joined.append(known(word) or stem(word))
-            index += 1
+                    index = position + 2
+        joined.extend(stems[index:])
         result = tuple(self._apply_synonyms(joined)) if self._phrases else tuple(joined)
         if len(self._cache) < _CACHE_MAX:
             self._cache[text] = result
@@ -205,24 +208,22 @@ class Normalizer:
 
     def _apply_synonyms(self, terms: list[str]) -> list[str]:
         """Replace the longest synonym phrase at each position by its canonical term."""
-        if not self._phrases or self._starts.isdisjoint(terms):
+        starts = self._starts
+        if not self._phrases or starts.isdisjoint(terms):
             return terms
         result: list[str] = []
-        index = 0
-        while index < len(terms):
-            if terms[index] not in self._starts:
-                result.append(terms[index])
-                index += 1
+        index, count = 0, len(terms)
+        for position in [i for i, term in enumerate(terms) if term in starts]:
+            if position < index:
                 continue
-            for size in range(min(self._longest, len(terms) - index), 0, -1):
-                canonical = self._phrases.get(tuple(terms[index : index + size]))
+            for size in range(min(self._longest, count - position), 0, -1):
+                canonical = self._phrases.get(tuple(terms[position : position + size]))
                 if canonical is not None:
+                    result.extend(terms[index:position])
                     result.append(canonical)
-                    index += size
+                    index = position + size
                     break
-            else:
-                result.append(terms[index])
-                index += 1
+        result.extend(terms[index:])
         return result
 
 
