@@ -196,17 +196,22 @@ def _gram_ids(term: str, sizes: tuple[int, ...]) -> np.ndarray:
     return np.asarray(ids, dtype=np.int32)
 
 
+def _ranges(starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The positions [start, start + length) of every range, concatenated, and for each
+    position the index of the range it belongs to."""
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    owner = np.repeat(np.arange(len(starts)), lengths)
+    positions = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(total)
+    return positions, owner
+
+
 def _slices(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The positions of rows' slices of a CSR layout (``indptr``), concatenated, and for each
     position the index in ``rows`` of the row it belongs to."""
     starts = indptr[rows]
-    lengths = indptr[rows + 1] - starts
-    total = int(lengths.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    owner = np.repeat(np.arange(len(rows)), lengths)
-    positions = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(total)
-    return positions, owner
+    return _ranges(starts, indptr[rows + 1] - starts)
 
 
 def _pairs(
@@ -329,14 +334,28 @@ class _Builder:
         """A TF-IDF index with unit-length documents, and the IDF of every feature."""
         docs, features, counts = self.arrays()
         df = np.bincount(features, minlength=n_features).astype(np.float32)
-        idf = np.log((n_docs + 1) / (df + 0.5)).astype(np.float32)
+        idf = _idf(df, n_docs)
         idf[df > max(1.0, max_share * n_docs)] = 0.0
         keep = idf[features] > 0
         docs, features, counts = docs[keep], features[keep], counts[keep]
-        weights = (1 + np.log(counts)) * idf[features]
-        norms = np.sqrt(np.bincount(docs, weights * weights, minlength=n_docs))
-        weights /= np.maximum(norms, 1e-12)[docs].astype(np.float32)
+        weights = _unit_tf_idf(docs, features, counts, idf, n_docs)
         return _Index(docs, features, weights, n_features, n_docs), idf
+
+
+def _idf(df: np.ndarray, n_docs: int) -> np.ndarray:
+    """Smoothed inverse document frequency of every feature, from its document frequency."""
+    return np.log((n_docs + 1) / (df + 0.5)).astype(np.float32)
+
+
+def _unit_tf_idf(
+    docs: np.ndarray, features: np.ndarray, counts: np.ndarray, idf: np.ndarray, n_docs: int
+) -> np.ndarray:
+    """(1 + log count) x IDF for every (document, feature) entry, each document scaled to
+    unit length."""
+    weights = (1 + np.log(counts.astype(np.float32))) * idf[features]
+    norms = np.sqrt(np.bincount(docs, weights * weights, minlength=n_docs))
+    weights /= np.maximum(norms, 1e-12)[docs].astype(np.float32)
+    return weights
 
 
 @dataclass(frozen=True)
@@ -427,7 +446,7 @@ def _pair_model(
     phrasing_of = np.repeat(np.arange(len(phrasings)), lengths)
     owner = phrasing_item[phrasing_of]
     same = (phrasing_of[:-1] == phrasing_of[1:]) & (owner[:-1] < n_items)
-    keys = (terms[:-1] << 32 | terms[1:])[same]
+    keys = _pair_keys(terms)[same]
     if len(keys) == 0:
         return keys, None
     distinct, pair_ids = np.unique(keys, return_inverse=True)
@@ -452,14 +471,10 @@ def _trigram_keys(words: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     exact 24-bit keys, and for each the position of its word: vectorised, no hashing."""
     padded = [f"#{word}#".encode() for word in words]
     lengths = np.fromiter((len(p) for p in padded), dtype=np.int64, count=len(padded))
-    counts = np.maximum(lengths - 2, 0)
-    total = int(counts.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    at, owner = _ranges(np.cumsum(lengths) - lengths, np.maximum(lengths - 2, 0))
+    if len(at) == 0:
+        return at, owner
     data = np.frombuffer(b"".join(padded), dtype=np.uint8).astype(np.int64)
-    starts = np.cumsum(lengths) - lengths
-    owner = np.repeat(np.arange(len(padded)), counts)
-    at = np.repeat(starts - (np.cumsum(counts) - counts), counts) + np.arange(total)
     return data[at] << 16 | data[at + 1] << 8 | data[at + 2], owner
 
 
@@ -504,12 +519,9 @@ class _SurfaceBuilder:
             parts.append((np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.int64)))
         rows, features, counts = (np.concatenate(arrays) for arrays in zip(*parts, strict=True))
         del parts
-        df = np.bincount(features, minlength=len(known)).astype(np.float32)
-        idf = np.log((n_texts + 1) / (df + 0.5)).astype(np.float32)
-        values = (1 + np.log(counts.astype(np.float32))) * idf[features]
+        idf = _idf(np.bincount(features, minlength=len(known)).astype(np.float32), n_texts)
+        values = _unit_tf_idf(rows, features, counts, idf, n_texts)
         del counts
-        norms = np.sqrt(np.bincount(rows, values * values, minlength=n_texts))
-        values /= np.maximum(norms, 1e-12)[rows].astype(np.float32)
         starts = np.zeros(n_texts + 1, dtype=np.int64)
         np.cumsum(np.bincount(rows, minlength=n_texts), out=starts[1:])
         small = np.uint16 if len(known) <= 1 << 16 else np.int32
@@ -563,7 +575,8 @@ class _Scores:
     """What the decision needs about one question."""
 
     combined: np.ndarray
-    """Per item: similarity plus the weighted classifier probability; ranks and answers."""
+    """Per item: similarity plus the weighted classifier probability, the best few reranked on
+    the surface form; ranks and answers."""
     similarity: np.ndarray
     """Per item: the similarity blend alone. The classifier always spreads its probability over
     the items, even for a question about the canteen, so only this says whether anything fits."""

@@ -201,7 +201,7 @@ class Normalizer:
                     joined.append(pair)
                     index = position + 2
         joined.extend(stems[index:])
-        result = tuple(self._apply_synonyms(joined)) if self._phrases else tuple(joined)
+        result = tuple(self._apply_synonyms(joined))
         if len(self._cache) < _CACHE_MAX:
             self._cache[text] = result
         return result
