@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from itertools import groupby
@@ -54,7 +54,7 @@ from rapidfuzz import fuzz, process
 
 from faqbot.kb import Item, KnowledgeBase
 from faqbot.safety import SafetyDetector
-from faqbot.text import Normalizer
+from faqbot.text import Normalizer, tokenise
 from faqbot.text import words as words_of
 
 MAX_QUERY_CHARS = 1000
@@ -460,12 +460,6 @@ def _pair_model(
     return distinct, model
 
 
-def _pair_keys(terms: np.ndarray) -> np.ndarray:
-    """One int64 key per pair of adjacent term ids (first id in the high 32 bits)."""
-    terms = np.asarray(terms, dtype=np.int64)
-    return (terms[:-1] << 32) | terms[1:]
-
-
 def _trigram_keys(words: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """The byte trigrams of each word marked at both ends ("#hvor#" -> "#hv", "hvo", ...), as
     exact 24-bit keys, and for each the position of its word: vectorised, no hashing."""
@@ -482,21 +476,22 @@ class _SurfaceBuilder:
     """Collects texts as their words as written (folded; stop words and endings kept), then
     builds the ``_Surface`` index of their character trigrams, one document per text."""
 
-    def __init__(self, split: Callable[[str], list[str]]) -> None:
-        self.split = split
+    def __init__(self) -> None:
         self.texts: list[list[str]] = []
 
-    def add(self, text: str) -> None:
-        self.texts.append(self.split(text))
+    def add(self, words: list[str]) -> None:
+        self.texts.append(words)
 
     def index(self) -> _Surface:
         ids: dict[str, int] = {}
-        texts = [
-            np.fromiter((ids.setdefault(w, len(ids)) for w in text), np.int64, len(text))
-            for text in self.texts
-        ]
+        words = np.fromiter(
+            (ids.setdefault(word, len(ids)) for text in self.texts for word in text), np.int64
+        )
+        lengths = np.fromiter((len(text) for text in self.texts), np.int64, len(self.texts))
         self.texts = []
-        n_texts = len(texts)
+        n_texts = len(lengths)
+        bounds = np.zeros(n_texts + 1, dtype=np.int64)
+        np.cumsum(lengths, out=bounds[1:])
         keys, key_word = _trigram_keys(list(ids))
         del ids
         known, compact = np.unique(keys, return_inverse=True)
@@ -507,14 +502,13 @@ class _SurfaceBuilder:
         # Counted in chunks of texts: the (text, trigram) pairs of a large knowledge base at
         # once would take several times the finished index's memory.
         parts = []
-        for first in range(0, len(texts), _SURFACE_CHUNK_TEXTS):
-            chunk = texts[first : first + _SURFACE_CHUNK_TEXTS]
-            lengths = np.fromiter((len(t) for t in chunk), np.int64, len(chunk))
-            positions, owner = _slices(word_grams, np.concatenate(chunk))
-            text_of = np.repeat(np.arange(first, first + len(chunk)), lengths)[owner]
+        for first in range(0, n_texts, _SURFACE_CHUNK_TEXTS):
+            last = min(first + _SURFACE_CHUNK_TEXTS, n_texts)
+            positions, owner = _slices(word_grams, words[bounds[first] : bounds[last]])
+            text_of = np.repeat(np.arange(first, last), lengths[first:last])[owner]
             rows, columns, counts = _pairs(text_of, compact[positions], len(known))
             parts.append((rows.astype(np.int32), columns.astype(np.int32), counts))
-        del texts, compact, word_grams
+        del words, compact, word_grams
         if not parts:
             parts.append((np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.int64)))
         rows, features, counts = (np.concatenate(arrays) for arrays in zip(*parts, strict=True))
@@ -625,22 +619,27 @@ class Matcher:
         w = self.weights
         base = Normalizer(self.kb.synonyms)
         tag_texts = [" ".join((*item.tags, item.category)).strip() for item in items]
-        texts = (
+        # Every text of every item, read once: answer, tags, then the phrasings.
+        texts = [
             text
             for item, tags in zip(items, tag_texts, strict=True)
-            for text in (*item.phrasings, item.answer, tags)
-        )
-        self.normalizer = base.with_compounds(base.vocabulary(texts))
-        terms_of = self.normalizer.terms
-
+            for text in (item.answer, tags, *item.phrasings)
+        ]
+        text_words = tokenise(texts)
+        del texts
+        self.normalizer = base.with_compounds(base.vocabulary(text_words))
+        text_terms = self.normalizer.analyse(text_words)
+        text_words = text_words.texts()
         self._term_ids: dict[str, int] = {}
         term_ids = self._term_ids
-
-        def ids(text: str) -> np.ndarray:
-            return np.fromiter(
-                (term_ids.setdefault(term, len(term_ids)) for term in terms_of(text)),
-                dtype=np.int32,
-            )
+        flat = np.fromiter(
+            (term_ids.setdefault(t, len(term_ids)) for terms in text_terms for t in terms),
+            dtype=np.int32,
+        )
+        ends = np.cumsum([len(terms) for terms in text_terms])
+        del text_terms
+        text_ids = np.split(flat, ends[:-1]) if len(ends) else []
+        next_text = iter(range(len(text_ids)))
 
         n_items = len(items)
         bag, words, answers = _Builder(), _Builder(), _Builder()
@@ -650,15 +649,16 @@ class Matcher:
         answer_term_ids: list[np.ndarray] = []
         subject_counts: Counter[int] = Counter()
         bayes_docs: list[tuple[int, np.ndarray, float]] = []
-        surface = _SurfaceBuilder(self.normalizer.words)  # each phrasing's words as written
-        for index, (item, tags) in enumerate(zip(items, tag_texts, strict=True)):
-            answer_terms, tag_terms = ids(item.answer), ids(tags)
+        surface = _SurfaceBuilder()  # each phrasing's words as written
+        for index, item in enumerate(items):
+            answer_terms, tag_terms = text_ids[next(next_text)], text_ids[next(next_text)]
             item_terms = [tag_terms]
-            for phrasing in item.phrasings:
-                terms = ids(phrasing)
+            for _ in item.phrasings:
+                text = next(next_text)
+                terms = text_ids[text]
                 if len(terms):
                     if w.phrasing_grams:
-                        surface.add(phrasing)
+                        surface.add(text_words[text])
                     phrasing_terms.append(terms)
                     phrasing_item.append(index)
                     item_terms.append(terms)
@@ -684,6 +684,7 @@ class Matcher:
             if index < self._n_items:
                 subject_counts.update(np.unique(all_terms).tolist())
 
+        del text_ids, text_words
         self.normalizer.forget()  # every text is indexed: free its cached words before the rest
         n_terms = len(term_ids)
         self._terms = list(term_ids)

@@ -14,6 +14,7 @@ import threading
 import unicodedata
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
 import Stemmer
 
@@ -57,6 +58,7 @@ def _stemmer() -> Stemmer.Stemmer:
 
 _STEMS: dict[str, str] = {}
 _STEMS_MAX = 100_000
+_CACHE_MAX = 50_000
 
 
 def stem(word: str) -> str:
@@ -75,13 +77,118 @@ def clean(text: str) -> str:
     return " ".join(_TOKEN.findall(text))
 
 
+SEPARATOR = "\x00"
+"""Put between texts read together: neither a word character nor white space, so no word or
+term spans two texts."""
+_JOINER = "-"
+"""Hyphens and apostrophes between two word characters join them ("peer-støtte", "peer's")."""
+_ASCII_TABLE = bytes(
+    byte if chr(byte).isalnum() or byte == 0 else ord(_JOINER) if chr(byte) in "-'" else ord(" ")
+    for byte in range(128)
+) + bytes(range(128, 256))
+"""Per byte: ASCII letters, digits and the separator kept, hyphen and apostrophe made the
+joiner, every other ASCII character a space; the bytes of non-ASCII characters untouched."""
+_ASCII_BYTES = bytes(range(128))
+_UTF8 = "utf-8"  # with "surrogatepass": a lone surrogate is a character like any other
+_WORD_CHARACTER = re.compile(r"[^\W_]")
+_NON_ASCII: dict[str, str] = {"’": _JOINER}
+"""Non-ASCII character -> itself when it is a word character, else a space (or the joiner)."""
+
+
+def _non_ascii(character: str) -> str:
+    known = _NON_ASCII.get(character)
+    if known is None:
+        known = character if _WORD_CHARACTER.match(character) else " "
+        if len(_NON_ASCII) < _CACHE_MAX:
+            _NON_ASCII[character] = known
+    return known
+
+
+def _join_words(text: str) -> str:
+    """Drop a joiner between two word characters; any other joiner separates words."""
+    parts = text.split(_JOINER)
+    joined = [parts[0]]
+    for part in parts[1:]:
+        before = joined[-1]
+        if not (before and part and before[-1] not in " \x00" and part[0] not in " \x00"):
+            joined.append(" ")
+        joined.append(part)
+    return "".join(joined)
+
+
+class Words(list[str]):
+    """The words of several texts read at once (``tokenise``): every text's words, one text
+    after another, with ``SEPARATOR`` between two texts."""
+
+    def texts(self) -> list[list[str]]:
+        """The words of each text."""
+        return _split(self, SEPARATOR)
+
+
+def _split(flat: list, separator: str) -> list[list]:
+    """``flat`` cut at every ``separator`` (which it drops)."""
+    parts, start = [], 0
+    for _ in range(flat.count(separator)):
+        end = flat.index(separator, start)
+        parts.append(flat[start:end])
+        start = end + 1
+    parts.append(flat[start:])
+    return parts
+
+
+def tokenise(texts: Sequence[str]) -> Words:
+    """The words of every text (as ``words``), read at once.
+
+    All texts are cleaned and folded as one string (the separator is neither a word character
+    nor white space, so no word spans two texts): a knowledge base's thousands of texts cost a
+    few string operations, not a few per text. ASCII is cleaned with one byte table; only the
+    distinct non-ASCII characters are looked at one by one.
+    """
+    joined = f" {SEPARATOR} ".join(text.replace(SEPARATOR, " ") for text in texts)
+    encoded = unicodedata.normalize("NFC", joined).casefold().encode(_UTF8, "surrogatepass")
+    text = encoded.translate(_ASCII_TABLE).decode(_UTF8, "surrogatepass")
+    for character in set(encoded.translate(None, _ASCII_BYTES).decode(_UTF8, "surrogatepass")):
+        replacement = _non_ascii(character)
+        if replacement != character:
+            text = text.replace(character, replacement)
+    if _JOINER in text:
+        text = _join_words(text)
+    return Words(fold(text).split())
+
+
 def words(text: str) -> list[str]:
     """Folded words, hyphenated compounds joined (stop words kept; safety needs them)."""
-    joined = clean(text).replace("-", "").replace("'", "").replace("’", "")
-    return fold(joined).split()
+    return tokenise((text,))
 
 
-_CACHE_MAX = 50_000
+class _Word(NamedTuple):
+    """What a folded word that is not a stop word contributes to a text's terms."""
+
+    stem: str
+    synonym: str
+    """The stem, or the canonical term of the one-word synonym it is."""
+    starts_phrase: bool
+    """Some synonym phrase of several words starts with the stem."""
+    compound_next: str
+    """The letters that follow the word in the compound stems that start with it and are
+    longer ("" if there are none): a split compound's second word starts with one of them."""
+    word: str
+
+
+class _WordCache(dict[str, "_Word | None"]):
+    """Folded word -> ``_Word`` (None for a stop word), computed on first sight: a text's
+    words are then looked up at C speed (``map``) and each distinct word is analysed once."""
+
+    def __init__(self, normalizer: Normalizer) -> None:
+        super().__init__()
+        self._normalizer = normalizer
+        self[SEPARATOR] = _Word(SEPARATOR, SEPARATOR, False, "", SEPARATOR)  # joins nothing
+
+    def __missing__(self, word: str) -> _Word | None:
+        entry = self._normalizer._word(word)
+        if len(self) < _CACHE_MAX:
+            self[word] = entry
+        return entry
 
 
 class Normalizer:
@@ -96,134 +203,166 @@ class Normalizer:
         self, synonyms: Iterable[Sequence[str]] = (), compounds: Iterable[str] = ()
     ) -> None:
         self._phrases: dict[tuple[str, ...], str] = {}
-        self._starts: set[str] = set()
+        self._single: dict[str, str] = {}
+        self._multi_first: frozenset[str] = frozenset()
         self._longest = 1
-        for group in synonyms:
-            forms = [self._raw_terms(member) for member in group]
-            forms = [form for form in forms if form]
+        self._set_compounds(frozenset())
+        groups = [list(group) for group in synonyms]
+        raw = iter(self.analyse(tokenise([member for group in groups for member in group])))
+        for group in groups:
+            forms = [form for form in (next(raw) for _ in group) if form]
             if not forms:
                 continue
             canonical = "".join(forms[0])
             for form in forms:
-                self._phrases[tuple(form)] = canonical
-                self._starts.add(form[0])
+                self._phrases[form] = canonical
                 self._longest = max(self._longest, len(form))
-        self._words: dict[str, list[str]] = {}
+        self._single = {form[0]: canon for form, canon in self._phrases.items() if len(form) == 1}
+        self._multi_first = frozenset(form[0] for form in self._phrases if len(form) > 1)
         self._set_compounds(frozenset(compounds))
 
     def _set_compounds(self, compounds: frozenset[str]) -> None:
         self.compounds = compounds
         self._sorted_compounds = sorted(compounds)
         self._cache: dict[str, tuple[str, ...]] = {}
-        self._starts_compound: dict[str, bool] = {}
-
-    def _raw_terms(self, text: str) -> list[str]:
-        """Stems of the non-stop words, without synonyms or compound joining."""
-        return [stem(word) for word in words(text) if word not in STOP_WORDS]
+        self._words = _WordCache(self)
+        self._pairs: dict[tuple[str, str], str] = {}
 
     def with_compounds(self, compounds: Iterable[str]) -> Normalizer:
-        """A copy that also joins split compounds into these stems (sharing the word cache)."""
+        """A copy that also joins split compounds into these stems."""
         copy = Normalizer.__new__(Normalizer)
-        copy._phrases, copy._starts, copy._longest = self._phrases, self._starts, self._longest
-        copy._words = self._words
+        copy._phrases, copy._longest = self._phrases, self._longest
+        copy._single, copy._multi_first = self._single, self._multi_first
         copy._set_compounds(self.compounds | frozenset(compounds))
         return copy
 
     def forget(self) -> None:
         """Drop the caches (after indexing, so the index's texts do not stay in memory)."""
-        self._words.clear()
         self._cache.clear()
-        self._starts_compound.clear()
+        self._words.clear()
+        self._pairs.clear()
 
-    def words(self, text: str) -> list[str]:
-        """``words(text)``, cached while the caches are kept: indexing reads each text's words
-        for its terms and for its character n-grams."""
-        cached = self._words.get(text)
-        if cached is None:
-            cached = words(text)
-            if len(self._words) < _CACHE_MAX:
-                self._words[text] = cached
-        return cached
-
-    def _folded(self, text: str) -> list[str]:
-        return [word for word in self.words(text) if word not in STOP_WORDS]
-
-    def vocabulary(self, texts: Iterable[str]) -> set[str]:
-        """Every term these texts can yield, without compound joining: the compound set.
-
-        Stems each distinct word once, so indexing a large knowledge base stays fast.
-        """
-        distinct: set[str] = set()
-        for text in texts:
-            distinct.update(self._folded(text))
+    def vocabulary(self, words: Words) -> set[str]:
+        """Every term these texts can yield, without compound joining: the compound set."""
+        distinct = set(words) - STOP_WORDS - {SEPARATOR}
         return {stem(word) for word in distinct} | set(self._phrases.values())
-
-    def _may_start_compound(self, word: str) -> bool:
-        """Is some compound stem longer than ``word`` and starting with it? (a cheap filter)"""
-        known = self._starts_compound.get(word)
-        if known is None:
-            known = self._search_compound_start(word)
-            if len(self._starts_compound) < _CACHE_MAX:
-                self._starts_compound[word] = known
-        return known
-
-    def _search_compound_start(self, word: str) -> bool:
-        position = bisect_left(self._sorted_compounds, word)
-        if position >= len(self._sorted_compounds):
-            return False
-        found = self._sorted_compounds[position]
-        if found == word:
-            if position + 1 >= len(self._sorted_compounds):
-                return False
-            found = self._sorted_compounds[position + 1]
-        return found.startswith(word)
 
     def terms(self, text: str) -> tuple[str, ...]:
         """The terms of ``text``, in order (duplicates kept)."""
         cached = self._cache.get(text)
-        if cached is not None:
-            return cached
-        folded = self._folded(text)
-        known = _STEMS.get
-        stems = [known(word) or stem(word) for word in folded]
+        if cached is None:
+            cached = tuple(self._terms(tokenise((text,))))
+            if len(self._cache) < _CACHE_MAX:
+                self._cache[text] = cached
+        return cached
+
+    def analyse(self, words: Words) -> list[tuple[str, ...]]:
+        """The terms of every text read by ``tokenise``: what ``terms`` gives for each text,
+        computed over all of them at once (no per-text work)."""
+        return [tuple(terms) for terms in _split(self._terms(words), SEPARATOR)]
+
+    def _terms(self, words: list[str]) -> list[str]:
+        """Stop words dropped, the rest stemmed, split compounds joined, synonym phrases
+        replaced by their canonical term (separators kept)."""
+        kept: list[_Word] = list(filter(None, map(self._words.__getitem__, words)))
+        if self.compounds and len(kept) > 1:
+            starts = [i for i, word in enumerate(kept) if word.compound_next]
+            if starts and starts[-1] == len(kept) - 1:
+                starts.pop()  # the last word starts no pair
+            if starts:
+                joined = self._join_compounds(kept, starts)
+                if joined is not None:
+                    return self._apply_synonyms(joined)
+        if any([word.starts_phrase for word in kept]):
+            return self._apply_synonyms([word.stem for word in kept])
+        return [word.synonym for word in kept]
+
+    def _word(self, word: str) -> _Word | None:
+        """What a folded word contributes, or None for a stop word (see ``_WordCache``)."""
+        if word in STOP_WORDS:
+            return None
+        stemmed = stem(word)
+        return _Word(
+            stem=stemmed,
+            synonym=self._single.get(stemmed, stemmed),
+            starts_phrase=stemmed in self._multi_first,
+            compound_next=self._compound_next(word),
+            word=word,
+        )
+
+    def _compound_next(self, word: str) -> str:
+        """The letters that follow ``word`` in the compound stems longer than it that start
+        with it (one search per letter found)."""
+        compounds, size = self._sorted_compounds, len(word)
+        letters: list[str] = []
+        position = bisect_left(compounds, word)
+        while position < len(compounds):
+            found = compounds[position]
+            if not found.startswith(word):
+                break
+            if len(found) > size:
+                letters.append(found[size])
+                position = bisect_left(compounds, word + chr(ord(found[size]) + 1), position)
+            else:
+                position += 1
+        return "".join(letters)
+
+    def _join_compounds(self, kept: list[_Word], starts: list[int]) -> list[str] | None:
+        """The stems with adjacent words whose concatenation stems to a known compound joined,
+        left to right ("peer støtte" -> "peerstot"; a joined pair is never part of another);
+        None when no pair joins."""
         joined: list[str] = []
         index = 0
-        if self.compounds and len(folded) > 1:
-            may_start = self._may_start_compound
-            for position in [i for i in range(len(folded) - 1) if may_start(folded[i])]:
-                if position < index:
-                    continue
-                word = folded[position]
-                pair = _stemmer().stemWord(word + folded[position + 1])  # rarely seen twice
-                # The joined stem must reach into the second word: "syg igen" stems to "syg".
-                if len(pair) > len(word) and pair in self.compounds:
-                    joined.extend(stems[index:position])
-                    joined.append(pair)
-                    index = position + 2
-        joined.extend(stems[index:])
-        result = tuple(self._apply_synonyms(joined))
-        if len(self._cache) < _CACHE_MAX:
-            self._cache[text] = result
-        return result
+        for position in starts:
+            if position < index:
+                continue
+            first, second = kept[position], kept[position + 1]
+            # A Snowball stem is a prefix of its word and the joined stem must reach into the
+            # second word, so it starts with the first word and the second one's first letter.
+            if second.word[0] not in first.compound_next:
+                continue
+            pair = self._compound(first.word, second.word)
+            if pair:
+                joined.extend(word.stem for word in kept[index:position])
+                joined.append(pair)
+                index = position + 2
+        if not index:
+            return None
+        joined.extend(word.stem for word in kept[index:])
+        return joined
+
+    def _compound(self, first: str, second: str) -> str:
+        """The compound stem two words join into, or "" (cached)."""
+        key = (first, second)
+        pair = self._pairs.get(key)
+        if pair is None:
+            pair = _stemmer().stemWord(first + second)
+            # The joined stem must reach into the second word: "syg igen" stems to "syg".
+            if len(pair) <= len(first) or pair not in self.compounds:
+                pair = ""
+            if len(self._pairs) < _CACHE_MAX:
+                self._pairs[key] = pair
+        return pair
 
     def _apply_synonyms(self, terms: list[str]) -> list[str]:
         """Replace the longest synonym phrase at each position by its canonical term."""
-        starts = self._starts
-        if not self._phrases or starts.isdisjoint(terms):
-            return terms
+        single, multi_first = self._single, self._multi_first
+        mapped = [single.get(term, term) for term in terms] if single else terms
+        if multi_first.isdisjoint(terms):
+            return mapped
         result: list[str] = []
         index, count = 0, len(terms)
-        for position in [i for i, term in enumerate(terms) if term in starts]:
+        for position in [i for i, term in enumerate(terms) if term in multi_first]:
             if position < index:
                 continue
-            for size in range(min(self._longest, count - position), 0, -1):
+            for size in range(min(self._longest, count - position), 1, -1):
                 canonical = self._phrases.get(tuple(terms[position : position + size]))
                 if canonical is not None:
-                    result.extend(terms[index:position])
+                    result.extend(mapped[index:position])
                     result.append(canonical)
                     index = position + size
                     break
-        result.extend(terms[index:])
+        result.extend(mapped[index:])
         return result
 
 

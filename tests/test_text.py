@@ -4,7 +4,7 @@ import unicodedata
 
 import pytest
 
-from faqbot.text import STOP_WORDS, Normalizer, clean, fold, normalize, words
+from faqbot.text import STOP_WORDS, Normalizer, clean, fold, normalize, tokenise, words
 
 
 @pytest.mark.parametrize(
@@ -92,3 +92,34 @@ def test_a_second_word_is_never_swallowed_by_compound_joining() -> None:
     normalizer = Normalizer(compounds={"syg", "peerstot"})
     assert normalizer.terms("syg igen") == ("syg", "igen")  # "sygigen" stems to "syg"
     assert normalizer.terms("peer støtte") == ("peerstot",)
+
+
+def test_reading_many_texts_at_once_gives_each_text_its_own_words_and_terms() -> None:
+    normalizer = Normalizer(
+        [("sygefravær", "melde syg"), ("peermedarbejder", "peer medarbejder")],
+        compounds={"peerstot"},
+    )
+    texts = [
+        "Vores peer",  # a compound or a synonym phrase must not reach into the next text
+        "støtte er god",
+        "hun vil melde",
+        "syg i morgen",
+        "",
+        "peer-støtte, peer støtte og peer medarbejder",
+        "ord-\x00-ord \x00 slut-",  # the separator inside a text is only a space
+        "\ud800 ÆØÅ aeoeaa é – “citat” 🙂",
+        "peer medarbejder melde syg peer støtte",
+    ]
+    words_of_all = tokenise(texts)
+    assert words_of_all.texts() == [words(text) for text in texts]
+    assert normalizer.analyse(words_of_all) == [normalizer.terms(text) for text in texts]
+    assert normalizer.analyse(tokenise(texts[:2])) == [("peer",), ("stot", "god")]
+    assert normalizer.terms(texts[0] + " " + texts[1]) == ("peerstot", "god")
+
+
+def test_words_join_hyphens_and_apostrophes_only_between_letters() -> None:
+    assert words("peer-støtte") == ["peerstotte"]
+    assert words("peer's") == ["peers"]
+    assert words("peer’s") == ["peers"]
+    assert words("a--b -c d- _e_") == ["a", "b", "c", "d", "e"]
+    assert words("ord–ord") == ["ord", "ord"]  # an en dash is punctuation, not a hyphen
