@@ -196,15 +196,19 @@ def _gram_ids(term: str, sizes: tuple[int, ...]) -> np.ndarray:
     return np.asarray(ids, dtype=np.int32)
 
 
+def _positions(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The positions [start, start + length) of every range, concatenated (array methods, not
+    numpy's Python-level functions: a query calls this often, on short arrays)."""
+    ends = lengths.cumsum()
+    positions = np.arange(ends[-1] if len(ends) else 0, dtype=np.int64)
+    positions += (starts - (ends - lengths)).repeat(lengths)
+    return positions
+
+
 def _ranges(starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The positions [start, start + length) of every range, concatenated, and for each
-    position the index of the range it belongs to."""
-    total = int(lengths.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    owner = np.repeat(np.arange(len(starts)), lengths)
-    positions = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(total)
-    return positions, owner
+    """``_positions``, and for each position the index of the range it belongs to."""
+    owner = np.arange(len(starts)).repeat(lengths)
+    return _positions(starts, lengths), owner
 
 
 def _slices(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -212,6 +216,22 @@ def _slices(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarra
     position the index in ``rows`` of the row it belongs to."""
     starts = indptr[rows]
     return _ranges(starts, indptr[rows + 1] - starts)
+
+
+def _counted(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct keys, ascending, and how often each occurs (``np.unique`` with counts,
+    without its Python-level overhead: a query calls this twice)."""
+    keys = np.sort(keys)
+    if len(keys) == 0:
+        return keys, np.zeros(0, dtype=np.int64)
+    first = np.empty(len(keys), dtype=bool)
+    first[0] = True
+    np.not_equal(keys[1:], keys[:-1], out=first[1:])
+    starts = first.nonzero()[0]
+    counts = np.empty(len(starts), dtype=np.int64)
+    np.subtract(starts[1:], starts[:-1], out=counts[:-1])
+    counts[-1] = len(keys) - starts[-1]
+    return keys[starts], counts
 
 
 def _pairs(
@@ -232,7 +252,7 @@ class _Index:
     query reads it with one matrix-vector product instead of gathering thousands of entries.
     """
 
-    DENSE_SHARE = 0.5
+    DENSE_SHARE = 0.1
 
     def __init__(
         self,
@@ -266,19 +286,20 @@ class _Index:
 
     def dot(self, features: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """sum over the query's features of weight x value, for every document."""
-        result = np.zeros(self.n_docs)
-        if len(features) == 0:
-            return result
-        entries, owner = _slices(self.indptr, features)
-        if len(entries):
-            values = self.values[entries] * np.asarray(weights)[owner]
-            result += np.bincount(self.docs[entries], values, minlength=self.n_docs)
-        if len(self.dense_features):
-            row = np.searchsorted(self.dense_features, features)
-            row = np.minimum(row, len(self.dense_features) - 1)
+        weights = np.asarray(weights, dtype=np.float64)
+        starts = self.indptr[features]
+        lengths = self.indptr[features + 1] - starts
+        entries = _positions(starts, lengths)
+        values = self.values[entries] * weights.repeat(lengths)
+        result = np.bincount(self.docs[entries], values, minlength=self.n_docs)
+        result = result.astype(np.float64, copy=False)  # bincount of nothing counts in int
+        if len(self.dense_features) and len(features):
+            row = self.dense_features.searchsorted(features)
+            np.minimum(row, len(self.dense_features) - 1, out=row)
             hit = self.dense_features[row] == features
             if hit.any():
-                result += np.asarray(weights, dtype=np.float64)[hit] @ self.dense[row[hit]]
+                # In float32 like the rows: float64 weights would first copy them to float64.
+                result += weights[hit].astype(np.float32) @ self.dense[row[hit]]
         return result
 
     def document_frequency(self) -> np.ndarray:
@@ -462,14 +483,19 @@ def _pair_model(
 
 def _trigram_keys(words: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """The byte trigrams of each word marked at both ends ("#hvor#" -> "#hv", "hvo", ...), as
-    exact 24-bit keys, and for each the position of its word: vectorised, no hashing."""
-    padded = [f"#{word}#".encode() for word in words]
-    lengths = np.fromiter((len(p) for p in padded), dtype=np.int64, count=len(padded))
-    at, owner = _ranges(np.cumsum(lengths) - lengths, np.maximum(lengths - 2, 0))
-    if len(at) == 0:
-        return at, owner
-    data = np.frombuffer(b"".join(padded), dtype=np.uint8).astype(np.int64)
-    return data[at] << 16 | data[at + 1] << 8 | data[at + 2], owner
+    exact 24-bit keys, and for each the position of its word: vectorised, no hashing.
+
+    The marked words are read as one string with a space between them (words have neither
+    "#" nor spaces); the trigrams that reach over a space are dropped.
+    """
+    if not words:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    data = np.frombuffer(("#" + "# #".join(words) + "#").encode(), dtype=np.uint8)
+    space = data == 32
+    keep = ~(space[:-2] | space[1:-1] | space[2:])
+    data = data.astype(np.int64)
+    keys = (data[:-2] << 16 | data[1:-1] << 8 | data[2:])[keep]
+    return keys, space.cumsum()[:-2][keep]
 
 
 class _SurfaceBuilder:
@@ -529,10 +555,11 @@ _SURFACE_CHUNK_TEXTS = 4096
 @dataclass(frozen=True)
 class _Surface:
     """TF-IDF vectors of character n-grams, one per phrasing, stored phrasing by phrasing
-    (a forward index): only the phrasings of a few candidate items are ever compared."""
+    (a forward index): only the phrasings of a few candidate items are ever compared, and an
+    item's phrasings are one block of entries."""
 
     indptr: np.ndarray
-    """Phrasing p's n-grams and weights are at [indptr[p], indptr[p + 1])."""
+    """Phrasing p's n-grams and weights are at [indptr[p], indptr[p + 1]) (never empty)."""
     grams: np.ndarray
     """Compact trigram ids (positions in ``known``)."""
     values: np.ndarray
@@ -542,26 +569,76 @@ class _Surface:
     idf: np.ndarray
     """Per compact trigram id."""
 
-    def best(self, grams: np.ndarray, groups: Sequence[tuple[int, int]]) -> np.ndarray:
+    def best(self, grams: np.ndarray, firsts: np.ndarray, lasts: np.ndarray) -> np.ndarray:
         """For each group of consecutive phrasings [first, last) (an item's), the best cosine
         of one of them with a query (trigram keys, repeats kept)."""
-        result = np.zeros(len(groups))
+        result = np.zeros(len(firsts))
         if len(self.known) == 0 or len(grams) == 0:
             return result
-        keys, counts = np.unique(grams, return_counts=True)
-        at = np.minimum(np.searchsorted(self.known, keys), len(self.known) - 1)
+        keys, counts = _counted(grams)
+        at = self.known.searchsorted(keys)
+        np.minimum(at, len(self.known) - 1, out=at)
         found = self.known[at] == keys
         # A trigram no phrasing has adds to the query's length only, with the largest IDF.
-        idf = np.where(found, self.idf[at], float(self.idf.max()))
+        idf = np.where(found, self.idf[at], float(self.idf.max(initial=0.0)))
         weights = (1 + np.log(counts)) * idf
         query = np.zeros(len(self.known), dtype=np.float32)
-        query[at[found]] = weights[found] / float(np.sqrt((weights * weights).sum()))
-        for position, (first, last) in enumerate(groups):
-            low, high = self.indptr[first], self.indptr[last]
-            if high > low:  # an item's phrasings are one block of entries, each non-empty
-                products = self.values[low:high] * query[self.grams[low:high]]
-                result[position] = np.add.reduceat(products, self.indptr[first:last] - low).max()
+        query[at[found]] = weights[found] / np.sqrt(weights @ weights)
+        some = lasts > firsts
+        firsts, lasts = firsts[some], lasts[some]
+        low, high = self.indptr[firsts].tolist(), self.indptr[lasts].tolist()
+        blocks = list(zip(low, high, strict=True))
+        products = np.concatenate([self.values[a:b] for a, b in blocks])
+        products *= query[np.concatenate([self.grams[a:b] for a, b in blocks])]
+        # Where each phrasing starts among the concatenated blocks.
+        sizes = lasts - firsts
+        shift = np.asarray(low) - (np.cumsum(np.subtract(high, low)) - np.subtract(high, low))
+        starts = self.indptr[_positions(firsts, sizes)] - shift.repeat(sizes)
+        cosines = np.add.reduceat(products, starts)
+        result[some] = np.maximum.reduceat(cosines, sizes.cumsum() - sizes)
         return result
+
+
+class _Maxima:
+    """The maximum of each group of consecutive values (an item's phrasings), for values >= 0.
+
+    ``np.maximum.reduceat`` pays per group, which is most of its cost at 10,000 items, so an
+    item's first ``SLOTS`` values are read as one (slot, item) matrix and reduced over its
+    columns; only the values beyond them (items with many phrasings) go to ``reduceat``.
+    """
+
+    SLOTS = 8
+
+    FEW = 1024
+    """Up to this many groups, ``reduceat`` over all the values is the cheaper way."""
+
+    def __init__(self, bounds: np.ndarray) -> None:
+        starts, sizes = bounds[:-1], np.diff(bounds)
+        self.few = len(starts) <= self.FEW
+        self.nonempty = np.flatnonzero(sizes)
+        self.nonempty_starts = starts[self.nonempty]
+        slots = np.arange(self.SLOTS)[:, None]
+        # Past an item's last value, a slot reads the zero appended after all the values.
+        self.slots = np.where(slots < sizes, starts + slots, bounds[-1])
+        more = np.flatnonzero(sizes > self.SLOTS)
+        self.more_items = more
+        self.more, owner = _ranges(starts[more] + self.SLOTS, sizes[more] - self.SLOTS)
+        self.more_starts = np.searchsorted(owner, np.arange(len(more)))
+
+    def __call__(self, values: np.ndarray) -> np.ndarray:
+        if self.few:
+            return self._reduce(values)
+        best = np.append(values, 0.0)[self.slots].max(axis=0, initial=0.0)
+        if len(self.more_items):
+            beyond = np.maximum.reduceat(values[self.more], self.more_starts)
+            best[self.more_items] = np.maximum(best[self.more_items], beyond)
+        return best
+
+    def _reduce(self, values: np.ndarray) -> np.ndarray:
+        best = np.zeros(len(self.slots[0]))
+        if len(values):
+            best[self.nonempty] = np.maximum.reduceat(values, self.nonempty_starts)
+        return best
 
 
 @dataclass(frozen=True)
@@ -703,9 +780,8 @@ class Matcher:
         self._idf = np.log1p(max(n_items, 1) / np.maximum(df, 1))
         self._unknown_weight = float(self._idf.max(initial=1.0)) * w.unknown_idf
         self._phrasing_norm = self._phrasings.dot(np.arange(n_terms), self._idf)
-        self._item_starts = np.searchsorted(self._phrasing_item, np.arange(n_items))
-        self._item_phrasings = np.append(self._item_starts, len(self._phrasing_item))
-        self._has_phrasing = np.bincount(self._phrasing_item, minlength=n_items) > 0
+        self._item_phrasings = np.searchsorted(self._phrasing_item, np.arange(n_items + 1))
+        self._best_of = _Maxima(self._item_phrasings)
         self._words, self._word_idf = words.cosine(n_terms, n_items)
         self._answers = answers.cosine(n_terms, n_items) if w.answer_words else None
         self._subject = (
@@ -761,15 +837,15 @@ class Matcher:
         return self._gram_flat[_slices(self._gram_indptr, np.asarray(term_ids))[0]]
 
     def _grams_of(self, terms: Iterable[str]) -> np.ndarray:
-        parts = []
+        """The n-grams of these terms (repeats kept, in no particular order)."""
+        known, unknown = [], []
         for term in terms:
-            known = self._term_ids.get(term)
-            parts.append(
-                self._gram_flat[self._gram_indptr[known] : self._gram_indptr[known + 1]]
-                if known is not None
-                else _gram_ids(term, self.weights.gram_sizes)
-            )
-        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
+            term_id = self._term_ids.get(term)
+            if term_id is None:
+                unknown.append(_gram_ids(term, self.weights.gram_sizes))
+            else:
+                known.append(term_id)
+        return np.concatenate([self._grams_of_ids(np.asarray(known, dtype=np.int64)), *unknown])
 
     # ----------------------------------------------------------------------------------------
     # Query
@@ -858,7 +934,7 @@ class Matcher:
         return self._parts(self._query(question))
 
     def _parts(self, query: _Query | None) -> dict[str, np.ndarray]:
-        n_items = len(self._has_phrasing)
+        n_items = len(self._item_phrasings) - 1
         if query is None or n_items == 0 or len(self._phrasing_item) == 0:
             return {}
         if len(query.term_ids) == 0 and len(query.grams) == 0:
@@ -867,7 +943,7 @@ class Matcher:
         total = float(weights.sum()) + query.unknown * self._unknown_weight
         # Phrasing overlap: IDF-weighted Dice between the query and each phrasing.
         dice = 2 * self._phrasings.dot(query.term_ids, weights) / (total + self._phrasing_norm)
-        grams, counts = np.unique(query.grams, return_counts=True)
+        grams, counts = _counted(query.grams)
         parts = {
             "phrasing": self._best_phrasing(dice),
             "coverage": self._bag.dot(query.term_ids, weights) / max(total, 1e-12),
@@ -886,10 +962,7 @@ class Matcher:
 
     def _best_phrasing(self, per_phrasing: np.ndarray) -> np.ndarray:
         """Per item (and out-of-scope example), the best of its phrasings' scores."""
-        best = np.zeros(len(self._has_phrasing))
-        has = self._has_phrasing
-        best[has] = np.maximum.reduceat(per_phrasing, self._item_starts[has])
-        return best
+        return self._best_of(per_phrasing)
 
     def _bayes_probabilities(self, term_ids: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """The classifier's probability of every item (a softmax, so they sum to 1), the
@@ -944,9 +1017,9 @@ class Matcher:
         similarity[n_items:] *= total / max(total - answer, 1e-12)
         own = float(parts["phrasing"][:n_items].max(initial=0.0))
         factor = w.off_topic if own < w.own_phrasing and not self.on_topic(question) else 1.0
-        similarity = np.clip(similarity * factor, 0.0, 1.0)
+        similarity = _unit(similarity * factor)
         bayes = factor * w.bayes * parts["bayes"][:n_items] if "bayes" in parts else 0.0
-        combined = np.clip(similarity[:n_items] + bayes, 0.0, 1.0)
+        combined = _unit(similarity[:n_items] + bayes)
         if self._surface is not None and len(query.surface):
             # Rerank the best few on the surface form, the blend's weight for it added.
             count = min(w.rerank, n_items)
@@ -954,14 +1027,14 @@ class Matcher:
             surface = np.zeros(n_items)
             surface[best] = self._surface_scores(query.surface, best)
             reranked = (blended[:n_items] + w.phrasing_grams * surface) / (total + w.phrasing_grams)
-            combined = np.clip(np.clip(reranked * factor, 0.0, 1.0) + bayes, 0.0, 1.0)
+            combined = _unit(_unit(reranked * factor) + bayes)
         return _Scores(combined, similarity[:n_items], float(similarity[n_items:].max(initial=0.0)))
 
     def _surface_scores(self, grams: np.ndarray, items: np.ndarray) -> np.ndarray:
         """Per item of ``items``: the surface cosine of its best phrasing with the question."""
         assert self._surface is not None
         bounds = self._item_phrasings
-        return self._surface.best(grams, [(bounds[i], bounds[i + 1]) for i in items.tolist()])
+        return self._surface.best(grams, bounds[items], bounds[items + 1])
 
     def ranked(self, question: str, limit: int = 10) -> list[tuple[Item, float]]:
         """The best items with their scores, best first (safety not checked)."""
@@ -1010,6 +1083,11 @@ def _set_index(docs: Sequence[np.ndarray], n_features: int) -> _Index:
     doc_of, features, _ = _pairs(doc_of, features, n_features)
     values = np.ones(len(features), dtype=np.float32)
     return _Index(doc_of.astype(np.int32), features, values, n_features, len(docs))
+
+
+def _unit(scores: np.ndarray) -> np.ndarray:
+    """``scores`` clipped to [0, 1], in place (``np.clip`` costs more in Python than in C)."""
+    return np.minimum(np.maximum(scores, 0.0, out=scores), 1.0, out=scores)
 
 
 def _cosine(index: _Index, idf: np.ndarray, features: np.ndarray, counts: np.ndarray) -> np.ndarray:

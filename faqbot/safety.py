@@ -42,23 +42,42 @@ class _Phrase:
     terms: tuple[str, ...]
 
 
+class _Phrases:
+    """A list of phrases, indexed by first term: a message is only compared with the phrases
+    whose first word it contains."""
+
+    def __init__(self, texts: Iterable[str]) -> None:
+        self.phrases = tuple(_Phrase(text, _terms(text)) for text in texts if _terms(text))
+        self._by_first: dict[str, list[int]] = {}
+        for index, phrase in enumerate(self.phrases):
+            self._by_first.setdefault(phrase.terms[0], []).append(index)
+
+    def first_in(self, hits: dict[str, set[int]]) -> _Phrase | None:
+        """The first phrase (in file order) that the message contains."""
+        candidates = sorted(index for term in hits for index in self._by_first.get(term, ()))
+        return next(
+            (self.phrases[i] for i in candidates if _contains(hits, self.phrases[i].terms)), None
+        )
+
+
 class SafetyDetector:
     """Decides whether a message speaks of suicide, self-harm or acute danger to someone."""
 
     def __init__(self, rules: SafetyRules) -> None:
         self.rules = rules
         self.response = rules.response
-        self._phrases = self._compile(rules.phrases)
-        self._policy = self._compile(rules.policy_phrases)
-        self._urgent = self._compile(rules.urgent_phrases)
-        vocabulary = {t for p in (*self._phrases, *self._policy, *self._urgent) for t in p.terms}
+        self._phrases = _Phrases(rules.phrases)
+        self._policy = _Phrases(rules.policy_phrases)
+        self._urgent = _Phrases(rules.urgent_phrases)
+        vocabulary = {
+            term
+            for phrases in (self._phrases, self._policy, self._urgent)
+            for phrase in phrases.phrases
+            for term in phrase.terms
+        }
         self._exact = frozenset(vocabulary)
         self._prefixes = frozenset(t for t in vocabulary if len(t) >= PREFIX_MIN)
         self._fuzzy = sorted(t for t in vocabulary if len(t) >= FUZZY_MIN)
-
-    @staticmethod
-    def _compile(phrases: Iterable[str]) -> tuple[_Phrase, ...]:
-        return tuple(_Phrase(text, _terms(text)) for text in phrases if _terms(text))
 
     def _hits(self, message: tuple[str, ...]) -> dict[str, set[int]]:
         """phrase word -> positions of the message words it matches (each distinct word once)."""
@@ -93,14 +112,12 @@ class SafetyDetector:
         if not terms:
             return None
         hits = self._hits(terms)
-        hit = next((p.text for p in self._phrases if _contains(hits, p.terms)), None)
+        hit = self._phrases.first_in(hits)
         if hit is None:
             return None
-        if any(_contains(hits, p.terms) for p in self._policy) and not any(
-            _contains(hits, p.terms) for p in self._urgent
-        ):
+        if self._policy.first_in(hits) and not self._urgent.first_in(hits):
             return None
-        return hit
+        return hit.text
 
     def is_crisis(self, message: str) -> bool:
         """True when the message must get the fixed safety response."""
