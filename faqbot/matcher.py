@@ -503,18 +503,24 @@ class _SurfaceBuilder:
     builds the ``_Surface`` index of their character trigrams, one document per text."""
 
     def __init__(self) -> None:
-        self.texts: list[list[str]] = []
+        self.ids: dict[str, int] = {}
+        self.words: list[np.ndarray] = []
+        self.lengths: list[int] = []
 
-    def add(self, words: list[str]) -> None:
-        self.texts.append(words)
+    def add(self, texts: Iterable[list[str]]) -> None:
+        """Add texts given as their words (each becomes one document, in order)."""
+        texts = list(texts)
+        ids = self.ids
+        self.words.append(
+            np.fromiter((ids.setdefault(w, len(ids)) for text in texts for w in text), np.int64)
+        )
+        self.lengths.extend(len(text) for text in texts)
 
     def index(self) -> _Surface:
-        ids: dict[str, int] = {}
-        words = np.fromiter(
-            (ids.setdefault(word, len(ids)) for text in self.texts for word in text), np.int64
-        )
-        lengths = np.fromiter((len(text) for text in self.texts), np.int64, len(self.texts))
-        self.texts = []
+        ids = self.ids
+        words = np.concatenate(self.words) if self.words else np.zeros(0, dtype=np.int64)
+        lengths = np.asarray(self.lengths, dtype=np.int64)
+        self.ids, self.words, self.lengths = {}, [], []
         n_texts = len(lengths)
         bounds = np.zeros(n_texts + 1, dtype=np.int64)
         np.cumsum(lengths, out=bounds[1:])
@@ -527,29 +533,50 @@ class _SurfaceBuilder:
         del key_word
         # Counted in chunks of texts: the (text, trigram) pairs of a large knowledge base at
         # once would take several times the finished index's memory.
+        small = np.uint16 if len(known) <= 1 << 16 else np.int32
         parts = []
+        df = np.zeros(len(known), dtype=np.int64)
         for first in range(0, n_texts, _SURFACE_CHUNK_TEXTS):
             last = min(first + _SURFACE_CHUNK_TEXTS, n_texts)
             positions, owner = _slices(word_grams, words[bounds[first] : bounds[last]])
-            text_of = np.repeat(np.arange(first, last), lengths[first:last])[owner]
+            text_of = np.arange(last - first).repeat(lengths[first:last])[owner]
             rows, columns, counts = _pairs(text_of, compact[positions], len(known))
-            parts.append((rows.astype(np.int32), columns.astype(np.int32), counts))
+            df += np.bincount(columns, minlength=len(known))
+            parts.append(
+                (
+                    rows.astype(np.int32),
+                    columns.astype(small),
+                    counts.astype(np.int32),
+                    last - first,
+                )
+            )
         del words, compact, word_grams
-        if not parts:
-            parts.append((np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.int64)))
-        rows, features, counts = (np.concatenate(arrays) for arrays in zip(*parts, strict=True))
+        # Weighted chunk by chunk too (a text's entries are all in one chunk), so the pairs and
+        # their weights are never all held at once in wide types.
+        idf = _idf(df.astype(np.float32), n_texts)
+        grams, values, sizes = [], [], []
+        for rows, columns, counts, size in parts:
+            values.append(_unit_tf_idf(rows, columns, counts, idf, size))
+            sizes.append(np.bincount(rows, minlength=size))
+            grams.append(columns)
         del parts
-        idf = _idf(np.bincount(features, minlength=len(known)).astype(np.float32), n_texts)
-        values = _unit_tf_idf(rows, features, counts, idf, n_texts)
-        del counts
         starts = np.zeros(n_texts + 1, dtype=np.int64)
-        np.cumsum(np.bincount(rows, minlength=n_texts), out=starts[1:])
-        small = np.uint16 if len(known) <= 1 << 16 else np.int32
-        return _Surface(starts, features.astype(small), values, known, idf)
+        if sizes:
+            np.cumsum(np.concatenate(sizes), out=starts[1:])
+        return _Surface(
+            starts,
+            np.concatenate(grams) if grams else np.zeros(0, small),
+            np.concatenate(values) if values else np.zeros(0, np.float32),
+            known,
+            idf,
+        )
 
 
 _SURFACE_CHUNK_TEXTS = 4096
 """Texts whose trigrams are counted at once."""
+
+_TEXT_CHUNK = 4096
+"""Texts read (tokenised, then analysed) at once while indexing."""
 
 
 @dataclass(frozen=True)
@@ -696,17 +723,33 @@ class Matcher:
         w = self.weights
         base = Normalizer(self.kb.synonyms)
         tag_texts = [" ".join((*item.tags, item.category)).strip() for item in items]
-        # Every text of every item, read once: answer, tags, then the phrasings.
+        # Every text of every item: answer, tags, then the phrasings; read in chunks, so the
+        # words of a large knowledge base are never all in memory at once.
         texts = [
             text
             for item, tags in zip(items, tag_texts, strict=True)
             for text in (item.answer, tags, *item.phrasings)
         ]
-        text_words = tokenise(texts)
+        is_phrasing = [kind == 2 for item in items for kind in (0, 1, *[2] * len(item.phrasings))]
+        chunks = [
+            (first, tokenise(texts[first : first + _TEXT_CHUNK]))
+            for first in range(0, len(texts), _TEXT_CHUNK)
+        ]
         del texts
-        self.normalizer = base.with_compounds(base.vocabulary(text_words))
-        text_terms = self.normalizer.analyse(text_words)
-        text_words = text_words.texts()
+        compounds = set().union(*(base.vocabulary(words) for _, words in chunks))
+        self.normalizer = base.with_compounds(compounds)
+        surface = _SurfaceBuilder()  # each phrasing's words as written
+        text_terms: list[tuple[str, ...]] = []
+        for first, words in chunks:
+            terms = self.normalizer.analyse(words)
+            if w.phrasing_grams:
+                surface.add(
+                    text
+                    for at, text in enumerate(words.texts(), first)
+                    if is_phrasing[at] and terms[at - first]
+                )
+            text_terms.extend(terms)
+        del chunks, is_phrasing
         self._term_ids: dict[str, int] = {}
         term_ids = self._term_ids
         flat = np.fromiter(
@@ -726,7 +769,6 @@ class Matcher:
         answer_term_ids: list[np.ndarray] = []
         subject_counts: Counter[int] = Counter()
         bayes_docs: list[tuple[int, np.ndarray, float]] = []
-        surface = _SurfaceBuilder()  # each phrasing's words as written
         for index, item in enumerate(items):
             answer_terms, tag_terms = text_ids[next(next_text)], text_ids[next(next_text)]
             item_terms = [tag_terms]
@@ -734,8 +776,6 @@ class Matcher:
                 text = next(next_text)
                 terms = text_ids[text]
                 if len(terms):
-                    if w.phrasing_grams:
-                        surface.add(text_words[text])
                     phrasing_terms.append(terms)
                     phrasing_item.append(index)
                     item_terms.append(terms)
@@ -761,7 +801,7 @@ class Matcher:
             if index < self._n_items:
                 subject_counts.update(np.unique(all_terms).tolist())
 
-        del text_ids, text_words
+        del text_ids
         self.normalizer.forget()  # every text is indexed: free its cached words before the rest
         n_terms = len(term_ids)
         self._terms = list(term_ids)

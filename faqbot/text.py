@@ -116,13 +116,21 @@ def _join_words(text: str) -> str:
     return "".join(joined)
 
 
-class Words(list[str]):
-    """The words of several texts read at once (``tokenise``): every text's words, one text
-    after another, with ``SEPARATOR`` between two texts."""
+class Words:
+    """The words of several texts read at once (``tokenise``), held as one folded string: a
+    string takes a byte or two a character, a list of word objects some 60 bytes a word."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        """Every text's words, one text after another, ``SEPARATOR`` between two texts."""
+
+    def flat(self) -> list[str]:
+        """All the words, with ``SEPARATOR`` between two texts' words."""
+        return self.text.split()
 
     def texts(self) -> list[list[str]]:
         """The words of each text."""
-        return _split(self, SEPARATOR)
+        return _split(self.flat(), SEPARATOR)
 
 
 def _split(flat: list, separator: str) -> list[list]:
@@ -153,12 +161,12 @@ def tokenise(texts: Sequence[str]) -> Words:
             text = text.replace(character, replacement)
     if _JOINER in text:
         text = _join_words(text)
-    return Words(fold(text).split())
+    return Words(fold(text))
 
 
 def words(text: str) -> list[str]:
     """Folded words, hyphenated compounds joined (stop words kept; safety needs them)."""
-    return tokenise((text,))
+    return tokenise((text,)).flat()
 
 
 class _Word(NamedTuple):
@@ -208,7 +216,8 @@ class Normalizer:
         self._longest = 1
         self._set_compounds(frozenset())
         groups = [list(group) for group in synonyms]
-        raw = iter(self.analyse(tokenise([member for group in groups for member in group])))
+        members = [member for group in groups for member in group]
+        raw = iter(self.analyse(tokenise(members)) if members else ())
         for group in groups:
             forms = [form for form in (next(raw) for _ in group) if form]
             if not forms:
@@ -244,14 +253,14 @@ class Normalizer:
 
     def vocabulary(self, words: Words) -> set[str]:
         """Every term these texts can yield, without compound joining: the compound set."""
-        distinct = set(words) - STOP_WORDS - {SEPARATOR}
+        distinct = set(words.flat()) - STOP_WORDS - {SEPARATOR}
         return {stem(word) for word in distinct} | set(self._phrases.values())
 
     def terms(self, text: str) -> tuple[str, ...]:
         """The terms of ``text``, in order (duplicates kept)."""
         cached = self._cache.get(text)
         if cached is None:
-            cached = tuple(self._terms(tokenise((text,))))
+            cached = tuple(self._terms(tokenise((text,)).flat()))
             if len(self._cache) < _CACHE_MAX:
                 self._cache[text] = cached
         return cached
@@ -259,7 +268,7 @@ class Normalizer:
     def analyse(self, words: Words) -> list[tuple[str, ...]]:
         """The terms of every text read by ``tokenise``: what ``terms`` gives for each text,
         computed over all of them at once (no per-text work)."""
-        return [tuple(terms) for terms in _split(self._terms(words), SEPARATOR)]
+        return [tuple(terms) for terms in _split(self._terms(words.flat()), SEPARATOR)]
 
     def _terms(self, words: list[str]) -> list[str]:
         """Stop words dropped, the rest stemmed, split compounds joined, synonym phrases
