@@ -5,6 +5,12 @@ to one spelling before it is compared: NFC, casefold, punctuation/emoji/control 
 removed, æ/ae/a, ø/oe/o and å/aa/a treated alike, Danish stop words dropped, Danish Snowball stems,
 synonym groups mapped onto their first member, and split compounds joined when the joined form is
 a known term ("peer medarbejder" -> "peermedarbejder").
+
+One code path serves a single question and a whole knowledge base: ``tokenise`` reads any number
+of texts as one string (a separator between them that no word or term crosses), and the
+normaliser analyses the resulting word list in one pass, each distinct word looked at once.
+Indexing thousands of texts so costs a few string operations and one list pass, not a few
+function calls per text; ``terms`` is the same pass over one text.
 """
 
 from __future__ import annotations
