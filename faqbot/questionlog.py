@@ -143,10 +143,13 @@ _USERNAME = re.compile(r"(?<![\w@])@\w+")
 _PHONE_INTERNATIONAL = re.compile(r"(?<![\w+])(?:\+|00|\(\+)45\)?[ .-]?\d(?:[ .-]?\d){7}(?!\d)")
 # CPR: ddmmyy-xxxx, ddmmyy xxxx, ddmmyyxxxx (any 10 digits: better too much than too little).
 _CPR = re.compile(r"(?<!\d)(?<!\d[.,])\d{6}[ -]?\d{4}(?!\d|[.,]\d)")
-# A Danish phone number without code: 8 digits, plain or in groups of 2 or 4 (or 3-2-3).
+# A Danish phone number without code: 8 digits, plain or in groups of 2 (by spaces, hyphens or
+# dots, the same throughout: 12-34-56-78), of 4 (by a space: "2016-2017" is a span of years) or
+# 3-2-3.
 _PHONE = re.compile(
-    r"(?<!\d)(?<!\d[.,])(?:\d{8}|\d{2}(?: \d{2}){3}|\d{4} \d{4}|\d{3} \d{2} \d{3})"
-    r"(?!\d|[.,]\d)"
+    r"(?<!\d)(?<!\d[.,-])"
+    r"(?:\d{8}|\d{2}([ .-])\d{2}\1\d{2}\1\d{2}|\d{4} \d{4}|\d{3} \d{2} \d{3})"
+    r"(?!\d|[.,-]\d)"
 )
 
 REDACTIONS: tuple[tuple[re.Pattern[str], str], ...] = (

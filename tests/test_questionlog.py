@@ -365,6 +365,9 @@ async def test_stored_texts_are_redacted_and_cut(db_path: Path) -> None:
         ("(+45) 12345678", "[telefonnr.]"),
         ("ring: 70 10 20 30.", "ring: [telefonnr.]."),
         ("to numre: 11223344, 55667788", "to numre: [telefonnr.], [telefonnr.]"),
+        ("hendes nr. er 12-34-56-78", "hendes nr. er [telefonnr.]"),
+        ("ring 12.34.56.78 efter kl. 9", "ring [telefonnr.] efter kl. 9"),
+        ("tlf.12345678", "tlf.[telefonnr.]"),
         # e-mail addresses
         ("skriv til anne.hansen@regionh.dk", "skriv til [e-mail]"),
         ("mail: peer+test@sub.example.co.uk!", "mail: [e-mail]!"),
@@ -395,6 +398,9 @@ def test_redact(text: str, expected: str) -> None:
         "Løn på 123.456.789 kr.",
         "Projektet kørte 2016-2017",
         "Dato 12-03-2024",
+        "Dato 12.03.2024 og 1.2.3.4",
+        "Version 1-22-33-44-55",  # five groups: not a phone number
+        "Mellem 2016-2017 og 2018-2019",
         "Hvad er en peer?",
         "Hvad betyder § 56?",
         "mail os",
