@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import aiosqlite
 from rapidfuzz import fuzz
@@ -284,8 +285,17 @@ async def _build(
     )
 
 
+LOCAL_TIME = ZoneInfo("Europe/Copenhagen")
+"""Days and weeks are Danish ones: a question asked at 00:30 belongs to that day, not to the
+evening before (the log itself keeps UTC seconds)."""
+
+
+def _local_date(moment: datetime) -> date:
+    return moment.astimezone(LOCAL_TIME).date()
+
+
 def _monday(timestamp: float) -> date:
-    day = datetime.fromtimestamp(timestamp, tz=UTC).date()
+    day = datetime.fromtimestamp(timestamp, tz=LOCAL_TIME).date()
     return day - timedelta(days=day.weekday())
 
 
@@ -355,7 +365,8 @@ def group_similar(texts: Iterable[tuple[float, str]]) -> list[TextGroup]:
 
 
 def _day(moment: datetime) -> str:
-    return f"{moment.day}.{moment.month}.{moment.year}"
+    day = _local_date(moment)
+    return f"{day.day}.{day.month}.{day.year}"
 
 
 def period_text(report: Report) -> str:
@@ -463,7 +474,7 @@ def report_csv(report: Report) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_HEADER)
     writer.writerow(
-        ("periode", report.start.date().isoformat(), period_text(report), report.days, "", "")
+        ("periode", _local_date(report.start).isoformat(), period_text(report), report.days, "", "")
     )
     for count in (report.total, *report.statuses.values()):
         writer.writerow(
@@ -489,7 +500,14 @@ def report_csv(report: Report) -> str:
             )
     for group in report.unanswered:
         writer.writerow(
-            ("ubesvaret", group.last_asked.date().isoformat(), group.text, group.count, "", "")
+            (
+                "ubesvaret",
+                _local_date(group.last_asked).isoformat(),
+                group.text,
+                group.count,
+                "",
+                "",
+            )
         )
     for votes in report.downvoted:
         writer.writerow(("tommel_ned", votes.key, votes.label, votes.down, "", ""))

@@ -506,3 +506,31 @@ async def test_html_renders_in_headless_chromium(
         "2 Hvad tjener peers?",
     ):
         assert expected in text
+
+
+async def test_days_and_weeks_are_danish_local_time(tmp_path: Path) -> None:
+    clock = Clock()
+    log = await QuestionLog.open(
+        tmp_path / "local.sqlite3",
+        secret=b"s",
+        keep_text=KeepText.ALL,
+        retention_days=90,
+        clock=clock,
+    )
+    try:
+        # Sunday 22 Nov 23:30 UTC is Monday 23 Nov 00:30 in Copenhagen: the new week, that day.
+        clock.now = datetime(2026, 11, 22, 23, 30, tzinfo=UTC)
+        log.log_question(
+            question="Hvem betaler kantinen?",
+            status="no_match",
+            item_id=None,
+            score=0.1,
+            latency_ms=2.0,
+            chat_kind="private",
+            user_id=1,
+        )
+        built = await build_report(log, days=7, now=NOW, kb=make_kb())
+    finally:
+        await log.close()
+    assert [(week.start.isoformat(), week.total) for week in built.weeks][-1] == ("2026-11-23", 1)
+    assert "ubesvaret,2026-11-23," in report_csv(built)

@@ -333,8 +333,12 @@ async def unanswered(update: Update, context: Context) -> None:
     """/ubesvarede: the latest questions the bot could not answer, redacted."""
     if not await _admin_allowed(update, context):
         return
+    from faqbot.report import LOCAL_TIME
+
     rows = await _log(context).unanswered(limit=UNANSWERED_LIMIT)
-    listing = [(row.asked_at.strftime("%d.%m %H:%M"), row.text) for row in rows]
+    listing = [
+        (row.asked_at.astimezone(LOCAL_TIME).strftime("%d.%m %H:%M"), row.text) for row in rows
+    ]
     await cast(Message, update.effective_message).reply_text(texts.unanswered(listing))
 
 
