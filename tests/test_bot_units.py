@@ -509,3 +509,19 @@ async def test_transport_maps_failures_to_telegram_errors() -> None:
         await runner.cleanup()
     with pytest.raises(RuntimeError, match="not initialized"):
         await transport.do_request(f"{base}/botX/getMe", "POST")
+
+
+async def test_a_network_error_while_polling_is_one_warning_and_a_handler_error_is_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from types import SimpleNamespace
+
+    from faqbot.bot.handlers import on_error
+
+    with caplog.at_level(logging.WARNING, logger="faqbot"):
+        await on_error(None, SimpleNamespace(error=NetworkError("Bad Gateway")))  # type: ignore[arg-type]
+        await on_error(None, SimpleNamespace(error=ValueError("a bug")))  # type: ignore[arg-type]
+    polling, bug = caplog.records
+    assert polling.levelno == logging.WARNING and polling.exc_info is None
+    assert "Bad Gateway" in polling.getMessage()
+    assert bug.levelno == logging.ERROR and bug.exc_info is not None

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, cast
 
 from telegram import BotCommandScopeChat, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, NetworkError, TelegramError
 from telegram.ext import ContextTypes
 
 from faqbot import kb as kb_module
@@ -366,7 +366,14 @@ async def reload_knowledge(update: Update, context: Context) -> None:
 
 
 async def on_error(update: object, context: Context) -> None:
-    """Log every handler error with its traceback and keep running; tell a private asker."""
+    """Log every handler error with its traceback and keep running; tell a private asker.
+
+    A network error while polling (no update: a 502 from Telegram, a timeout) is retried by
+    python-telegram-bot itself; it gets one warning line, not an error with a traceback.
+    """
+    if update is None and isinstance(context.error, NetworkError):
+        logger.warning("Telegram unreachable while polling, retrying: %s", context.error)
+        return
     logger.error("error while handling an update", exc_info=context.error)
     if not isinstance(update, Update):
         return
