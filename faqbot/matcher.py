@@ -218,6 +218,14 @@ def _slices(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return _ranges(starts, indptr[rows + 1] - starts)
 
 
+def _find(sorted_keys: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each key, its position in ``sorted_keys`` (non-empty, ascending) and whether it is
+    there (where it is not, the position is some valid index)."""
+    at = sorted_keys.searchsorted(keys)
+    np.minimum(at, len(sorted_keys) - 1, out=at)
+    return at, sorted_keys[at] == keys
+
+
 def _counted(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The distinct keys, ascending, and how often each occurs (``np.unique`` with counts,
     without its Python-level overhead: a query calls this twice)."""
@@ -297,9 +305,7 @@ class _Index:
         result = np.bincount(self.docs[entries], values, minlength=self.n_docs)
         result = result.astype(np.float64, copy=False)  # bincount of nothing counts in int
         if len(self.dense_features) and len(features):
-            row = self.dense_features.searchsorted(features)
-            np.minimum(row, len(self.dense_features) - 1, out=row)
-            hit = self.dense_features[row] == features
+            row, hit = _find(self.dense_features, features)
             if hit.any():
                 # In float32 like the rows: float64 weights would first copy them to float64.
                 result += weights[hit].astype(np.float32) @ self.dense[row[hit]]
@@ -606,9 +612,7 @@ class _Surface:
         if len(self.known) == 0 or len(grams) == 0:
             return result
         keys, counts = _counted(grams)
-        at = self.known.searchsorted(keys)
-        np.minimum(at, len(self.known) - 1, out=at)
-        found = self.known[at] == keys
+        at, found = _find(self.known, keys)
         # A trigram no phrasing has adds to the query's length only, with the largest IDF.
         idf = np.where(found, self.idf[at], float(self.idf.max(initial=0.0)))
         weights = (1 + np.log(counts)) * idf
@@ -616,13 +620,13 @@ class _Surface:
         query[at[found]] = weights[found] / np.sqrt(weights @ weights)
         some = lasts > firsts
         firsts, lasts = firsts[some], lasts[some]
-        low, high = self.indptr[firsts].tolist(), self.indptr[lasts].tolist()
-        blocks = list(zip(low, high, strict=True))
+        low, high = self.indptr[firsts], self.indptr[lasts]
+        blocks = list(zip(low.tolist(), high.tolist(), strict=True))
         products = np.concatenate([self.values[a:b] for a, b in blocks])
         products *= query[np.concatenate([self.grams[a:b] for a, b in blocks])]
         # Where each phrasing starts among the concatenated blocks.
-        sizes = lasts - firsts
-        shift = np.asarray(low) - (np.cumsum(np.subtract(high, low)) - np.subtract(high, low))
+        sizes, block_sizes = lasts - firsts, high - low
+        shift = low - (block_sizes.cumsum() - block_sizes)
         starts = self.indptr[_positions(firsts, sizes)] - shift.repeat(sizes)
         cosines = np.add.reduceat(products, starts)
         result[some] = np.maximum.reduceat(cosines, sizes.cumsum() - sizes)
@@ -632,42 +636,42 @@ class _Surface:
 class _Maxima:
     """The maximum of each group of consecutive values (an item's phrasings), for values >= 0.
 
-    ``np.maximum.reduceat`` pays per group, which is most of its cost at 10,000 items, so an
-    item's first ``SLOTS`` values are read as one (slot, item) matrix and reduced over its
-    columns; only the values beyond them (items with many phrasings) go to ``reduceat``.
+    ``np.maximum.reduceat`` pays per group. Up to ``FEW`` groups that is cheap and it is used
+    alone; beyond, an item's first ``SLOTS`` values are read as one (slot, item) matrix and
+    reduced over its columns, and only the values beyond them (items with many phrasings) go to
+    ``reduceat`` (at 10,000 items: 0.1 ms instead of 0.23 ms).
     """
 
     SLOTS = 8
-
     FEW = 1024
-    """Up to this many groups, ``reduceat`` over all the values is the cheaper way."""
 
     def __init__(self, bounds: np.ndarray) -> None:
         starts, sizes = bounds[:-1], np.diff(bounds)
-        self.few = len(starts) <= self.FEW
-        self.nonempty = np.flatnonzero(sizes)
-        self.nonempty_starts = starts[self.nonempty]
+        self.groups = len(starts)
+        if self.groups <= self.FEW:
+            self.slots = None
+            self.reduced = np.flatnonzero(sizes)
+            self.reduced_starts = starts[self.reduced]
+            return
         slots = np.arange(self.SLOTS)[:, None]
         # Past an item's last value, a slot reads the zero appended after all the values.
         self.slots = np.where(slots < sizes, starts + slots, bounds[-1])
-        more = np.flatnonzero(sizes > self.SLOTS)
-        self.more_items = more
-        self.more, owner = _ranges(starts[more] + self.SLOTS, sizes[more] - self.SLOTS)
-        self.more_starts = np.searchsorted(owner, np.arange(len(more)))
+        self.reduced = np.flatnonzero(sizes > self.SLOTS)
+        self.beyond, owner = _ranges(
+            starts[self.reduced] + self.SLOTS, sizes[self.reduced] - self.SLOTS
+        )
+        self.reduced_starts = np.searchsorted(owner, np.arange(len(self.reduced)))
 
     def __call__(self, values: np.ndarray) -> np.ndarray:
-        if self.few:
-            return self._reduce(values)
+        if self.slots is None:
+            best = np.zeros(self.groups)
+            if len(self.reduced):
+                best[self.reduced] = np.maximum.reduceat(values, self.reduced_starts)
+            return best
         best = np.append(values, 0.0)[self.slots].max(axis=0, initial=0.0)
-        if len(self.more_items):
-            beyond = np.maximum.reduceat(values[self.more], self.more_starts)
-            best[self.more_items] = np.maximum(best[self.more_items], beyond)
-        return best
-
-    def _reduce(self, values: np.ndarray) -> np.ndarray:
-        best = np.zeros(len(self.slots[0]))
-        if len(values):
-            best[self.nonempty] = np.maximum.reduceat(values, self.nonempty_starts)
+        if len(self.reduced):
+            beyond = np.maximum.reduceat(values[self.beyond], self.reduced_starts)
+            best[self.reduced] = np.maximum(best[self.reduced], beyond)
         return best
 
 
@@ -733,7 +737,9 @@ class Matcher:
             for item, tags in zip(items, tag_texts, strict=True)
             for text in (item.answer, tags, *item.phrasings)
         ]
-        is_phrasing = [kind == 2 for item in items for kind in (0, 1, *[2] * len(item.phrasings))]
+        is_phrasing = [
+            flag for item in items for flag in (False, False, *[True] * len(item.phrasings))
+        ]
         chunks = [
             (first, tokenise(texts[first : first + _TEXT_CHUNK]))
             for first in range(0, len(texts), _TEXT_CHUNK)
@@ -824,7 +830,7 @@ class Matcher:
         self._unknown_weight = float(self._idf.max(initial=1.0)) * w.unknown_idf
         self._phrasing_norm = self._phrasings.dot(np.arange(n_terms), self._idf)
         self._item_phrasings = np.searchsorted(self._phrasing_item, np.arange(n_items + 1))
-        self._best_of = _Maxima(self._item_phrasings)
+        self._best_of = _Maxima(self._item_phrasings)  # per item: its best phrasing's score
         self._words, self._word_idf = words.cosine(n_terms, n_items)
         self._answers = answers.cosine(n_terms, n_items) if w.answer_words else None
         self._subject = (
@@ -877,7 +883,8 @@ class Matcher:
 
     def _grams_of_ids(self, term_ids: np.ndarray) -> np.ndarray:
         """The n-grams of known terms, term after term (repeats kept)."""
-        return self._gram_flat[_slices(self._gram_indptr, np.asarray(term_ids))[0]]
+        starts = self._gram_indptr[term_ids]
+        return self._gram_flat[_positions(starts, self._gram_indptr[term_ids + 1] - starts)]
 
     def _grams_of(self, terms: Iterable[str]) -> np.ndarray:
         """The n-grams of these terms (repeats kept, in no particular order)."""
@@ -988,7 +995,7 @@ class Matcher:
         dice = 2 * self._phrasings.dot(query.term_ids, weights) / (total + self._phrasing_norm)
         grams, counts = _counted(query.grams)
         parts = {
-            "phrasing": self._best_phrasing(dice),
+            "phrasing": self._best_of(dice),
             "coverage": self._bag.dot(query.term_ids, weights) / max(total, 1e-12),
             "item_words": _cosine(self._words, self._word_idf, query.term_ids, query.confidence),
             "item_grams": _cosine(self._item_grams, self._item_gram_idf, grams, counts),
@@ -1003,10 +1010,6 @@ class Matcher:
             parts["bayes"] = bayes
         return parts
 
-    def _best_phrasing(self, per_phrasing: np.ndarray) -> np.ndarray:
-        """Per item (and out-of-scope example), the best of its phrasings' scores."""
-        return self._best_of(per_phrasing)
-
     def _bayes_probabilities(self, term_ids: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """The classifier's probability of every item (a softmax, so they sum to 1), the
         term-pair classifier's log-likelihood (``term_ids`` in question order) added in."""
@@ -1019,8 +1022,8 @@ class Matcher:
         log_likelihood = model.index.dot(features, weights) - float(weights.sum()) * model.offset
         if self._pair_model is not None and len(term_ids) > 1:
             keys = _pair_keys(term_ids)
-            at = np.minimum(np.searchsorted(self._pairs, keys), len(self._pairs) - 1)
-            pairs = at[self._pairs[at] == keys]
+            at, found = _find(self._pairs, keys)
+            pairs = at[found]
             if len(pairs):
                 ones = np.ones(len(pairs))
                 pair_model = self._pair_model

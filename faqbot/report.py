@@ -499,16 +499,8 @@ def report_csv(report: Report) -> str:
                 )
             )
     for group in report.unanswered:
-        writer.writerow(
-            (
-                "ubesvaret",
-                _local_date(group.last_asked).isoformat(),
-                group.text,
-                group.count,
-                "",
-                "",
-            )
-        )
+        asked = _local_date(group.last_asked).isoformat()
+        writer.writerow(("ubesvaret", asked, group.text, group.count, "", ""))
     for votes in report.downvoted:
         writer.writerow(("tommel_ned", votes.key, votes.label, votes.down, "", ""))
         writer.writerow(("tommel_op", votes.key, votes.label, votes.up, "", ""))

@@ -47,7 +47,8 @@ class _Phrases:
     whose first word it contains."""
 
     def __init__(self, texts: Iterable[str]) -> None:
-        self.phrases = tuple(_Phrase(text, _terms(text)) for text in texts if _terms(text))
+        compiled = (_Phrase(text, _terms(text)) for text in texts)
+        self.phrases = tuple(phrase for phrase in compiled if phrase.terms)
         self._by_first: dict[str, list[int]] = {}
         for index, phrase in enumerate(self.phrases):
             self._by_first.setdefault(phrase.terms[0], []).append(index)

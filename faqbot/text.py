@@ -110,13 +110,17 @@ def _non_ascii(character: str) -> str:
     return known
 
 
+_NOT_WORD = " " + SEPARATOR
+"""After the byte table and the non-ASCII pass, every other character is a word character."""
+
+
 def _join_words(text: str) -> str:
     """Drop a joiner between two word characters; any other joiner separates words."""
     parts = text.split(_JOINER)
     joined = [parts[0]]
     for part in parts[1:]:
         before = joined[-1]
-        if not (before and part and before[-1] not in " \x00" and part[0] not in " \x00"):
+        if not (before and part and before[-1] not in _NOT_WORD and part[0] not in _NOT_WORD):
             joined.append(" ")
         joined.append(part)
     return "".join(joined)
@@ -179,10 +183,6 @@ class _Word(NamedTuple):
     """What a folded word that is not a stop word contributes to a text's terms."""
 
     stem: str
-    synonym: str
-    """The stem, or the canonical term of the one-word synonym it is."""
-    starts_phrase: bool
-    """Some synonym phrase of several words starts with the stem."""
     compound_next: str
     """The letters that follow the word in the compound stems that start with it and are
     longer ("" if there are none): a split compound's second word starts with one of them."""
@@ -196,7 +196,7 @@ class _WordCache(dict[str, "_Word | None"]):
     def __init__(self, normalizer: Normalizer) -> None:
         super().__init__()
         self._normalizer = normalizer
-        self[SEPARATOR] = _Word(SEPARATOR, SEPARATOR, False, "", SEPARATOR)  # joins nothing
+        self[SEPARATOR] = _Word(SEPARATOR, "", SEPARATOR)  # joins nothing
 
     def __missing__(self, word: str) -> _Word | None:
         entry = self._normalizer._word(word)
@@ -288,22 +288,13 @@ class Normalizer:
                 joined = self._join_compounds(kept, starts)
                 if joined is not None:
                     return self._apply_synonyms(joined)
-        if any([word.starts_phrase for word in kept]):
-            return self._apply_synonyms([word.stem for word in kept])
-        return [word.synonym for word in kept]
+        return self._apply_synonyms([word.stem for word in kept])
 
     def _word(self, word: str) -> _Word | None:
         """What a folded word contributes, or None for a stop word (see ``_WordCache``)."""
         if word in STOP_WORDS:
             return None
-        stemmed = stem(word)
-        return _Word(
-            stem=stemmed,
-            synonym=self._single.get(stemmed, stemmed),
-            starts_phrase=stemmed in self._multi_first,
-            compound_next=self._compound_next(word),
-            word=word,
-        )
+        return _Word(stem=stem(word), compound_next=self._compound_next(word), word=word)
 
     def _compound_next(self, word: str) -> str:
         """The letters that follow ``word`` in the compound stems longer than it that start

@@ -63,20 +63,39 @@ class Clock:
         return self.now
 
 
+async def open_log(path: Path, clock: Clock, keep_text: KeepText) -> QuestionLog:
+    return await QuestionLog.open(
+        path, secret=b"s", keep_text=keep_text, retention_days=90, clock=clock
+    )
+
+
+def ask_at(
+    log: QuestionLog,
+    clock: Clock,
+    days_ago: float,
+    status: str,
+    item_id: str | None,
+    text: str = "",
+    user: int = 1,
+) -> str:
+    """Log a question asked ``days_ago`` days before NOW."""
+    clock.now = NOW - timedelta(days=days_ago)
+    return log.log_question(
+        question=text or f"om {item_id}",
+        status=status,
+        item_id=item_id,
+        score=0.5,
+        latency_ms=2.0,
+        chat_kind="private",
+        user_id=user,
+    )
+
+
 async def fill(log: QuestionLog, clock: Clock) -> None:
     """The fixture log; the expected numbers in the tests below follow from it."""
 
     def ask(days_ago: float, status: str, item_id: str | None, text: str = "", user: int = 1):
-        clock.now = NOW - timedelta(days=days_ago)
-        return log.log_question(
-            question=text or f"om {item_id}",
-            status=status,
-            item_id=item_id,
-            score=0.5,
-            latency_ms=2.0,
-            chat_kind="private",
-            user_id=user,
-        )
+        return ask_at(log, clock, days_ago, status, item_id, text, user)
 
     async def vote(question_id: str, user: int, helpful: bool) -> None:
         clock.now += timedelta(minutes=1)
@@ -120,13 +139,7 @@ async def fill(log: QuestionLog, clock: Clock) -> None:
 @pytest.fixture
 async def log(tmp_path: Path):
     clock = Clock()
-    opened = await QuestionLog.open(
-        tmp_path / "faqbot.sqlite3",
-        secret=b"s",
-        keep_text=KeepText.UNANSWERED,
-        retention_days=90,
-        clock=clock,
-    )
+    opened = await open_log(tmp_path / "faqbot.sqlite3", clock, KeepText.UNANSWERED)
     await fill(opened, clock)
     yield opened
     await opened.close()
@@ -510,25 +523,12 @@ async def test_html_renders_in_headless_chromium(
 
 async def test_days_and_weeks_are_danish_local_time(tmp_path: Path) -> None:
     clock = Clock()
-    log = await QuestionLog.open(
-        tmp_path / "local.sqlite3",
-        secret=b"s",
-        keep_text=KeepText.ALL,
-        retention_days=90,
-        clock=clock,
-    )
+    log = await open_log(tmp_path / "local.sqlite3", clock, KeepText.ALL)
     try:
-        # Sunday 22 Nov 23:30 UTC is Monday 23 Nov 00:30 in Copenhagen: the new week, that day.
-        clock.now = datetime(2026, 11, 22, 23, 30, tzinfo=UTC)
-        log.log_question(
-            question="Hvem betaler kantinen?",
-            status="no_match",
-            item_id=None,
-            score=0.1,
-            latency_ms=2.0,
-            chat_kind="private",
-            user_id=1,
-        )
+        # Sunday 22 Nov 23:30 UTC (12.5 hours before NOW) is Monday 23 Nov 00:30 in Copenhagen:
+        # the new week, that day.
+        ask_at(log, clock, 12.5 / 24, "no_match", None, "Hvem betaler kantinen?")
+        assert clock.now == datetime(2026, 11, 22, 23, 30, tzinfo=UTC)
         built = await build_report(log, days=7, now=NOW, kb=make_kb())
     finally:
         await log.close()
