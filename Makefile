@@ -27,10 +27,11 @@ run: $(VENV)/.installed
 		exec $(BIN)/faqbot chat; \
 	fi
 
-## make test: lint, format check and the whole test suite.
+## make test: lint, format check, type check (mypy --strict) and the whole test suite.
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-dev

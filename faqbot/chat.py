@@ -13,13 +13,14 @@ import asyncio
 import contextlib
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TextIO
 
 from faqbot import render
 from faqbot.kb import Item, KnowledgeBase
 from faqbot.matcher import Matcher, Status
+from faqbot.questionlog import QuestionLog
 
 WELCOME = (
     "Hej! Jeg svarer på spørgsmål om peer-medarbejdere ud fra guiderne og viser altid kilden.\n"
@@ -173,7 +174,7 @@ async def chat_loop(
 async def run_chat(
     matcher: Matcher,
     *,
-    open_log: Callable[[], object] | None = None,
+    open_log: Callable[[], Awaitable[QuestionLog]] | None = None,
     stdin: TextIO | None = None,
     stdout: TextIO | None = None,
     interactive: bool | None = None,
@@ -185,10 +186,10 @@ async def run_chat(
         interactive = stdin.isatty() and stdout.isatty()
     if interactive:
         _enable_readline()
-    log = None
+    log: QuestionLog | None = None
     if open_log is not None:
         try:
-            log = await open_log()  # type: ignore[misc]
+            log = await open_log()
         except Exception as error:  # the chat works without its log
             print(f"Advarsel: spørgeloggen kunne ikke åbnes ({error}).", file=sys.stderr)
     session = ChatSession(
@@ -200,4 +201,4 @@ async def run_chat(
         await chat_loop(session, stdin, stdout, interactive=interactive)
     finally:
         if log is not None:
-            await log.close()  # type: ignore[attr-defined]
+            await log.close()

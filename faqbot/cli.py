@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from faqbot import __version__, kb
 from faqbot.settings import Settings, SettingsError, load_settings
@@ -21,24 +22,31 @@ class CommandError(Exception):
     """A subcommand failed in a way the user can fix; the message is one sentence."""
 
 
+Argument = tuple[tuple[str, ...], dict[str, Any]]
+"""One argparse argument: its names and ``add_argument``'s keyword options."""
+
+
 @dataclass(frozen=True)
 class _Command:
     function: Callable[[argparse.Namespace], int]
-    arguments: tuple[tuple[tuple[str, ...], dict], ...]
+    arguments: tuple[Argument, ...]
 
 
 COMMANDS: dict[str, _Command] = {}
 
 
-def arg(*names: str, **options: object) -> tuple[tuple[str, ...], dict]:
+def arg(*names: str, **options: Any) -> Argument:
     """One argparse argument, as ``add_argument`` takes it."""
     return names, options
 
 
-def command(*arguments: tuple[tuple[str, ...], dict]) -> Callable:
+Handler = Callable[[argparse.Namespace], int]
+
+
+def command(*arguments: Argument) -> Callable[[Handler], Handler]:
     """Register a subcommand named after the function; its docstring is the help text."""
 
-    def register(function: Callable[[argparse.Namespace], int]) -> Callable:
+    def register(function: Handler) -> Handler:
         COMMANDS[function.__name__.rstrip("_").replace("_", "-")] = _Command(function, arguments)
         return function
 
@@ -344,7 +352,7 @@ def ask(args: argparse.Namespace) -> int:
     return 0
 
 
-def ask_json(result: object, knowledge: kb.KnowledgeBase) -> dict:
+def ask_json(result: object, knowledge: kb.KnowledgeBase) -> dict[str, Any]:
     """The ``faqbot ask --json`` object for one matcher result."""
     from faqbot.matcher import Result, Status
 
@@ -352,7 +360,7 @@ def ask_json(result: object, knowledge: kb.KnowledgeBase) -> dict:
     item = result.item
     answered = result.status is Status.ANSWERED and item is not None
     source = None
-    if answered:
+    if answered and item is not None:
         ref = item.sources[0]
         guide = knowledge.source(ref.source)
         source = {
@@ -362,7 +370,7 @@ def ask_json(result: object, knowledge: kb.KnowledgeBase) -> dict:
             "section": ref.section,
             "url": guide.url,
         }
-    if answered:
+    if answered and item is not None:
         answer: str | None = item.answer
     elif result.status is Status.SAFETY:
         answer = knowledge.safety.response
@@ -472,7 +480,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one subcommand; turn the core's named exceptions into one ``Error: ...`` line."""
     args = build_parser().parse_args(argv)
     try:
-        return args.function(args)
+        status: int = args.function(args)
+        return status
     except kb.InvalidKnowledgeBase as error:
         for problem in error.problems:
             print(problem, file=sys.stderr)

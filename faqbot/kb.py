@@ -430,7 +430,13 @@ def _read_sources(reader: _Reader) -> tuple[list[Source], dict[str, _Located]]:
     return sources, seen
 
 
-def _read_ref(reader: _Reader, path: Path, mapping: _Map, what: str, keys: tuple) -> dict | None:
+def _read_ref(
+    reader: _Reader,
+    path: Path,
+    mapping: _Map,
+    what: str,
+    keys: tuple[tuple[str, ...], tuple[str, ...]],
+) -> dict[str, Any] | None:
     fields = _Fields(reader, path, mapping, what)
     fields.check_keys(*keys)
     values = {key: fields.text(key) for key in keys[0]}

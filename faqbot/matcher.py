@@ -45,7 +45,7 @@ from __future__ import annotations
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from itertools import groupby
 
@@ -53,7 +53,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from faqbot.kb import Item, KnowledgeBase
-from faqbot.safety import SafetyDetector
+from faqbot.safety import SafetyDetector, SafetyLevel
 from faqbot.text import Normalizer, tokenise
 from faqbot.text import words as words_of
 
@@ -89,6 +89,8 @@ class Result:
     item: Item | None
     score: float
     suggestions: tuple[Suggestion, ...] = ()
+    safety_note: bool = False
+    """The message touches on danger but reads as a question: show the short safety note first."""
 
 
 @dataclass(frozen=True)
@@ -1102,8 +1104,14 @@ class Matcher:
         """Decide what to do with one question. Never raises on any string."""
         if not isinstance(question, str):
             question = str(question)
-        if self.safety.is_crisis(question[:SAFETY_MAX_CHARS]):
+        level = self.safety.assess(question[:SAFETY_MAX_CHARS])
+        if level is SafetyLevel.ACUTE:
             return Result(question, Status.SAFETY, None, 1.0, ())
+        result = self._decide(question)
+        return replace(result, safety_note=True) if level is SafetyLevel.NOTE else result
+
+    def _decide(self, question: str) -> Result:
+        """The answer, clarify or no-match decision for a message that is not acute."""
         scores = self._score(question[:MAX_QUERY_CHARS])
         best = self._ranked(scores.combined, 4)
         ranked = [(self.kb.items[i], score) for i, score in best]

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiosqlite
@@ -166,7 +167,7 @@ async def build_report(
         await db.close()
 
 
-async def _rows(db: aiosqlite.Connection, sql: str, parameters: Iterable[object]) -> list:
+async def _rows(db: aiosqlite.Connection, sql: str, parameters: Iterable[object]) -> list[Any]:
     cursor = await db.execute(sql, tuple(parameters))
     rows = await cursor.fetchall()
     await cursor.close()
@@ -326,8 +327,8 @@ def group_similar(texts: Iterable[tuple[float, str]]) -> list[TextGroup]:
     Each line shows the group's most frequent wording; groups are sorted by count, then by
     the latest question.
     """
-    groups: list[dict] = []
-    by_key: dict[str, dict] = {}  # exact normalised repeats skip the fuzzy scan
+    groups: list[dict[str, Any]] = []
+    by_key: dict[str, dict[str, Any]] = {}  # exact normalised repeats skip the fuzzy scan
     for asked_at, text in texts:
         key = _normalise(text)
         if not key:
@@ -505,8 +506,8 @@ def report_csv(report: Report) -> str:
         writer.writerow(("tommel_ned", votes.key, votes.label, votes.down, "", ""))
         writer.writerow(("tommel_op", votes.key, votes.label, votes.up, "", ""))
     for phrasings in report.alternates:
-        for text, count in phrasings.phrasings:
-            writer.writerow(("alternativ", phrasings.key, text, count, "", ""))
+        for text, times in phrasings.phrasings:
+            writer.writerow(("alternativ", phrasings.key, text, times, "", ""))
     return buffer.getvalue()
 
 
@@ -581,9 +582,9 @@ def _week_svg(weeks: tuple[Week, ...]) -> str:
     ]
     for index, week in enumerate(weeks):
         x = gap + index * (column + gap)
-        top = chart_height + 24
+        top: float = chart_height + 24
         for status in STATUSES:
-            h = chart_height * week.counts[status] / largest
+            h: float = chart_height * week.counts[status] / largest
             if h:
                 top -= h
                 parts.append(

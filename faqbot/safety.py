@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 
 from rapidfuzz import fuzz, process
 
@@ -59,6 +60,17 @@ class _Phrases:
         return next(
             (self.phrases[i] for i in candidates if _contains(hits, self.phrases[i].terms)), None
         )
+
+
+class SafetyLevel(StrEnum):
+    """How a message touches on danger, and so what the bot does with it."""
+
+    ACUTE = "acute"
+    """Danger now: the safety response alone, never a FAQ answer."""
+    NOTE = "note"
+    """Touches on danger but reads as a question: the normal reply with a short safety note."""
+    NONE = "none"
+    """Nothing of the kind: the normal reply."""
 
 
 class SafetyDetector:
@@ -120,9 +132,13 @@ class SafetyDetector:
             return None
         return hit.text
 
+    def assess(self, message: str) -> SafetyLevel:
+        """The message's safety level."""
+        return SafetyLevel.ACUTE if self.crisis_phrase(message) is not None else SafetyLevel.NONE
+
     def is_crisis(self, message: str) -> bool:
         """True when the message must get the fixed safety response."""
-        return self.crisis_phrase(message) is not None
+        return self.assess(message) is SafetyLevel.ACUTE
 
 
 def _contains(hits: dict[str, set[int]], phrase: tuple[str, ...]) -> bool:

@@ -143,9 +143,10 @@ class Words:
         return _split(self.flat(), SEPARATOR)
 
 
-def _split(flat: list, separator: str) -> list[list]:
+def _split(flat: list[str], separator: str) -> list[list[str]]:
     """``flat`` cut at every ``separator`` (which it drops)."""
-    parts, start = [], 0
+    parts: list[list[str]] = []
+    start = 0
     for _ in range(flat.count(separator)):
         end = flat.index(separator, start)
         parts.append(flat[start:end])

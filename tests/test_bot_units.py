@@ -368,7 +368,7 @@ def test_build_application_registers_every_command_without_network(
     }  # fmt: skip
     assert {spec.name for spec in COMMANDS} <= registered
     assert any(isinstance(handler, CallbackQueryHandler) for handler in handlers)
-    assert application.bot_data["kb"] is kb and application.bot_data["settings"] is settings
+    assert application.bot_data.kb is kb and application.bot_data.settings is settings
     assert application.error_handlers
     assert application.concurrent_updates > 1
     assert isinstance(application.bot.rate_limiter, AIORateLimiter)

@@ -18,17 +18,18 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
     AIORateLimiter,
-    Application,
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
     Defaults,
+    JobQueue,
     MessageHandler,
     filters,
 )
 
 from faqbot.bot import handlers
 from faqbot.bot.commands import COMMANDS, bot_commands, public_commands
+from faqbot.bot.context import CONTEXT_TYPES, BotApplication, BotContext
 from faqbot.bot.request import AiohttpRequest
 from faqbot.kb import KnowledgeBase
 from faqbot.matcher import Matcher
@@ -70,13 +71,15 @@ def file_base_url(base_url: str) -> str:
     return base_url
 
 
-def build_application(settings: Settings, kb: KnowledgeBase) -> Application:
+def build_application(settings: Settings, kb: KnowledgeBase) -> BotApplication:
     """The Application with every handler, flood control, and the resources' life cycle."""
     if not settings.telegram_token:
         raise ValueError("a bot token is needed to build the Telegram application")
     requests = (AiohttpRequest(CONCURRENT_UPDATES + 4), AiohttpRequest(1))
-    application = (
+    application: BotApplication = (
         ApplicationBuilder()
+        .context_types(CONTEXT_TYPES)
+        .job_queue(JobQueue[BotContext]())
         .token(settings.telegram_token)
         .base_url(settings.telegram_base_url)
         .base_file_url(file_base_url(settings.telegram_base_url))
@@ -101,9 +104,9 @@ def build_application(settings: Settings, kb: KnowledgeBase) -> Application:
         .post_shutdown(post_shutdown)
         .build()
     )
-    application.bot_data["settings"] = settings
-    application.bot_data["kb"] = kb
-    application.bot_data["http"] = requests  # closed by run() even when start-up fails
+    application.bot_data.settings = settings
+    application.bot_data.kb = kb
+    application.bot_data.requests = requests  # closed by run() even when start-up fails
 
     for name, callback in (*COMMAND_HANDLERS.items(), *COMMAND_ALIASES.items()):
         if name.isascii():
@@ -131,20 +134,21 @@ def build_application(settings: Settings, kb: KnowledgeBase) -> Application:
     return application
 
 
-async def post_init(application: Application) -> None:
+async def post_init(application: BotApplication) -> None:
     """Build the matcher, open the question log, start the purge task, set the command menu."""
-    settings: Settings = application.bot_data["settings"]
-    kb: KnowledgeBase = application.bot_data["kb"]
-    application.bot_data["matcher"] = Matcher(kb)
+    data = application.bot_data
+    settings, kb = data.settings, data.kb
+    assert kb is not None, "build_application sets the knowledge base"
+    data.matcher = Matcher(kb)
     log = await QuestionLog.open(
         settings.database_path,
         secret=load_or_create_secret(settings),
         keep_text=settings.keep_text,
         retention_days=settings.retention_days,
     )
-    application.bot_data["log"] = log
-    application.bot_data["purge_task"] = asyncio.get_running_loop().create_task(
-        log.purge_daily(), name="faqbot-daily-purge"
+    data.log = log
+    data.tasks.append(
+        asyncio.get_running_loop().create_task(log.purge_daily(), name="faqbot-daily-purge")
     )
     await set_commands(application, settings)
     logger.info(
@@ -155,7 +159,7 @@ async def post_init(application: Application) -> None:
     )
 
 
-async def set_commands(application: Application, settings: Settings) -> None:
+async def set_commands(application: BotApplication, settings: Settings) -> None:
     """The menu from the one table: public commands for all, every command for each leader."""
     public = bot_commands(public_commands())
     everything = bot_commands(COMMANDS)
@@ -170,14 +174,14 @@ async def set_commands(application: Application, settings: Settings) -> None:
             logger.info("could not set the leaders' menu for one admin: %s", error)
 
 
-async def post_shutdown(application: Application) -> None:
-    """Stop the purge task and close (flush) the question log."""
-    task = application.bot_data.pop("purge_task", None)
-    if task is not None:
+async def post_shutdown(application: BotApplication) -> None:
+    """Stop the background tasks and close (flush) the question log."""
+    tasks, application.bot_data.tasks = application.bot_data.tasks, []
+    for task in tasks:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-    log = application.bot_data.pop("log", None)
+    log = application.bot_data.take_log()
     if log is not None:
         await log.close()
         logger.info("question log flushed and closed")
@@ -211,7 +215,7 @@ def run(
             application.run_polling(allowed_updates=list(ALLOWED_UPDATES), close_loop=False)
     finally:
         # If start-up failed (bad token, no network) PTB never shuts the transport down.
-        for request in application.bot_data["http"]:
+        for request in application.bot_data.requests:
             loop.run_until_complete(request.shutdown())
         loop.close()
         asyncio.set_event_loop(None)

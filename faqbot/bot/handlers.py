@@ -1,7 +1,8 @@
 """The update handlers. Each reads the matcher once per update, so a /genindlaes that swaps in a
 new one never changes the knowledge base under a message that is already being answered.
 
-``bot_data`` holds ``settings``, ``kb``, ``matcher`` and ``log`` (set in ``app.post_init``).
+``context.bot_data`` is the typed ``BotData`` (``faqbot.bot.context``): ``settings``, ``matcher``
+and ``log``.
 Words about answers come from ``faqbot.render``; the bot's own words from ``texts``.
 """
 
@@ -16,7 +17,6 @@ from typing import TYPE_CHECKING, cast
 from telegram import BotCommandScopeChat, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest, NetworkError, TelegramError
-from telegram.ext import ContextTypes
 
 from faqbot import kb as kb_module
 from faqbot import render
@@ -30,6 +30,7 @@ from faqbot.bot.addressing import (
     strip_mention,
 )
 from faqbot.bot.commands import COMMANDS, bot_commands
+from faqbot.bot.context import BotContext
 from faqbot.matcher import MAX_QUERY_CHARS, Matcher, Status
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-Context = ContextTypes.DEFAULT_TYPE
+Context = BotContext
 
 REPORT_DEFAULT_DAYS = 30
 REPORT_MAX_DAYS = 3650
@@ -49,15 +50,15 @@ UNANSWERED_LIMIT = 20
 
 
 def _matcher(context: Context) -> Matcher:
-    return cast(Matcher, context.bot_data["matcher"])
+    return context.bot_data.matcher
 
 
 def _log(context: Context) -> QuestionLog:
-    return cast("QuestionLog", context.bot_data["log"])
+    return context.bot_data.log
 
 
 def _settings(context: Context) -> Settings:
-    return cast("Settings", context.bot_data["settings"])
+    return context.bot_data.settings
 
 
 def _user_id(update: Update) -> int | None:
@@ -355,9 +356,8 @@ async def reload_knowledge(update: Update, context: Context) -> None:
         logger.warning("reload refused: %d problem(s) in %s", len(error.problems), directory)
         await message.reply_text(texts.reload_failed(error.problems))
         return
-    # One assignment each; handlers read only "matcher" (and its .kb), so the swap is atomic.
-    context.bot_data["kb"] = new_kb
-    context.bot_data["matcher"] = new_matcher
+    # One assignment; handlers read only the matcher (and its .kb), so the swap is atomic.
+    context.bot_data.matcher = new_matcher
     logger.info("knowledge base reloaded: %d items", len(new_kb.items))
     await message.reply_text(texts.reload_ok(new_kb))
 
