@@ -325,8 +325,11 @@ def ask(args: argparse.Namespace) -> int:
     """Answer one question as the bot would: the answer and its source, suggestions, or no match.
 
     With - in place of the question, reads questions from standard input, one per line.
-    --json prints one object per question with the keys question, status, item_id, answer,
-    score, source and suggestions.
+    A message about acute danger gets the safety text alone (status safety); one that touches
+    on danger but reads as a question gets its normal reply with a short safety note first.
+    --json prints one object per question with the keys question, status, item_id, answer
+    (for status safety: the safety text), score, source, suggestions and safety_note (true
+    when the safety note goes first).
     Example: faqbot ask "Har peeren tavshedspligt?"
     Example: printf 'peer og medicin\\nhvad er recovery\\n' | faqbot ask --json -
     """
@@ -373,7 +376,9 @@ def ask_json(result: object, knowledge: kb.KnowledgeBase) -> dict[str, Any]:
     if answered and item is not None:
         answer: str | None = item.answer
     elif result.status is Status.SAFETY:
-        answer = knowledge.safety.response
+        from faqbot import render
+
+        answer = render.safety_text(result, knowledge)
     else:
         answer = None
     return {
@@ -387,6 +392,7 @@ def ask_json(result: object, knowledge: kb.KnowledgeBase) -> dict[str, Any]:
             {"item_id": s.item.id, "question": s.item.question, "score": round(s.score, 4)}
             for s in result.suggestions
         ][:3],
+        "safety_note": result.safety_note,
     }
 
 
@@ -435,11 +441,16 @@ def eval_(args: argparse.Namespace) -> int:
     """Run the knowledge base's eval set; print the figures and every miss; exit 1 below floors.
 
     Prints top-1, top-3, wrong-answer rate, clarify rate, out-of-scope rejection and safety
-    recall, per category, then every miss.
+    recall, per category, then every miss. Then the crisis check's figures, acute recall and
+    false alarms apart: on the safety examples (learnt from), per author with the classifier
+    trained without that author (cross-validation), on eval.yaml's crisis lines, and on the
+    held-out set heldout/safety.yaml when it exists (floors: recall >= 0.97, false alarms
+    <= 0.05; its messages are never printed).
     Example: faqbot eval --knowledge-dir knowledge/
     """
     from faqbot.evaluate import report_lines, run_eval
     from faqbot.matcher import Matcher
+    from faqbot.safety import HELDOUT_SAFETY
 
     settings = settings_from(args)
     knowledge = load_knowledge(settings)
@@ -447,7 +458,9 @@ def eval_(args: argparse.Namespace) -> int:
     if not path.is_file():
         raise CommandError(f"no eval set at {path}.")
     evalset = kb.load_eval(path, knowledge)
-    report = run_eval(Matcher(knowledge), evalset)
+    heldout_path = settings.knowledge_dir / HELDOUT_SAFETY
+    heldout = kb.load_safety_examples(heldout_path) if heldout_path.is_file() else None
+    report = run_eval(Matcher(knowledge), evalset, heldout)
     for line in report_lines(report):
         print(line)
     return 1 if report.failed_floors() else 0

@@ -91,6 +91,8 @@ class Result:
     suggestions: tuple[Suggestion, ...] = ()
     safety_note: bool = False
     """The message touches on danger but reads as a question: show the short safety note first."""
+    safety_situation: str | None = None
+    """For ``Status.SAFETY``: the situation whose safety text fits (None: the general one)."""
 
 
 @dataclass(frozen=True)
@@ -1106,7 +1108,8 @@ class Matcher:
             question = str(question)
         level = self.safety.assess(question[:SAFETY_MAX_CHARS])
         if level is SafetyLevel.ACUTE:
-            return Result(question, Status.SAFETY, None, 1.0, ())
+            situation = self.safety.situation(question[:SAFETY_MAX_CHARS])
+            return Result(question, Status.SAFETY, None, 1.0, (), safety_situation=situation)
         result = self._decide(question)
         return replace(result, safety_note=True) if level is SafetyLevel.NOTE else result
 
