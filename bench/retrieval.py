@@ -13,6 +13,12 @@ Peak memory is the tracemalloc peak (Python and numpy allocations) while buildin
 answering 100 queries, measured in a separate pass so tracing does not distort the timings. At
 10,000 items the baseline is timed on the first 200 queries only (it takes ~0.2 s per query).
 
+Last, the crisis check alone (``SafetyDetector.assess``, what runs before every match): its
+load time (lexicon and classifier training, once per knowledge base) and p50/p99 over a mix of
+messages - the eval set's questions and crisis lines, every safety example, and messages of
+4,096 characters (a whole Telegram message) glued from them - with the 4,096-character ones
+also on their own.
+
 Usage: .venv/bin/python bench/retrieval.py [--items 10000] [--queries 1000] [--seed 7]
 """
 
@@ -42,6 +48,7 @@ from faqbot.text import clean  # noqa: E402
 TARGETS = {
     "real": {"p99_ms": 2.0, "build_s": 0.5},
     "generated": {"p99_ms": 5.0, "peak_mb": 200.0},
+    "safety": {"p99_ms": 1.0},
 }
 
 
@@ -237,13 +244,71 @@ def report(title: str, queries: int, ours: Figures, base: Figures, targets: dict
     return ok
 
 
+def safety_messages(knowledge: kb.KnowledgeBase, rng: random.Random, long: int) -> list[str]:
+    """The crisis check's mix: eval questions and crisis lines, the safety examples, and
+    ``long`` messages of 4,096 characters glued from them."""
+    evalset = kb.load_eval(knowledge.directory / "eval.yaml", knowledge)
+    short = [entry.question for entry in evalset.questions] + list(evalset.out_of_scope)
+    short += list(evalset.crisis) + list(evalset.not_crisis)
+    short += [example.text for example in knowledge.safety.examples]
+    glued = []
+    for _ in range(long):
+        parts: list[str] = []
+        while sum(len(part) + 1 for part in parts) < 4096:
+            parts.append(rng.choice(short))
+        glued.append(" ".join(parts)[:4096])
+    return short + glued
+
+
+def safety_bench(knowledge: kb.KnowledgeBase, rng: random.Random) -> bool:
+    """Load time and per-message latency of ``SafetyDetector.assess`` (best of three runs of
+    each message, after a warm-up pass, like the queries above)."""
+    from faqbot.safety import SafetyDetector
+    from faqbot.safety.detector import _build
+
+    _build.cache_clear()
+    gc.collect()
+    started = time.perf_counter()
+    detector = SafetyDetector(knowledge.safety)
+    load_s = time.perf_counter() - started
+    messages = safety_messages(knowledge, rng, long=100)
+    for message in messages:
+        detector.assess(message)
+    timings = []
+    for message in messages:
+        best = float("inf")
+        for _ in range(3):
+            started = time.perf_counter()
+            detector.assess(message)
+            best = min(best, time.perf_counter() - started)
+        timings.append(best * 1000)
+    long_timings = [t for m, t in zip(messages, timings, strict=True) if len(m) >= 4000]
+    p99 = percentile(timings, 0.99)
+    print(
+        f"Crisis check ({len(messages)} messages, {len(long_timings)} of 4,096 characters; "
+        f"{len(knowledge.safety.examples)} examples)"
+    )
+    print(f"  load (lexicon + classifier training) {load_s * 1000:8.1f} ms")
+    print(f"  all       p50 {percentile(timings, 0.5):7.3f} ms   p99 {p99:7.3f} ms")
+    print(
+        f"  4,096 ch. p50 {percentile(long_timings, 0.5):7.3f} ms   "
+        f"p99 {percentile(long_timings, 0.99):7.3f} ms   max {max(long_timings):7.3f} ms"
+    )
+    limit = TARGETS["safety"]["p99_ms"]
+    print(f"  target p99_ms <= {limit}: {p99:.3f} {'ok' if p99 <= limit else 'MISSED'}")
+    return p99 <= limit
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=10_000)
     parser.add_argument("--queries", type=int, default=1_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--knowledge-dir", type=Path, default=ROOT / "knowledge")
+    parser.add_argument("--safety-only", action="store_true", help="only the crisis check")
     args = parser.parse_args(argv)
+    if args.safety_only:
+        return 0 if safety_bench(kb.load(args.knowledge_dir), random.Random(args.seed)) else 1
     rng = random.Random(args.seed)
 
     real = kb.load(args.knowledge_dir)
@@ -266,6 +331,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         measure(baseline(generated), queries[:200], builds=1, warm=False, repeats=1),
         TARGETS["generated"],
     )
+    print()
+    ok &= safety_bench(real, rng)
     return 0 if ok else 1
 
 

@@ -26,7 +26,7 @@ NOTE_ALONE = 0.5
 """...and gets the safety note from this one."""
 CALM_MESSAGE = 0.3
 """...and is not acute when the whole message is below this (see ``SafetyDetector._sentences``)."""
-SITUATION_ORDER = ("violence", "medical", "self_harm", "suicide")
+SITUATION_ORDER = ("violence", "self_harm", "medical", "suicide")
 """When danger phrases of several situations tie, the first of these picks the safety text."""
 
 
@@ -112,20 +112,21 @@ class SafetyDetector:
 
     def assess(self, message: str) -> SafetyLevel:
         """The message's safety level (``judge`` without the reasons; this runs before every
-        answer)."""
-        levels = {level for *_, level in self._sentences(message)}
+        answer, so it stops at the first sentence the lexicon makes acute)."""
+        levels = {level for *_, level in self._sentences(message, stop=True)}
         for level in (SafetyLevel.ACUTE, SafetyLevel.NOTE):
             if level in levels:
                 return level
         return SafetyLevel.NONE
 
     def _sentences(
-        self, message: str
+        self, message: str, *, stop: bool = False
     ) -> list[tuple[Sentence, list[Hit], float | None, SafetyLevel]]:
-        """Each sentence with its hits, probability and level. A sentence the lexicon finds
-        nothing in is acute by the classifier alone only when the whole message does not read
-        calm to it (below ``CALM_MESSAGE``): a statement that gives context before an ordinary
-        question ("Han har lige fået nøglekort. Hvad mangler han ellers?") gets the note."""
+        """Each sentence with its hits, probability and level (with ``stop``, up to the first
+        one the lexicon makes acute). A sentence the lexicon finds nothing in is acute by the
+        classifier alone only when the whole message does not read calm to it (below
+        ``CALM_MESSAGE``): a statement that gives context before an ordinary question ("Han har
+        lige fået nøglekort. Hvad mangler han ellers?") gets the note."""
         parts = sentences(message)
         result = []
         alone = False
@@ -133,8 +134,13 @@ class SafetyDetector:
             hits = self.lexicon.hits(sentence)
             probability = self._probability(sentence)
             level = decide({hit.phrase.group for hit in hits}, probability)
-            alone = alone or (level is SafetyLevel.ACUTE and not _subject(hits))
             result.append((sentence, hits, probability, level))
+            if level is SafetyLevel.ACUTE:
+                if _subject(hits):
+                    if stop:
+                        return result
+                else:
+                    alone = True
         if alone and len(parts) > 1 and self._calm(parts):
             result = [
                 (sentence, hits, probability, SafetyLevel.NOTE)
@@ -170,12 +176,16 @@ def _subject(hits: Iterable[Hit]) -> bool:
 
 
 def _situation(acute: Iterable[SentenceJudgement]) -> str | None:
-    """The situation named most often by the danger phrases of the acute sentences."""
+    """The situation named in most acute sentences (by their danger phrases); a tie goes to the
+    first in ``SITUATION_ORDER`` (a cut that bleeds is self-harm before it is medical)."""
     counts: Counter[str] = Counter(
-        hit.phrase.situation
+        situation
         for sentence in acute
-        for hit in sentence.hits
-        if hit.phrase.group is Group.DANGER and hit.phrase.situation
+        for situation in {
+            hit.phrase.situation
+            for hit in sentence.hits
+            if hit.phrase.group is Group.DANGER and hit.phrase.situation
+        }
     )
     if not counts:
         return None

@@ -1,25 +1,30 @@
 """The crisis lexicon: sentences and words of a message, and the phrases of ``safety.yaml`` in them.
 
-A message is cut into sentences (at ``.``, ``!``, ``?``, ``;``, ``:`` and line breaks, not at the
-dot of an ordinal such as "5. sal"); each sentence into folded words (casefold, æ/ae/a, ø/oe/o,
-å/aa/a; three or more of one letter made one; hyphenated compounds joined; laughing emoji read
-as "haha", other emoji kept as words).
+A message is cut into sentences (at ``!``, ``?``, ``;``, line breaks, and ``.``, ``:`` or ``…``
+before white space, not at the dot after a number: "5. sal"); each sentence into words
+(``word_of``: casefolded, hyphens and apostrophes inside a word dropped, three or more of one
+letter made one, æ/ae/a, ø/oe/o, å/aa/a folded; a laughing emoji is "haha", another emoji a word).
 
-A phrase is a few phrase words that must occur in one sentence in the order written, with at
-most ``MAX_GAP`` other words between two of them ("har taget alle mine piller" is the phrase
+A phrase is a few phrase words that occur in one sentence in the order written, with at most
+``MAX_GAP`` other words between two of them ("har taget alle mine piller" is the phrase
 "<take> <amount> <pills>"). A phrase word matches a message word when
 
-* their Snowball stems are equal (``skærer`` ~ ``skære``), or both are in one ``forms`` group
-  (``skar`` ~ ``skåret`` ~ ``skære``; ``ik`` ~ ``ikke``);
+* the word is the phrase word with a regular Danish ending (``inflections``: ``skære`` ~
+  ``skærer``, ``skæres``, folded ``skaret``), or such a form of a word in its ``forms`` group
+  (irregular forms and chat spellings: ``skar``, ``skåret``; ``ik`` ~ ``ikke``);
 * it is written ``pre-``, ``-suf`` or ``-mid-`` and the word starts with, ends with or contains
-  it (``selvmord-`` ~ ``selvmordstanker``; ``-piller`` ~ ``hovedpinepiller``);
-* it is six letters or longer and the word is one typo away (one letter missing, added, changed
-  or two swapped), also for the start of a ``pre-`` word;
+  it (``selvmord-`` ~ ``selvmordstanker``; ``-piller`` ~ ``hovedpinepiller``), letter for letter;
+* it is a danger or topic word of ``FUZZY_MIN`` letters or more and the word is one typo away
+  (one letter missing, added, changed, or two swapped: ``bevistløs``);
 * it is ``<class>`` and the word matches one of the class's members; ``a|b`` is either.
 
-Every distinct message word is analysed once and remembered (``Lexicon.word_ids``), so a long
-message costs a dictionary look-up per word; ``_Atom.matches`` is the slow, obvious rule the
-tests compare it with.
+Short words are not stretched (no typos, no endings under three letters): in a work chat "far",
+"fart" and "dør" must not read as "fare" or "dø".
+
+Every distinct message word is analysed once and remembered, and a phrase is only looked at when
+its anchor (its word the examples match least often) is in the sentence, so a long message costs
+a few dictionary look-ups per word; ``Lexicon.hits_reference`` is the slow, obvious twin (every
+phrase word against every word by ``_Atom.matches``) the tests compare it with.
 """
 
 from __future__ import annotations
@@ -172,15 +177,16 @@ class _Atom:
             form for member in groups.get(self.text, (self.text,)) for form in inflections(member)
         }
 
-    def matches(self, word: str, groups: dict[str, tuple[str, ...]]) -> bool:
-        """The slow, obvious rule for one word (the reference the index must agree with)."""
+    def matches(self, word: str, forms: frozenset[str]) -> bool:
+        """The slow, obvious rule for one word, given the atom's ``forms`` (the reference the
+        index must agree with)."""
         if self.prefix and self.suffix:
             return self.text in word
         if self.prefix:
             return word.startswith(self.text)
         if self.suffix:
             return word.endswith(self.text)
-        return word in self.forms(groups) or (self.fuzzy and OSA.distance(word, self.text) <= 1)
+        return word in forms or (self.fuzzy and OSA.distance(word, self.text) <= 1)
 
 
 def _deletions(text: str) -> set[str]:
@@ -229,11 +235,11 @@ class Lexicon:
             anchor = min(phrase.slots, key=lambda slot: (seen[slot], -self._specificity(slot)))
             self._by_anchor.setdefault(anchor, []).append(index)
         self._anchors = frozenset(self._by_anchor)
-        self._subject_anchors = frozenset(
-            anchor
+        self._subject_by_anchor = {
+            anchor: [i for i in indexes if self.phrases[i].group in _SUBJECT]
             for anchor, indexes in self._by_anchor.items()
-            if any(self.phrases[i].group in _SUBJECT for i in indexes)
-        )
+        }
+        self._subject_anchors = frozenset(a for a, i in self._subject_by_anchor.items() if i)
         self._slot_sets = [frozenset(phrase.slots) for phrase in self.phrases]
 
     def _word_id(self, written: str, fuzzy: bool) -> int:
@@ -266,6 +272,7 @@ class Lexicon:
 
     def _index(self) -> None:
         """Look-up tables from a folded word (or its start or end) to phrase-word ids."""
+        self.forms: dict[_Atom, frozenset[str]] = {}
         self._exact: dict[str, set[int]] = {}
         self._prefixes: dict[str, set[int]] = {}
         self._suffixes: dict[str, set[int]] = {}
@@ -280,7 +287,8 @@ class Lexicon:
                 elif atom.suffix:
                     self._suffixes.setdefault(atom.text, set()).add(word_id)
                 else:
-                    for form in atom.forms(self.groups):
+                    forms = self.forms.setdefault(atom, frozenset(atom.forms(self.groups)))
+                    for form in forms:
                         self._exact.setdefault(form, set()).add(word_id)
                     if atom.fuzzy:
                         for variant in _deletions(atom.text):
@@ -311,27 +319,28 @@ class Lexicon:
         """Every phrase found in the sentence (see ``_resolve``); none at all when the sentence
         has no danger or topic phrase (cues matter only beside one). Only phrases whose anchor
         word is in the sentence are looked at, and only their words' positions collected."""
-        cache = self._cache
-        per_word = [cache[word] for word in sentence.words]
+        per_word = list(map(self._cache.__getitem__, sentence.words))
         present = frozenset().union(*per_word)
-        slot_sets = self._slot_sets
-        if not any(
-            slot_sets[i] <= present
+        slot_sets, by_anchor = self._slot_sets, self._by_anchor
+        subject = [
+            i
             for anchor in present & self._subject_anchors
-            for i in self._by_anchor[anchor]
-            if self.phrases[i].group in _SUBJECT
-        ):
+            for i in self._subject_by_anchor[anchor]
+            if slot_sets[i] <= present
+        ]
+        if not subject:
             return []
         found = sorted(
             i
             for anchor in present & self._anchors
-            for i in self._by_anchor[anchor]
+            for i in by_anchor[anchor]
             if slot_sets[i] <= present
         )
         needed = frozenset().union(*(slot_sets[i] for i in found))
-        positions = {
-            slot: [place for place, ids in enumerate(per_word) if slot in ids] for slot in needed
-        }
+        positions: dict[int, list[int]] = {}
+        for place, ids in enumerate(per_word):
+            for slot in ids & needed:
+                positions.setdefault(slot, []).append(place)
         return _resolve([self.phrases[i] for i in found], positions)
 
     def hits_reference(self, sentence: Sentence) -> list[Hit]:
@@ -342,7 +351,7 @@ class Lexicon:
             places = [
                 place
                 for place, word in enumerate(sentence.words)
-                if any(atom.matches(word, self.groups) for atom in atoms)
+                if any(atom.matches(word, self.forms.get(atom, frozenset())) for atom in atoms)
             ]
             if places:
                 positions[slot] = places
@@ -356,38 +365,35 @@ def _resolve(found: list[Phrase], positions: dict[int, list[int]]) -> list[Hit]:
     """The hits of candidate phrases (in file order) given where each phrase word occurs:
     figures of speech first; a danger or topic phrase only on words no figure of speech used; a
     calm cue (policy, past) only on words no danger phrase used."""
-    result = [
-        hit
-        for phrase in found
-        if phrase.group is Group.FIGURATIVE
-        for hit in [_find(phrase, positions)]
-        if hit is not None
-    ]
-    used = {place for hit in result for place in hit.positions}
+    figurative, subject, cues = [], [], []
+    for phrase in found:
+        group = phrase.group
+        if group is Group.FIGURATIVE:
+            figurative.append(phrase)
+        elif group is Group.DANGER or group is Group.TOPIC:
+            subject.append(phrase)
+        else:
+            cues.append(phrase)
+    result = [hit for phrase in figurative if (hit := _find(phrase, positions)) is not None]
     free = positions
-    if used:
+    if result:
+        used = {place for hit in result for place in hit.positions}
         free = {
             slot: kept
             for slot, places in positions.items()
             if (kept := [place for place in places if place not in used])
         }
-    for phrase in found:
-        if phrase.group is Group.DANGER or phrase.group is Group.TOPIC:
-            hit = _find(phrase, free)
-            if hit is not None:
-                result.append(hit)
+    result += [hit for phrase in subject if (hit := _find(phrase, free)) is not None]
     danger = {place for h in result if h.phrase.group is Group.DANGER for place in h.positions}
-    for phrase in found:
-        if phrase.group in _CUES:
-            hit = _find(phrase, positions)
-            if hit is None or (phrase.group in _CALM and danger.intersection(hit.positions)):
-                continue
-            result.append(hit)
+    for phrase in cues:
+        hit = _find(phrase, positions)
+        if hit is None or (phrase.group in _CALM and danger.intersection(hit.positions)):
+            continue
+        result.append(hit)
     return result
 
 
 _SUBJECT = frozenset({Group.DANGER, Group.TOPIC})
-_CUES = frozenset({Group.URGENT, Group.POLICY, Group.PAST})
 _CALM = frozenset({Group.POLICY, Group.PAST})
 
 
@@ -395,6 +401,9 @@ def _find(phrase: Phrase, positions: dict[int, list[int]]) -> Hit | None:
     """The phrase's words in the order written, at most ``MAX_GAP`` other words between two of
     them, or None: for each word in turn, the places reachable from the places the words before
     it could end at (the earliest way to reach each)."""
+    if len(phrase.slots) == 1:
+        places = positions.get(phrase.slots[0])
+        return Hit(phrase, (places[0],)) if places else None
     reach: dict[int, tuple[int, ...]] | None = None
     for slot in phrase.slots:
         places = positions.get(slot)
