@@ -408,6 +408,23 @@ def test_lexicon_hits_equal_the_all_pairs_reference(
     assert checked > 50
 
 
+def test_the_short_way_gives_the_same_levels_as_the_explained_one(
+    knowledge: kb.KnowledgeBase, detector: SafetyDetector
+) -> None:
+    """``assess`` (groups only, stops early) against ``judge`` (every hit), message and sentence."""
+    texts = _sample_sentences(knowledge, 300) + [m for _, m in _cases(ACUTE) + _cases(CALM)]
+    random.seed(3)
+    texts += [" ".join(random.sample(texts, 12)) for _ in range(30)]
+    for text in texts:
+        assert detector.assess(text) is detector.judge(text).level, text
+        for sentence in sentences(text):
+            full = {hit.phrase.group for hit in detector.lexicon.hits(sentence)}
+            for probability in (0.0, 0.35, 0.65, 0.75, 0.9):
+                assert decide(detector.lexicon.groups(sentence), probability) is decide(
+                    full, probability
+                ), text
+
+
 def test_classifier_probability_equals_the_full_feature_vector(
     knowledge: kb.KnowledgeBase, detector: SafetyDetector
 ) -> None:
@@ -664,3 +681,14 @@ def test_ask_json_carries_the_safety_note(
     assert answer["safety_note"] is True and answer["status"] != "safety"
     assert crisis["status"] == "safety" and crisis["safety_note"] is False
     assert crisis["answer"] == knowledge.safety.response_for("self_harm")
+
+
+def test_the_terminal_chat_shows_the_same_words(knowledge: kb.KnowledgeBase) -> None:
+    from faqbot.chat import ChatSession
+
+    session = ChatSession(Matcher(knowledge))
+    reply = session.reply("Hvordan taler man med en borger om selvmordstanker?")
+    assert reply.startswith(knowledge.safety.note + "\n\n")
+    assert session.reply("jeg har taget alle mine piller") == knowledge.safety.response_for(
+        "medical"
+    )

@@ -22,7 +22,7 @@ NOTE_FROM_TOPIC = 0.3
 """Below that, it gets the safety note from this (or when it has a calm cue)."""
 ACUTE_ALONE = 0.7
 """A sentence the lexicon finds nothing in is acute from this probability..."""
-NOTE_ALONE = 0.5
+NOTE_ALONE = 0.6
 """...and gets the safety note from this one."""
 CALM_MESSAGE = 0.3
 """...and is not acute when the whole message is below this (see ``SafetyDetector._sentences``)."""
@@ -111,22 +111,32 @@ class SafetyDetector:
         return Judgement(level, situation, judged)
 
     def assess(self, message: str) -> SafetyLevel:
-        """The message's safety level (``judge`` without the reasons; this runs before every
-        answer, so it stops at the first sentence the lexicon makes acute)."""
-        levels = {level for *_, level in self._sentences(message, stop=True)}
-        for level in (SafetyLevel.ACUTE, SafetyLevel.NOTE):
-            if level in levels:
-                return level
-        return SafetyLevel.NONE
+        """The message's safety level: ``judge``'s, by the shorter way (this runs before every
+        answer): the lexicon only tells the groups a sentence's level needs, and the first
+        sentence the lexicon makes acute ends the search."""
+        level = SafetyLevel.NONE
+        parts = sentences(message)
+        alone = False
+        for sentence in parts:
+            groups = self.lexicon.groups(sentence)
+            found = decide(groups, self._probability(sentence))
+            if found is SafetyLevel.ACUTE:
+                if groups & _SUBJECT:
+                    return found
+                alone = True
+            elif found is SafetyLevel.NOTE:
+                level = found
+        if alone:
+            return SafetyLevel.NOTE if len(parts) > 1 and self._calm(parts) else SafetyLevel.ACUTE
+        return level
 
     def _sentences(
-        self, message: str, *, stop: bool = False
+        self, message: str
     ) -> list[tuple[Sentence, list[Hit], float | None, SafetyLevel]]:
-        """Each sentence with its hits, probability and level (with ``stop``, up to the first
-        one the lexicon makes acute). A sentence the lexicon finds nothing in is acute by the
-        classifier alone only when the whole message does not read calm to it (below
-        ``CALM_MESSAGE``): a statement that gives context before an ordinary question ("Han har
-        lige fået nøglekort. Hvad mangler han ellers?") gets the note."""
+        """Each sentence with its hits, probability and level. A sentence the lexicon finds
+        nothing in is acute by the classifier alone only when the whole message does not read
+        calm to it (below ``CALM_MESSAGE``): a statement that gives context before an ordinary
+        question ("Han har lige fået nøglekort. Hvad mangler han ellers?") gets the note."""
         parts = sentences(message)
         result = []
         alone = False
@@ -135,12 +145,7 @@ class SafetyDetector:
             probability = self._probability(sentence)
             level = decide({hit.phrase.group for hit in hits}, probability)
             result.append((sentence, hits, probability, level))
-            if level is SafetyLevel.ACUTE:
-                if _subject(hits):
-                    if stop:
-                        return result
-                else:
-                    alone = True
+            alone = alone or (level is SafetyLevel.ACUTE and not _subject(hits))
         if alone and len(parts) > 1 and self._calm(parts):
             result = [
                 (sentence, hits, probability, SafetyLevel.NOTE)
@@ -170,9 +175,12 @@ class SafetyDetector:
         return self.assess(message) is SafetyLevel.ACUTE
 
 
+_SUBJECT = frozenset({Group.DANGER, Group.TOPIC})
+
+
 def _subject(hits: Iterable[Hit]) -> bool:
     """Did the lexicon find a danger or topic phrase?"""
-    return any(hit.phrase.group in (Group.DANGER, Group.TOPIC) for hit in hits)
+    return any(hit.phrase.group in _SUBJECT for hit in hits)
 
 
 def _situation(acute: Iterable[SentenceJudgement]) -> str | None:

@@ -35,6 +35,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 from rapidfuzz.distance import OSA
 
@@ -88,8 +89,7 @@ class Hit:
     positions: tuple[int, ...]
 
 
-@dataclass(frozen=True)
-class Sentence:
+class Sentence(NamedTuple):
     """One sentence: its folded words and how it ends."""
 
     words: tuple[str, ...]
@@ -199,12 +199,12 @@ class Lexicon:
 
     def __init__(self, rules: SafetyRules) -> None:
         self._classes = {name: members for name, members in rules.words}
-        self.groups: dict[str, tuple[str, ...]] = {}
+        self.form_groups: dict[str, tuple[str, ...]] = {}
         """Folded word -> every folded word of its ``forms`` group."""
         for forms in rules.forms:
             folded = tuple(fold(form) for form in forms)
             for form in folded:
-                self.groups.setdefault(form, folded)
+                self.form_groups.setdefault(form, folded)
         self.word_atoms: list[tuple[_Atom, ...]] = []
         self._word_ids: dict[tuple[str, bool], int] = {}
         lists: list[tuple[Group, str | None, Sequence[str]]] = [
@@ -266,7 +266,7 @@ class Lexicon:
             if atom.prefix or atom.suffix:
                 length = len(atom.text) // 2
             else:
-                length = min(len(form) for form in atom.forms(self.groups))
+                length = min(len(form) for form in atom.forms(self.form_groups))
             shortest = min(shortest, length)
         return shortest
 
@@ -287,7 +287,7 @@ class Lexicon:
                 elif atom.suffix:
                     self._suffixes.setdefault(atom.text, set()).add(word_id)
                 else:
-                    forms = self.forms.setdefault(atom, frozenset(atom.forms(self.groups)))
+                    forms = self.forms.setdefault(atom, frozenset(atom.forms(self.form_groups)))
                     for form in forms:
                         self._exact.setdefault(form, set()).add(word_id)
                     if atom.fuzzy:
@@ -317,23 +317,54 @@ class Lexicon:
 
     def hits(self, sentence: Sentence) -> list[Hit]:
         """Every phrase found in the sentence (see ``_resolve``); none at all when the sentence
-        has no danger or topic phrase (cues matter only beside one). Only phrases whose anchor
-        word is in the sentence are looked at, and only their words' positions collected."""
+        has no danger or topic phrase (cues matter only beside one)."""
+        candidates = self._candidates(sentence)
+        return _resolve(*candidates) if candidates is not None else []
+
+    def groups(self, sentence: Sentence) -> set[Group]:
+        """What ``detector.decide`` needs of ``hits``, no more: the danger and topic groups
+        found, one calm group (policy or past) if any, and urgency only beside danger and calm.
+        Cues are tried one by one and the search stops at the first that counts."""
+        candidates = self._candidates(sentence)
+        if candidates is None:
+            return set()
+        figurative, subject, cues = _partition(candidates[0])
+        positions = candidates[1]
+        free = _free(positions, [h for p in figurative if (h := _find(p, positions)) is not None])
+        found = [hit for phrase in subject if (hit := _find(phrase, free)) is not None]
+        groups = {hit.phrase.group for hit in found}
+        if not groups:
+            return groups
+        danger = {place for h in found if h.phrase.group is Group.DANGER for place in h.positions}
+        for phrase in cues:
+            hit = _find(phrase, positions) if phrase.group in _CALM else None
+            if hit is not None and not danger.intersection(hit.positions):
+                groups.add(phrase.group)
+                break
+        if Group.DANGER in groups and groups & _CALM:
+            for phrase in cues:
+                if phrase.group is Group.URGENT and _find(phrase, positions) is not None:
+                    groups.add(Group.URGENT)
+                    break
+        return groups
+
+    def _candidates(self, sentence: Sentence) -> tuple[list[Phrase], dict[int, list[int]]] | None:
+        """The phrases that may be in the sentence, with where their words are; None when no
+        danger or topic phrase can be. Only phrases whose anchor word is in the sentence are
+        looked at, and only their words' positions are collected."""
         per_word = list(map(self._cache.__getitem__, sentence.words))
         present = frozenset().union(*per_word)
-        slot_sets, by_anchor = self._slot_sets, self._by_anchor
-        subject = [
-            i
+        slot_sets = self._slot_sets
+        if not any(
+            slot_sets[i] <= present
             for anchor in present & self._subject_anchors
             for i in self._subject_by_anchor[anchor]
-            if slot_sets[i] <= present
-        ]
-        if not subject:
-            return []
+        ):
+            return None
         found = sorted(
             i
             for anchor in present & self._anchors
-            for i in by_anchor[anchor]
+            for i in self._by_anchor[anchor]
             if slot_sets[i] <= present
         )
         needed = frozenset().union(*(slot_sets[i] for i in found))
@@ -341,7 +372,7 @@ class Lexicon:
         for place, ids in enumerate(per_word):
             for slot in ids & needed:
                 positions.setdefault(slot, []).append(place)
-        return _resolve([self.phrases[i] for i in found], positions)
+        return [self.phrases[i] for i in found], positions
 
     def hits_reference(self, sentence: Sentence) -> list[Hit]:
         """The same hits, every phrase word compared with every word by ``_Atom.matches``
@@ -365,6 +396,21 @@ def _resolve(found: list[Phrase], positions: dict[int, list[int]]) -> list[Hit]:
     """The hits of candidate phrases (in file order) given where each phrase word occurs:
     figures of speech first; a danger or topic phrase only on words no figure of speech used; a
     calm cue (policy, past) only on words no danger phrase used."""
+    figurative, subject, cues = _partition(found)
+    result = [hit for phrase in figurative if (hit := _find(phrase, positions)) is not None]
+    free = _free(positions, result)
+    result += [hit for phrase in subject if (hit := _find(phrase, free)) is not None]
+    danger = {place for h in result if h.phrase.group is Group.DANGER for place in h.positions}
+    for phrase in cues:
+        hit = _find(phrase, positions)
+        if hit is None or (phrase.group in _CALM and danger.intersection(hit.positions)):
+            continue
+        result.append(hit)
+    return result
+
+
+def _partition(found: list[Phrase]) -> tuple[list[Phrase], list[Phrase], list[Phrase]]:
+    """Figures of speech, danger and topic phrases, cues."""
     figurative, subject, cues = [], [], []
     for phrase in found:
         group = phrase.group
@@ -374,23 +420,19 @@ def _resolve(found: list[Phrase], positions: dict[int, list[int]]) -> list[Hit]:
             subject.append(phrase)
         else:
             cues.append(phrase)
-    result = [hit for phrase in figurative if (hit := _find(phrase, positions)) is not None]
-    free = positions
-    if result:
-        used = {place for hit in result for place in hit.positions}
-        free = {
-            slot: kept
-            for slot, places in positions.items()
-            if (kept := [place for place in places if place not in used])
-        }
-    result += [hit for phrase in subject if (hit := _find(phrase, free)) is not None]
-    danger = {place for h in result if h.phrase.group is Group.DANGER for place in h.positions}
-    for phrase in cues:
-        hit = _find(phrase, positions)
-        if hit is None or (phrase.group in _CALM and danger.intersection(hit.positions)):
-            continue
-        result.append(hit)
-    return result
+    return figurative, subject, cues
+
+
+def _free(positions: dict[int, list[int]], figurative: list[Hit]) -> dict[int, list[int]]:
+    """The positions no figure of speech used."""
+    if not figurative:
+        return positions
+    used = {place for hit in figurative for place in hit.positions}
+    return {
+        slot: kept
+        for slot, places in positions.items()
+        if (kept := [place for place in places if place not in used])
+    }
 
 
 _SUBJECT = frozenset({Group.DANGER, Group.TOPIC})

@@ -1,21 +1,29 @@
-"""The crisis classifier: a logistic regression over words, word pairs, letter n-grams and the
-lexicon's findings, trained when the knowledge base loads on ``safety_examples.yaml``.
+"""The crisis classifier: a logistic regression over a sentence's words, word pairs and letter
+n-grams, trained when the knowledge base loads on ``safety_examples.yaml``.
 
-Features of a text (a sentence, or a whole example while training): every word (``w:``), every
-pair of neighbouring words (``b:``), every letter 3-, 4- and 5-gram of each word with ``<`` and
-``>`` marking its ends (``c:``; they carry inflections, compounds and typos), and one ``g:``
-feature per lexicon group found (danger, topic, urgent, policy, past, figurative, and a question
-or exclamation mark at the end). With ``n(f)`` the count of feature ``f`` and ``N`` the count of
-all feature occurrences, the text is the vector ``x_f = n(f) / sqrt(N)``, and
+Features of a sentence: each distinct word (``w:``), each distinct pair of neighbouring words
+(``b:``), each word's letter 3-, 4- and 5-grams with ``<`` and ``>`` marking its ends (``c:``; they
+carry inflections, compounds and typos), and ``g:question`` / ``g:exclaims`` for how it ends. A
+word or pair said twice counts once, so repeating a word cannot push the score anywhere. With
+``n(f)`` the count of ``w:``, ``b:`` and ``c:`` feature ``f`` (a letter n-gram shared by two words
+counts twice) and ``N`` their total, the sentence is the vector ``x_f = n(f) / sqrt(N)``, plus
+1 for each ``g:`` mark, and
 
     P(acute | x) = 1 / (1 + exp(-(b + sum_f w_f * x_f)))
 
-``w`` and ``b`` minimise the mean log loss over the examples plus ``L2 / 2 * |w|^2``, found by
-Nesterov's accelerated gradient descent from zero for a fixed number of steps: the same examples
-always give the same model. Because the score is linear, each distinct word's share
-(``w:`` and ``c:`` weights, and how many features it adds) is computed once and remembered, so a
-sentence costs a look-up per word and per word pair; ``features`` is the slow, obvious definition
-the tests compare it with.
+``w`` and ``b`` minimise the mean log loss plus ``L2 / 2 * |w|^2``, found by Nesterov's
+accelerated gradient descent from zero for a fixed number of steps (step 1/L, L from a power
+iteration): the same examples always give the same model.
+
+The examples are whole messages, the classifier judges sentences (multiple-instance learning, in
+two rounds): every sentence of a non-acute message is a non-acute example; an acute message first
+counts with all its sentences, each weighted by one over their number, then with only the sentence
+that round made most acute (the others may be ordinary words around the crisis).
+
+Because the score is linear, each distinct word's share (its ``w:`` and ``c:`` weights, and how
+many features it adds) is computed once and remembered, so a sentence costs a look-up per word
+and per word pair; ``probability_reference`` (from ``features``, the whole vector) is the slow,
+obvious twin the tests compare it with.
 """
 
 from __future__ import annotations
@@ -51,12 +59,12 @@ def word_features(word: str) -> list[str]:
 
 
 def features(words: Sequence[str], marks: Iterable[str]) -> dict[str, float]:
-    """The feature vector of a text: word, pair and letter n-gram counts scaled by one over the
-    square root of their total, and 1.0 for each mark."""
+    """The feature vector of a sentence (module docstring): its distinct words' and distinct
+    pairs' feature counts scaled by one over the square root of their total, 1.0 per mark."""
     counts: Counter[str] = Counter()
-    for word in words:
+    for word in dict.fromkeys(words):
         counts.update(word_features(word))
-    counts.update(f"b:{a}_{b}" for a, b in itertools.pairwise(words))
+    counts.update({f"b:{a}_{b}" for a, b in itertools.pairwise(words)})
     total = sum(counts.values())
     vector = {name: count / math.sqrt(total) for name, count in counts.items()}
     vector.update((f"g:{mark}", 1.0) for mark in marks)
@@ -107,9 +115,9 @@ class _Data:
         direct_columns: list[int] = []
         direct_values: list[float] = []
         for row, text in enumerate(texts):
-            pairs = Counter(f"b:{a}_{b}" for a, b in itertools.pairwise(text.words))
+            pairs = Counter({f"b:{a}_{b}" for a, b in itertools.pairwise(text.words)})
             total = sum(pairs.values())
-            words = Counter(text.words)
+            words = Counter(dict.fromkeys(text.words, 1))
             for word, count in words.items():
                 if word not in word_index:
                     word_index[word] = len(word_index)
@@ -232,9 +240,11 @@ class Classifier:
         as ``probability_reference``, from remembered per-word shares (C loops only)."""
         if not self.trained:
             return 0.5
-        total = sum(map(self._weight.__getitem__, words))
-        total += sum(map(self._pairs.get, itertools.pairwise(words), repeat(0.0)))
-        count = sum(map(self._size.__getitem__, words)) + max(len(words) - 1, 0)
+        distinct = dict.fromkeys(words)
+        pairs = set(itertools.pairwise(words))
+        total = sum(map(self._weight.__getitem__, distinct))
+        total += sum(map(self._pairs.get, pairs, repeat(0.0)))
+        count = sum(map(self._size.__getitem__, distinct)) + len(pairs)
         z = self.bias + (total / math.sqrt(count) if count else 0.0)
         weights = self.weights
         z += sum(weights.get(f"g:{mark}", 0.0) for mark in set(marks))
