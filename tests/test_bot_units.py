@@ -333,7 +333,6 @@ def test_bot_texts_are_valid_telegram_html() -> None:
         texts.UNKNOWN_COMMAND,
         texts.ERROR,
         texts.REPORT_DAYS_INVALID,
-        texts.report_caption(30),
     ):
         assert_telegram_html(text)
     for text in (texts.STALE_BUTTON, texts.ALREADY_VOTED, texts.VOTE_THANKS_UP):

@@ -46,12 +46,8 @@ VOTE_THANKS_DOWN = "Tak! Vi bruger det til at gøre svarene bedre."
 ERROR = "Beklager, noget gik galt hos mig. Prøv igen om lidt."
 REPORT_DAYS_INVALID = "Skriv antal dage som et helt tal fra 1 til 3650, fx /rapport 30."
 UNANSWERED_NONE = "Der er ingen ubesvarede spørgsmål i loggen."
+OFF_TOPIC_MARK = " (uden for emnet)"
 RELOAD_BUSY = "Jeg genindlæser vidensbasen …"
-
-
-def report_caption(days: int) -> str:
-    """The caption under the report's chart."""
-    return f"De mest stillede spørgsmål de seneste {days} dage."
 
 
 def start(kb: KnowledgeBase, bot_username: str | None) -> str:
