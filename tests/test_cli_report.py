@@ -163,7 +163,7 @@ def test_report_csv_to_a_file(
         f"Rapporten er gemt i {out_file}.\n",
         "",
     )
-    table = list(csv.reader(io.StringIO(out_file.read_text(encoding="utf-8"))))
+    table = list(csv.reader(io.StringIO(out_file.read_text(encoding="utf-8-sig")), delimiter=";"))
     assert table[0][0] == "afsnit"
     assert table[2][:5] == ["overblik", "Spørgsmål", "5", "0", "5"]
     question = kb.load(FIXTURE_KB).item(item_id).question
@@ -175,7 +175,7 @@ def test_report_csv_to_a_file(
     [
         ("rapport.html", b"<!DOCTYPE html>"),
         ("RAPPORT.HTM", b"<!DOCTYPE html>"),
-        ("rapport.csv", b'"afsnit","navn"'),
+        ("rapport.csv", b'\xef\xbb\xbf"afsnit";"navn"'),
         ("rapport.png", b"\x89PNG\r\n\x1a\n"),
         ("rapport.txt", b"Rapport: hvad"),
         ("rapport", b"Rapport: hvad"),

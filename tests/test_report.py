@@ -445,9 +445,15 @@ def test_display_text_drops_every_control_character() -> None:
     assert not any(unicodedata.category(c) in ("Cc", "Cf") for c in shown)
 
 
-def assert_no_control_characters(text: str) -> None:
-    for character in text:
-        if character != "\n":
+def read_csv(text: str) -> list[list[str]]:
+    """The report's CSV as Danish Excel reads it: a byte-order mark, semicolons."""
+    assert text.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(text[1:]), delimiter=";"))
+
+
+def assert_no_control_characters(text: str, line_end: str = "\n") -> None:
+    for character in text.removeprefix("\ufeff"):
+        if character not in line_end:
             assert unicodedata.category(character) not in ("Cc", "Cf", "Zl", "Zp"), repr(text)
 
 
@@ -499,9 +505,9 @@ async def test_every_format_is_safe_with_hostile_questions(tmp_path: Path) -> No
         "html": report_html(built),
         "telegram": "\n".join(report_messages(built)),
     }
-    for text in outputs.values():
-        assert_no_control_characters(text)
-    rows = list(csv.reader(io.StringIO(outputs["csv"])))
+    for name, text in outputs.items():
+        assert_no_control_characters(text, "\r\n" if name == "csv" else "\n")
+    rows = read_csv(outputs["csv"])
     for row in rows:
         for cell in row:
             assert cell.lstrip(" ")[:1] not in set("=+-@\t\r"), row
@@ -530,7 +536,7 @@ async def test_text_format(fixture_report: Report) -> None:
         "  Spørgsmål: 15 (før 5, +10)",
         "  Kolleger, der har spurgt: 11 (før 4, +7)",
         "  Besvaret direkte: 43 % af 14 spørgsmål (før 60 %, -17 point)",
-        "  👍 af stemmerne: 40 % af 5 stemmer (før 100 %, -60 point)",
+        "  Tommel op af stemmerne: 40 % af 5 stemmer (før 100 %, -60 point)",
         "  Videnshul (ikke besvaret)      4   27 %  (før 1, +3)",
         "   1.     4  ny    Hvad får en peer i løn?",
         "   2.     3  +1    Hvad laver en peer-medarbejder?",
@@ -591,7 +597,7 @@ def test_long_telegram_reports_are_split_between_lines() -> None:
 
 
 async def test_csv_format(fixture_report: Report) -> None:
-    table = list(csv.reader(io.StringIO(report_csv(fixture_report))))
+    table = read_csv(report_csv(fixture_report))
     assert table[0] == list(reporting.CSV_HEADER)
     assert all(len(row) == len(table[0]) for row in table)
     by_section: dict[str, list[list[str]]] = {}
@@ -600,7 +606,7 @@ async def test_csv_format(fixture_report: Report) -> None:
     assert by_section["periode"][0][:2] == ["9.11.2026–23.11.2026 (14 dage)", "14"]
     overview = {row[0]: row[1:5] for row in by_section["overblik"]}
     assert overview["Spørgsmål"] == ["15", "5", "10", fixture_report.figures[0].explanation]
-    assert overview["Besvaret direkte (%)"][:3] == ["42.9", "60.0", "-17.1"]
+    assert overview["Besvaret direkte (%)"][:3] == ["42,9", "60,0", "-17,1"]
     assert ["Videnshul (ikke besvaret)", "4", "1", "3", ""] in by_section["udfald"]
     assert by_section["spørgsmål"][0] == ["Hvad får en peer i løn?", "4", "0", "4", ""]
     assert ["Løn og ansættelse", "4", "0", "4", ""] in by_section["kategori"]
@@ -664,7 +670,7 @@ async def test_empty_log_renders_in_every_format(tmp_path: Path) -> None:
     assert "(ingen i perioden)" in report_messages(built)[0]
     assert built.notes == ("Loggen har ingen spørgsmål fra før periodens slutning.",)
     # 1 day from Sunday 13:00 to Monday 13:00: two (partial) days of five outcomes each.
-    assert len(list(csv.reader(io.StringIO(report_csv(built))))) == 1 + 1 + 5 + 5 + 2 * 5 + 2
+    assert len(read_csv(report_csv(built))) == 1 + 1 + 5 + 5 + 2 * 5 + 2
     png_size(report_png(built))
 
 

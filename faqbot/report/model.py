@@ -523,8 +523,8 @@ def _figures(
         ),
         Figure(
             "thumbs_up",
-            "👍 af stemmerne",
-            "Andel 👍 blandt de 👍/👎, kollegerne gav svarene i perioden.",
+            "Tommel op af stemmerne",
+            "Andel 👍 (tommel op) blandt de 👍/👎, kollegerne gav svarene i perioden.",
             thumbs_up(now_votes),
             thumbs_up(before_votes),
             share=True,

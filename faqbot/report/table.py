@@ -1,6 +1,9 @@
 """The report as one CSV table for a spreadsheet: every section as rows of
 (afsnit, navn, værdi, forrige_periode, ændring, forklaring), numbers as numbers.
 
+Written the way Danish Excel reads it by a double-click: UTF-8 with a byte-order mark (or æøå
+turn into mojibake), semicolons between cells and decimal commas (``33,3``).
+
 Safe to open: a text cell that a spreadsheet would read as a formula is neutralised by OWASP's
 rule for CSV injection (a cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
 return gets a leading ``'``; every text cell is quoted), and the report's texts carry no control
@@ -20,6 +23,7 @@ FORMULA_START = frozenset("=+-@\t\r＝＋－＠")
 """What makes a spreadsheet read a cell as a formula (OWASP), full-width forms included."""
 
 Cell = str | int | float
+BOM = "\ufeff"
 
 
 def csv_cell(value: Cell) -> Cell:
@@ -35,6 +39,11 @@ def csv_cell(value: Cell) -> Cell:
 
 def _percent(share: float | None) -> Cell:
     return "" if share is None else round(share * 100, 1)
+
+
+def _danish(value: Cell) -> Cell:
+    """A decimal number with a decimal comma (after neutralising: it is no formula)."""
+    return f"{value:.1f}".replace(".", ",") if isinstance(value, float) else value
 
 
 def _figure_row(figure: Figure) -> tuple[Cell, ...]:
@@ -97,14 +106,17 @@ def report_csv(report: Report) -> str:
     )
     rows += [("uden_for_emnet", text, "", "", "", "eksempel") for text in off_topic.examples]
     rows.append(_count_row("krisebeskeder", report.crisis, w.EXPLAIN_CRISIS))
-    rows += [("tommel_ned", v.label, v.down, "", "", f"{v.up} 👍") for v in report.downvoted]
+    rows += [("tommel_ned", v.label, v.down, "", "", f"{v.up} tommel op") for v in report.downvoted]
     for phrasings in report.phrasings:
         for text, times in phrasings.phrasings:
             rows.append(
                 ("til_vedligeholdere", text, times, "", "", f"alternate til {phrasings.label}")
             )
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
+    buffer.write(BOM)
+    writer = csv.writer(
+        buffer, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_NONNUMERIC
+    )
     writer.writerow(CSV_HEADER)
-    writer.writerows(tuple(csv_cell(cell) for cell in row) for row in rows)
+    writer.writerows(tuple(_danish(csv_cell(cell)) for cell in row) for row in rows)
     return buffer.getvalue()

@@ -91,7 +91,7 @@ def report_messages(report: Report, *, title: str = "Rapport") -> list[str]:
     blocks.append("\n".join(lines))
 
     if report.downvoted:
-        lines = ["<b>Svar med 👎</b>", f"<i>{escape(w.EXPLAIN_DOWNVOTED)}</i>"]
+        lines = ["<b>Svar med tommel ned (👎)</b>", f"<i>{escape(w.EXPLAIN_DOWNVOTED)}</i>"]
         lines += [
             f"• {_short(v.label)} – {v.down} 👎, {v.up} 👍"
             for v in report.downvoted[:TOP_DOWNVOTED]

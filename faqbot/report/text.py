@@ -61,7 +61,7 @@ def report_text(report: Report) -> str:
         f"(før {report.crisis.previous}, {w.change(report.crisis)})",
         f"  {w.EXPLAIN_CRISIS}",
         "",
-        "Svar med 👎",
+        "Svar med tommel ned (👎)",
         f"  {w.EXPLAIN_DOWNVOTED}",
     ]
     if report.downvoted:
