@@ -727,3 +727,50 @@ def test_fit_lines_wraps_and_cuts_to_the_width() -> None:
     word = fit_lines("Arbejdsmiljøorganisationsrepræsentantsuppleantvalgperioden", 150)
     assert len(word) == 1 and word[0].endswith("…") and text_width(word[0]) <= 150
     assert question.startswith(lines[0])
+
+
+# --------------------------------------------------------------------------------------------
+# Where the off-topic mark comes from: the matcher, stored by the chat and the bot
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def real_matcher():
+    from faqbot import kb as kb_module
+    from faqbot.matcher import Matcher
+
+    return Matcher(kb_module.load(Path(__file__).resolve().parent.parent / "knowledge"))
+
+
+@pytest.mark.parametrize(
+    ("question", "off_topic"),
+    [
+        ("Hvornår åbner kantinen?", True),  # names no subject word
+        ("Min printer virker ikke", True),
+        ("Kan vores peer få en firmabil?", False),  # about a peer: a gap, not off topic
+    ],
+)
+def test_the_matcher_tells_off_topic_from_gaps(real_matcher, question: str, off_topic: bool):
+    result = real_matcher.match(question)
+    assert (result.status.value, result.off_topic) == ("no_match", off_topic)
+
+
+async def test_the_terminal_chat_logs_its_channel_and_the_off_topic_mark(
+    real_matcher, tmp_path: Path
+) -> None:
+    from faqbot.chat import ChatSession
+
+    log = await QuestionLog.open(
+        tmp_path / "chat.sqlite3", secret=b"s", keep_text=KeepText.ALL, retention_days=90
+    )
+    try:
+        session = ChatSession(real_matcher, log_question=log.log_question)
+        session.reply("Hvornår åbner kantinen?")
+        session.reply("Kan vores peer få en firmabil?")
+        default = await build_report(log, days=1)
+        with_terminal = await build_report(log, days=1, include_terminal=True)
+    finally:
+        await log.close()
+    assert default.total == 0
+    assert (with_terminal.off_topic.count, with_terminal.gaps.count) == (1, 1)
+    assert with_terminal.gaps.groups[0].text == "Kan vores peer få en firmabil?"

@@ -114,9 +114,7 @@ def report_csv(report: Report) -> str:
             )
     buffer = io.StringIO()
     buffer.write(BOM)
-    writer = csv.writer(
-        buffer, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_NONNUMERIC
-    )
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_NONNUMERIC)
     writer.writerow(CSV_HEADER)
     writer.writerows(tuple(_danish(csv_cell(cell)) for cell in row) for row in rows)
     return buffer.getvalue()
