@@ -1,6 +1,6 @@
 """The weekly digest: scheduled on Mondays in Danish time, sent to leaders who have a private
 chat with the bot, one failure stopping no one. End to end against the fake Bot API server in
-``tests/e2e/test_digest.py``."""
+``tests/e2e/test_weekly_digest.py``."""
 
 from __future__ import annotations
 
@@ -127,5 +127,29 @@ async def test_every_reachable_leader_gets_it_and_the_gone_are_forgotten(
         photos = [photo for kind, _, photo in bot.sent if kind == "photo"]
         assert len(photos) == 3 and isinstance(photos[0], bytes)
         assert photos[1:] == ["uploaded-chart", "uploaded-chart"]  # sent again by reference
+    finally:
+        await log.close()
+
+
+async def test_leaders_who_had_a_chat_before_are_found_at_start_up(kb, tmp_path: Path) -> None:
+    """After an upgrade nobody has to send /start again: the leaders' menu can be set only in
+    a chat Telegram knows, and where it can, the digest can be sent too."""
+
+    class MenuBot:
+        async def set_my_commands(self, commands: object, scope: object = None) -> bool:
+            if getattr(scope, "chat_id", None) == LEADERS[1]:
+                raise BadRequest("Chat not found")
+            return True
+
+    log = await QuestionLog.open(
+        tmp_path / "faqbot.sqlite3", secret=b"s", keep_text=KeepText.ALL, retention_days=90
+    )
+    try:
+        data = BotData()
+        data.log = log
+        settings = Settings(admin_ids=frozenset(LEADERS[:2]))
+        application = SimpleNamespace(bot=MenuBot(), bot_data=data)
+        await app.set_commands(application, settings)  # type: ignore[arg-type]
+        assert await log.leaders_with_chat(settings.admin_ids) == [LEADERS[0]]
     finally:
         await log.close()

@@ -177,6 +177,8 @@ async def set_commands(application: BotApplication, settings: Settings) -> None:
             await application.bot.set_my_commands(everything, scope=BotCommandScopeChat(admin_id))
         except TelegramError as error:  # e.g. the leader has not started a chat with the bot yet
             logger.info("could not set the leaders' menu for one admin: %s", error)
+        else:  # Telegram knows the chat, so the weekly digest can reach this leader too
+            application.bot_data.log.record_leader_chat(admin_id)
 
 
 def _on_signal_send_digest(application: BotApplication) -> None:
