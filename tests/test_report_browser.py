@@ -255,7 +255,7 @@ def test_charts_fit_with_long_danish_labels(
     days: int, reports: dict[int, Report], chromium: str, tmp_path: Path
 ) -> None:
     report = reports[days]
-    assert report.trend.unit == ("uge" if days <= 112 else "måned")
+    assert report.trend.unit == ("dag" if days <= 14 else "uge" if days <= 112 else "måned")
     page = tmp_path / f"rapport-{days}.html"
     page.write_text(report_html(report), encoding="utf-8")
     result = measure(chromium, page, 1000)
