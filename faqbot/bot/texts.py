@@ -177,25 +177,3 @@ def bounded_lines(lines: Sequence[str], limit: int) -> str:
         out.append(escaped)
         used += len(escaped) + 1
     return "\n".join(out)
-
-
-def split_text(text: str, limit: int = MAX_MESSAGE_CHARS) -> list[str]:
-    """Split plain text into pieces of at most ``limit`` chars at line breaks (cut long lines)."""
-    pieces: list[str] = []
-    current = ""
-    for line in text.splitlines():
-        while len(line) > limit:
-            if current:
-                pieces.append(current)
-                current = ""
-            pieces.append(line[:limit])
-            line = line[limit:]
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit:
-            pieces.append(current)
-            current = line
-        else:
-            current = candidate
-    if current:
-        pieces.append(current)
-    return pieces or [""]
