@@ -92,8 +92,8 @@ def validate(args: argparse.Namespace) -> int:
     """Check the whole knowledge base and print a summary, or every problem as path:line: message.
 
     With --guides DIR it also checks that every quote, and every text in quotation marks in an
-    answer, occurs word for word in the text of a guide the item cites, and that every cited
-    section is a heading of its guide.
+    answer, occurs word for word in the text of a guide the item cites, that every cited section
+    is a heading of its guide, and that no answer copies ten words from a guide unquoted.
     Example: faqbot validate --knowledge-dir knowledge/
     Example: faqbot validate --guides ../shared/seeds/
     """

@@ -9,7 +9,9 @@ keep every answer where its guide says it:
   word in one of the guides the item cites; "…" inside a quotation marks an omission, and each
   part must then occur, in order;
 * every cited section names headings of that guide (``Del 5. Rammer, roller og ansvar –
-  Oplysningspligt`` is two headings joined by " – ").
+  Oplysningspligt`` is two headings joined by " – ");
+* no answer copies ``COPIED_RUN`` words in a row from any guide outside quotation marks: answers
+  are in our own words (two of the guides state no reuse terms at all).
 
 "Word for word" is compared after the known text-extraction fixes (words hyphenated across a line
 break joined, the few in-line breaks and the garbled word listed in ``KNOWN_FIXES``), with
@@ -38,6 +40,8 @@ DESCRIPTIVE_SECTIONS = ("Forside", "Bagside")
 """Labels for text before the first heading or after the last one (a front-page epigraph, the
 back cover); optionally followed by a note in parentheses: ``Forside (citat)``."""
 
+COPIED_RUN = 10
+"""This many words in a row, word for word from a guide, must stand in quotation marks."""
 TITLE_WINDOW = 3000
 """A guide's title must occur within this many characters from the start of its text."""
 
@@ -73,6 +77,17 @@ class Guide:
     texts: tuple[str, ...]
     """The text with line-break hyphens joined, and with them kept (a real compound split)."""
     headings: frozenset[str]
+    runs: frozenset[tuple[str, ...]] = frozenset()
+    """Every run of ``COPIED_RUN`` words of the text (lower-cased words, punctuation ignored)."""
+
+    def copied_run(self, text: str) -> str | None:
+        """The first run of ``COPIED_RUN`` words that ``text`` copies from this guide, or None."""
+        words = _plain_words(text)
+        for start in range(len(words) - COPIED_RUN + 1):
+            run = tuple(words[start : start + COPIED_RUN])
+            if run in self.runs:
+                return " ".join(run)
+        return None
 
     def contains(self, passage: str) -> bool:
         """Whether the passage (with "…" marking omissions) occurs word for word, in order."""
@@ -179,7 +194,16 @@ def read_guide(source: str, path: Path) -> Guide:
     joined = _LINE_BREAK_HYPHEN.sub(r"\1", text)
     kept = _LINE_BREAK_HYPHEN.sub(r"\1-", text)
     texts = tuple(dict.fromkeys(comparable(variant) for variant in (joined, kept)))
-    return Guide(source, path, texts, _headings(joined) | _headings(text))
+    runs = frozenset(
+        tuple(words[start : start + COPIED_RUN])
+        for words in (_plain_words(variant) for variant in texts)
+        for start in range(len(words) - COPIED_RUN + 1)
+    )
+    return Guide(source, path, texts, _headings(joined) | _headings(text), runs)
+
+
+def _plain_words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.casefold())
 
 
 def load_guides(directory: Path, sources: Iterable[Source]) -> tuple[dict[str, Guide], list[str]]:
@@ -238,6 +262,13 @@ def item_problems(
             yield f"quote is not word for word in {item.quote.source}"
         cited.append(item.quote.source)
     readable = [guides[source] for source in dict.fromkeys(cited) if source in guides]
+    unquoted = _QUOTED.sub(" … ", item.answer)
+    for guide in guides.values():
+        for part in unquoted.split("…"):
+            run = guide.copied_run(part)
+            if run is not None:
+                yield f"copies '{run}' from {guide.source} outside quotation marks"
+                break
     titles = {_words(title) for title in cited_titles}
     for passage in quoted_passages(item.answer):
         if _words(passage) in titles:

@@ -130,6 +130,29 @@ def test_headings_ignore_markup_and_allow_a_title_before_its_subtitle(tmp_path: 
     assert guide.contains("har tavshedspligt ligesom alle andre ansatte")  # bold removed
 
 
+def test_ten_copied_words_must_stand_in_quotation_marks(tmp_path: Path) -> None:
+    guide = guides.read_guide("guide-a", write_guides(tmp_path) / "001_x.txt")
+    copied = "Peermedarbejderen er en ligeværdig kollega og har tavshedspligt som alle andre."
+    assert guide.copied_run(copied) == (
+        "peermedarbejderen er en ligeværdig kollega og har tavshedspligt som alle"
+    )
+    assert guide.copied_run("Den er en ligeværdig kollega og har tavshedspligt som alle") is None
+    item = kb.Item(
+        id="x",
+        category="c",
+        question="q",
+        answer=f"Ja: »{copied}« Og så: {copied}",
+        sources=(kb.SourceRef("guide-a", "Del 2. Tavshedspligt"),),
+    )
+    problems = list(guides.item_problems(item, {"guide-a": guide}))
+    assert problems == [
+        "copies 'peermedarbejderen er en ligeværdig kollega og har tavshedspligt som alle' "
+        "from guide-a outside quotation marks"
+    ]
+    quoted_only = kb.Item("y", "c", "q", f"Ja: »{copied}«", item.sources)
+    assert list(guides.item_problems(quoted_only, {"guide-a": guide})) == []
+
+
 def test_quoted_passages_of_every_style_and_no_apostrophes() -> None:
     answer = (
         'Guiden kalder det "fejlcasting", »håbet på to ben« og „to ord“; '
