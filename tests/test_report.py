@@ -148,6 +148,7 @@ async def fill(log: QuestionLog, clock: Clock) -> None:
     ask(1, "no_match", None, "Må vores peer ringe til mig på 12 34 56 78?", user=1)
     ask(4, "no_match", None, "Hvornår åbner kantinen?", user=11, off_topic=True)
     ask(4, "safety", None, "jeg vil ikke leve mere", user=12)
+    ask(3, "smalltalk", None, "tak for hjælpen", user=13)
     # The terminal chat (a test channel): left out unless asked for.
     ask(2, "answered", "peer-opgaver", user=None, chat_kind="terminal")
     ask(2, "answered", "peer-opgaver", user=None, chat_kind="terminal")
@@ -188,15 +189,16 @@ async def test_every_question_has_one_outcome_and_they_add_up(fixture_report: Re
         ("picked", 2, 0),
         ("gap", 4, 1),
         ("off_topic", 2, 1),
+        ("smalltalk", 1, 0),
         ("crisis", 1, 0),
     ]
-    assert fixture_report.total == 15 == fixture_report.figure("questions").value
+    assert fixture_report.total == 16 == fixture_report.figure("questions").value
     assert fixture_report.figure("questions").previous == 5
 
 
 async def test_headline_figures_with_shares_and_colleagues(fixture_report: Report) -> None:
     figures = {f.key: f for f in fixture_report.figures}
-    assert (figures["colleagues"].value, figures["colleagues"].previous) == (11, 4)
+    assert (figures["colleagues"].value, figures["colleagues"].previous) == (12, 4)
     answered = figures["answered"]
     assert (answered.value, answered.previous, answered.basis) == (6 / 14, 3 / 5, 14)
     assert (w.figure_value(answered), w.figure_change(answered)) == ("43 %", "-17 point")
@@ -269,7 +271,7 @@ async def test_two_weeks_are_day_by_day(fixture_report: Report) -> None:
         ("tir 17.11.", 2),
         ("ons 18.11.", 1),
         ("tor 19.11.", 2),
-        ("fre 20.11.", 1),
+        ("fre 20.11.", 2),
         ("lør 21.11.", 1),
         ("søn 22.11.", 2),
         ("man 23.11.*", 2),
@@ -279,6 +281,7 @@ async def test_two_weeks_are_day_by_day(fixture_report: Report) -> None:
         "picked": 0,
         "gap": 1,
         "off_topic": 1,
+        "smalltalk": 0,
         "crisis": 0,
     }
     assert sum(b.total for b in trend.buckets) == fixture_report.total
@@ -290,19 +293,19 @@ async def test_a_month_is_week_by_week_with_partial_weeks_marked(log: QuestionLo
     assert trend.unit == "uge"
     rows = [(w.bucket_text(b), b.total, tuple(b.counts.values())) for b in trend.buckets]
     assert rows == [
-        ("uge 43 (24.10.–25.10.)*", 0, (0, 0, 0, 0, 0)),
-        ("uge 44 (26.10.–1.11.)", 0, (0, 0, 0, 0, 0)),
-        ("uge 45 (2.11.–8.11.)", 5, (3, 0, 1, 1, 0)),
-        ("uge 46 (9.11.–15.11.)", 4, (3, 1, 0, 0, 0)),
-        ("uge 47 (16.11.–22.11.)", 9, (3, 1, 3, 1, 1)),
-        ("uge 48 (23.11.–23.11.)*", 2, (0, 0, 1, 1, 0)),
+        ("uge 43 (24.10.–25.10.)*", 0, (0, 0, 0, 0, 0, 0)),
+        ("uge 44 (26.10.–1.11.)", 0, (0, 0, 0, 0, 0, 0)),
+        ("uge 45 (2.11.–8.11.)", 5, (3, 0, 1, 1, 0, 0)),
+        ("uge 46 (9.11.–15.11.)", 4, (3, 1, 0, 0, 0, 0)),
+        ("uge 47 (16.11.–22.11.)", 10, (3, 1, 3, 1, 1, 1)),
+        ("uge 48 (23.11.–23.11.)*", 2, (0, 0, 1, 1, 0, 0)),
     ]
-    assert sum(b.total for b in trend.buckets) == built.total == 20
+    assert sum(b.total for b in trend.buckets) == built.total == 21
 
 
 async def test_the_terminal_chat_counts_only_when_asked(log: QuestionLog) -> None:
     built = await build_report(log, days=DAYS, now=NOW, kb=make_kb(), include_terminal=True)
-    assert built.total == 18
+    assert built.total == 19
     assert counts(built.concerns)[0] == ("Hvad laver en peer-medarbejder?", 5, 2)
     assert built.gaps.count == 5
     assert built.notes == ("Spørgsmål fra terminalchatten (test) er talt med.",)
@@ -533,11 +536,11 @@ async def test_text_format(fixture_report: Report) -> None:
         "Periode: 9.11.2026–23.11.2026 (14 dage), sammenlignet med de 14 dage før.",
     ]
     for expected in (
-        "  Spørgsmål: 15 (før 5, +10)",
-        "  Kolleger, der har spurgt: 11 (før 4, +7)",
+        "  Spørgsmål: 16 (før 5, +11)",
+        "  Kolleger, der har spurgt: 12 (før 4, +8)",
         "  Besvaret direkte: 43 % af 14 spørgsmål (før 60 %, -17 point)",
         "  Tommel op af stemmerne: 40 % af 5 stemmer (før 100 %, -60 point)",
-        "  Videnshul (ikke besvaret)      4   27 %  (før 1, +3)",
+        "  Videnshul (ikke besvaret)      4   25 %  (før 1, +3)",
         "   1.     4  ny    Hvad får en peer i løn?",
         "   2.     3  +1    Hvad laver en peer-medarbejder?",
         "    2 × Kan en peer have nattevagt?",
@@ -568,7 +571,7 @@ async def test_telegram_messages(fixture_report: Report) -> None:
     assert all(len(message) <= MAX_MESSAGE_CHARS for message in messages)
     assert visible.startswith("Ugerapport: hvad kollegerne spørger om\n9.11.2026–23.11.2026")
     for expected in (
-        "• Spørgsmål: 15 (før 5, +10)",
+        "• Spørgsmål: 16 (før 5, +11)",
         "• Besvaret direkte: 43 % af 14 spørgsmål (før 60 %, -17 point)",
         "1. Hvad får en peer i løn? – 4 (ny)",
         "Rolle og opgaver: 4 (+1)",
@@ -605,12 +608,12 @@ async def test_csv_format(fixture_report: Report) -> None:
         by_section.setdefault(row[0], []).append(row[1:])
     assert by_section["periode"][0][:2] == ["9.11.2026–23.11.2026 (14 dage)", "14"]
     overview = {row[0]: row[1:5] for row in by_section["overblik"]}
-    assert overview["Spørgsmål"] == ["15", "5", "10", fixture_report.figures[0].explanation]
+    assert overview["Spørgsmål"] == ["16", "5", "11", fixture_report.figures[0].explanation]
     assert overview["Besvaret direkte (%)"][:3] == ["42,9", "60,0", "-17,1"]
     assert ["Videnshul (ikke besvaret)", "4", "1", "3", ""] in by_section["udfald"]
     assert by_section["spørgsmål"][0] == ["Hvad får en peer i løn?", "4", "0", "4", ""]
     assert ["Løn og ansættelse", "4", "0", "4", ""] in by_section["kategori"]
-    assert len(by_section["dag"]) == 15 * 5
+    assert len(by_section["dag"]) == 15 * 6
     assert by_section["videnshul"][0][:2] == ["Kan en peer have nattevagt?", "2"]
     assert by_section["uden_for_emnet"][0][:4] == ["I alt", "2", "1", "1"]
     assert by_section["krisebeskeder"][0][:4] == ["Krisebesked", "1", "0", "1"]
@@ -628,10 +631,10 @@ async def test_html_format_is_self_contained(fixture_report: Report) -> None:
     assert len(svgs) == 2 and all('viewBox="0 0 ' in tag for tag in svgs)
     text = " ".join(re.sub(r"<[^>]+>", " ", html.split("</style>")[1]).split())
     for expected in (
-        "Spørgsmål 15 før: 5 (+10)",
+        "Spørgsmål 16 før: 5 (+11)",
         "Besvaret direkte 43 % af 14 spørgsmål · før: 60 % (-17 point)",
         "Hvad får en peer i løn? 4 0 ny",
-        "tor 19.11. 0 0 0 1 1 2",
+        "tor 19.11. 0 0 0 1 0 1 2",
         "2 Kan en peer have nattevagt? også: Må peers tage nattevagter? 22.11.2026",
         "Uden for emnet: 2",
         "Krisebeskeder: 1",
@@ -670,7 +673,7 @@ async def test_empty_log_renders_in_every_format(tmp_path: Path) -> None:
     assert "(ingen i perioden)" in report_messages(built)[0]
     assert built.notes == ("Loggen har ingen spørgsmål fra før periodens slutning.",)
     # 1 day from Sunday 13:00 to Monday 13:00: two (partial) days of five outcomes each.
-    assert len(read_csv(report_csv(built))) == 1 + 1 + 5 + 5 + 2 * 5 + 2
+    assert len(read_csv(report_csv(built))) == 1 + 1 + 5 + 6 + 2 * 6 + 2
     png_size(report_png(built))
 
 
@@ -693,6 +696,7 @@ def test_trend_chart_geometry_stays_inside_its_viewbox(buckets: int) -> None:
                     "picked": 3,
                     "gap": 1,
                     "off_topic": 0,
+                    "smalltalk": 2,
                     "crisis": 0,
                 },
             )

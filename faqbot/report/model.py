@@ -39,15 +39,18 @@ LOCAL_TIME = ZoneInfo("Europe/Copenhagen")
 """Days, weeks and months are Danish ones: a question asked at 00:30 belongs to that day, not
 to the evening before (the log itself keeps UTC seconds)."""
 
-OUTCOMES = ("answered", "picked", "gap", "off_topic", "crisis")
-"""What became of a question; each question has exactly one."""
+OUTCOMES = ("answered", "picked", "gap", "off_topic", "smalltalk", "crisis")
+"""What became of a message; each has exactly one."""
 OUTCOME_LABELS: Mapping[str, str] = {
     "answered": "Besvaret direkte",
     "picked": "Løst via forslag",
     "gap": "Videnshul (ikke besvaret)",
     "off_topic": "Uden for emnet",
+    "smalltalk": "Småsnak (hej, tak …)",
     "crisis": "Krisebesked",
 }
+NOT_QUESTIONS = ("smalltalk", "crisis")
+"""Counted, but left out of the shares of questions answered: neither is a question."""
 DAYS_UP_TO_DAYS = 14
 """Periods up to two weeks are shown day by day (the weekly digest: Monday to Sunday)..."""
 WEEKS_UP_TO_DAYS = 112
@@ -332,6 +335,8 @@ def outcome(question: LoggedQuestion) -> str:
     """What became of one question (one of ``OUTCOMES``)."""
     if question.status == "safety":
         return "crisis"
+    if question.status == "smalltalk":
+        return "smalltalk"
     if question.status == "answered":
         return "answered"
     if question.status == "clarify":
@@ -476,7 +481,7 @@ def _figures(
     before_votes: Sequence[LoggedVote],
 ) -> tuple[Figure, ...]:
     def asked(rows: Sequence[LoggedQuestion]) -> list[LoggedQuestion]:
-        return [q for q in rows if outcome(q) != "crisis"]
+        return [q for q in rows if outcome(q) not in NOT_QUESTIONS]
 
     def colleagues(rows: Sequence[LoggedQuestion]) -> int:
         return len({q.user_key for q in rows if q.user_key})
@@ -492,7 +497,7 @@ def _figures(
         Figure(
             "questions",
             "Spørgsmål",
-            "Alle spørgsmål til botten i perioden, også dem den ikke kunne svare på.",
+            "Alle spørgsmål og beskeder til botten, også dem den ikke kunne svare på.",
             len(now),
             len(before),
         ),
@@ -506,7 +511,8 @@ def _figures(
         Figure(
             "answered",
             "Besvaret direkte",
-            "Andel af spørgsmålene (krisebeskeder fraregnet), som botten svarede på med det samme.",
+            "Andel af spørgsmålene (krisebeskeder og småsnak fraregnet), som botten svarede på "
+            "med det samme.",
             share_of(now, "answered"),
             share_of(before, "answered"),
             share=True,

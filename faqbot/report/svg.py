@@ -28,6 +28,7 @@ COLOURS = {
     "picked": "#4f9d69",
     "gap": "#c0392b",
     "off_topic": "#9aa5b1",
+    "smalltalk": "#d8c17a",
     "crisis": "#6b4fa0",
 }
 BAR_COLOUR = "#2f6f9f"

@@ -21,6 +21,7 @@ OUTCOME_SHORT = {
     "picked": "Forslag",
     "gap": "Videnshul",
     "off_topic": "Uden for",
+    "smalltalk": "Småsnak",
     "crisis": "Krise",
 }
 """Column headings for the outcomes where the full labels do not fit."""
