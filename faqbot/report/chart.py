@@ -91,7 +91,7 @@ def report_png(report: Report) -> bytes:
     lower.legend(
         handles=[Patch(color=COLOURS[key], label=OUTCOME_LABELS[key]) for key in OUTCOMES],
         loc="outside lower center",
-        ncols=len(OUTCOMES),
+        ncols=3,
         fontsize=9,
         frameon=False,
     )
