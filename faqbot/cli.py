@@ -430,27 +430,84 @@ def chat(args: argparse.Namespace) -> int:
         metavar="EVAL_YAML",
         help="the eval set (default: eval.yaml in the knowledge directory)",
     ),
+    arg(
+        "--compare",
+        default=None,
+        metavar="REF",
+        help="compare with a git ref (HEAD, main, a commit) or a file saved with --save",
+    ),
+    arg("--save", type=Path, default=None, metavar="FILE", help="save the figures to FILE"),
 )
 def eval_(args: argparse.Namespace) -> int:
     """Run the knowledge base's eval set; print the figures and every miss; exit 1 below floors.
 
     Prints top-1, top-3, wrong-answer rate, clarify rate, out-of-scope rejection and safety
-    recall, per category, then every miss.
+    recall, per category, then every miss. --save FILE keeps the figures and each question's
+    outcome as a baseline. --compare REF prints instead how the figures and each question's
+    outcome changed since REF: a git ref (its knowledge directory, eval.yaml included, is
+    evaluated with the CURRENT engine, so the difference shows what the knowledge edit changed)
+    or a file saved with --save.
     Example: faqbot eval --knowledge-dir knowledge/
+    Example: faqbot eval --compare HEAD
+    Example: faqbot eval --save before.json
     """
-    from faqbot.evaluate import report_lines, run_eval
-    from faqbot.matcher import Matcher
+    from faqbot import compare
+    from faqbot.evaluate import report_lines
 
     settings = settings_from(args)
-    knowledge = load_knowledge(settings)
-    path = args.file or settings.knowledge_dir / "eval.yaml"
+    report, current = _evaluate(settings.knowledge_dir, args.file, "arbejdskopien")
+    if args.save is not None:
+        try:
+            compare.save_snapshot(args.save, current)
+        except OSError as error:
+            raise CommandError(f"cannot write {args.save}: {error.strerror or error}.") from None
+    if args.compare is None:
+        for line in report_lines(report):
+            print(line)
+    else:
+        baseline = _baseline(args.compare, settings.knowledge_dir, args.file)
+        for line in compare.comparison_lines(compare.compare(baseline, current)):
+            print(line)
+        failed = report.failed_floors()
+        print("Kravene er IKKE nået: " + ", ".join(failed) if failed else "Alle krav er nået.")
+    if args.save is not None:
+        print(f"Tallene er gemt i {args.save}.")
+    return 1 if report.failed_floors() else 0
+
+
+def _evaluate(knowledge_dir: Path, eval_file: Path | None, label: str) -> tuple[Any, Any]:
+    """Run the eval set on one knowledge directory: the report and its snapshot."""
+    from faqbot import compare
+    from faqbot.evaluate import run_eval
+    from faqbot.matcher import Matcher
+
+    knowledge = kb.load(knowledge_dir)
+    path = eval_file or knowledge_dir / "eval.yaml"
     if not path.is_file():
         raise CommandError(f"no eval set at {path}.")
     evalset = kb.load_eval(path, knowledge)
     report = run_eval(Matcher(knowledge), evalset)
-    for line in report_lines(report):
-        print(line)
-    return 1 if report.failed_floors() else 0
+    return report, compare.snapshot(report, evalset, label)
+
+
+def _baseline(ref: str, knowledge_dir: Path, eval_file: Path | None) -> Any:
+    """The snapshot to compare with: a file saved with --save, or the knowledge at a git ref."""
+    from faqbot import compare
+
+    try:
+        if Path(ref).is_file():
+            return compare.load_snapshot(Path(ref))
+        with compare.knowledge_at(ref, knowledge_dir) as old_dir:
+            try:
+                return _evaluate(old_dir, eval_file, ref)[1]
+            except kb.InvalidKnowledgeBase as error:
+                first = str(error.problems[0]).replace(f"{old_dir.parent}/", f"{ref}:", 1)
+                raise CommandError(
+                    f"the knowledge base at {ref} does not load with the current code "
+                    f"({len(error.problems)} problem(s), the first: {first})."
+                ) from None
+    except compare.CompareError as error:
+        raise CommandError(str(error)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
