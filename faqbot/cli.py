@@ -510,6 +510,129 @@ def _baseline(ref: str, knowledge_dir: Path, eval_file: Path | None) -> Any:
         raise CommandError(str(error)) from None
 
 
+@command(
+    KNOWLEDGE_DIR,
+    arg("--days", default="30", metavar="N", help="read the last N days of the log (30)"),
+    arg("--out", type=Path, default=None, metavar="DIR", help="write one YAML file per item file"),
+    arg(
+        "--apply",
+        action="store_true",
+        help="write the new alternates into the item files, then validate and eval",
+    ),
+)
+def suggest(args: argparse.Namespace) -> int:
+    """Proposals for the knowledge base from the question log: alternates, gaps, confusions.
+
+    Reads the question log in FAQBOT_DATA_DIR (its stored, redacted texts only) and proposes,
+    per item file, as YAML to paste: new alternates (questions answered or resolved under
+    "Mente du ...?", no thumbs down, not close to the item's phrasings), knowledge gaps (similar
+    unanswered questions as a draft item, with the closest items) and confusions (items people
+    keep choosing between). Read-only unless --apply: that writes the alternates into the item
+    files (comments and order kept), runs validate (putting the files back if it fails) and
+    eval, and shows what changed. Then send /genindlaes to the bot.
+    Example: faqbot suggest --days 7
+    Example: faqbot suggest --out forslag/
+    Example: faqbot suggest --apply
+    """
+    import asyncio
+
+    from faqbot import suggest as suggesting
+    from faqbot.matcher import Matcher
+    from faqbot.questionlog import QuestionLogError
+
+    days = _report_days(args.days)
+    settings = settings_from(args)
+    knowledge = load_knowledge(settings)
+    eval_path = settings.knowledge_dir / "eval.yaml"
+    eval_questions = (
+        [q.question for q in kb.load_eval(eval_path, knowledge).questions]
+        if eval_path.is_file()
+        else []
+    )
+    matcher = Matcher(knowledge)
+    try:
+        found = asyncio.run(
+            suggesting.read_suggestions(
+                settings.database_path,
+                matcher,
+                days=days,
+                keep_text=settings.keep_text,
+                eval_questions=eval_questions,
+            )
+        )
+    except (suggesting.SuggestError, QuestionLogError) as error:
+        raise CommandError(str(error)) from None
+    files = suggesting.suggestion_files(found, knowledge)
+    for line in suggesting.summary_lines(found):
+        print(line)
+    if args.out is not None:
+        _write_suggestions(args.out, files)
+    elif not args.apply:
+        for text in files.values():
+            print()
+            print(text, end="")
+    if args.apply:
+        return _apply_suggestions(settings.knowledge_dir, knowledge, found)
+    return 0
+
+
+def _write_suggestions(directory: Path, files: dict[str, str]) -> None:
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        for target, text in files.items():
+            path = directory / Path(target).name
+            path.write_text(text, encoding="utf-8")
+            print(f"Skrev {path} (forslag til {target}).")
+    except OSError as error:
+        raise CommandError(f"cannot write to {directory}: {error.strerror or error}.") from None
+
+
+def _apply_suggestions(knowledge_dir: Path, knowledge: kb.KnowledgeBase, found: Any) -> int:
+    """suggest --apply: insert, validate (or put the files back), eval before and after."""
+    from faqbot import compare
+    from faqbot import suggest as suggesting
+
+    if not found.alternates:
+        print("Ingen nye formuleringer at indsætte.")
+        return 0
+    has_eval = (knowledge_dir / "eval.yaml").is_file()
+    before = _evaluate(knowledge_dir, None, "før")[1] if has_eval else None
+    try:
+        applied = suggesting.apply_alternates(knowledge, found.alternates)
+    except suggesting.SuggestError as error:
+        raise CommandError(str(error)) from None
+    except OSError as error:
+        raise CommandError(f"cannot write the item files: {error.strerror or error}.") from None
+    problems = kb.validate(knowledge_dir)
+    if problems:
+        suggesting.restore(applied)
+        for problem in problems:
+            print(problem)
+        raise CommandError(
+            "with the new alternates the knowledge base has "
+            f"{len(problems)} problem(s), so the item files were put back as they were."
+        )
+    for entry in applied:
+        items = ", ".join(dict.fromkeys(a.item_id for a in entry.added))
+        shown = (
+            entry.path.relative_to(knowledge_dir)
+            if entry.path.is_relative_to(knowledge_dir)
+            else entry.path
+        )
+        print(f"Indsatte {len(entry.added)} i {shown}: {items}.")
+    print("faqbot validate: OK.")
+    status = 0
+    if before is not None:
+        report, after = _evaluate(knowledge_dir, None, "efter")
+        for line in compare.comparison_lines(compare.compare(before, after)):
+            print(line)
+        failed = report.failed_floors()
+        print("Kravene er IKKE nået: " + ", ".join(failed) if failed else "Alle krav er nået.")
+        status = 1 if failed else 0
+    print("Send /genindlaes til botten, så den bruger de nye formuleringer.")
+    return status
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The parser with every registered subcommand."""
     parser = argparse.ArgumentParser(
