@@ -501,7 +501,7 @@ def _baseline(ref: str, knowledge_dir: Path, eval_file: Path | None) -> Any:
             try:
                 return _evaluate(old_dir, eval_file, ref)[1]
             except kb.InvalidKnowledgeBase as error:
-                first = str(error.problems[0]).replace(f"{old_dir.parent}/", f"{ref}:", 1)
+                first = str(error.problems[0]).replace(f"{old_dir.parent}/", f"{ref}:")
                 raise CommandError(
                     f"the knowledge base at {ref} does not load with the current code "
                     f"({len(error.problems)} problem(s), the first: {first})."

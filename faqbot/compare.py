@@ -141,7 +141,6 @@ def save_snapshot(path: Path, saved: Snapshot) -> None:
     """Write a snapshot as JSON (``faqbot eval --save FILE``)."""
     data = {
         "format": SNAPSHOT_FORMAT,
-        "label": saved.label,
         "figures": dict(saved.figures),
         "outcomes": [
             {"kind": kind, "question": question, "outcome": outcome}
@@ -168,7 +167,7 @@ def load_snapshot(path: Path) -> Snapshot:
         raise CompareError(
             f"{path} is not a baseline saved by 'faqbot eval --save FILE'."
         ) from None
-    return Snapshot(str(data.get("label") or path.name), figures, outcomes)
+    return Snapshot(path.name, figures, outcomes)
 
 
 def _git(arguments: Iterable[str], cwd: Path) -> subprocess.CompletedProcess[bytes]:
