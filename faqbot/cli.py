@@ -572,6 +572,11 @@ def suggest(args: argparse.Namespace) -> int:
             print()
             print(text, end="")
     if args.apply:
+        if (found.gaps or found.confusions) and args.out is None:
+            print(
+                "Videnshuller og forvekslinger skal en redaktør tage sig af: se dem med "
+                "faqbot suggest uden --apply."
+            )
         return _apply_suggestions(settings.knowledge_dir, knowledge, found)
     return 0
 

@@ -123,7 +123,8 @@ def comparison_lines(comparison: Comparison) -> Iterator[str]:
             shown = "-" if old is None else f"{old:.3f}"
             yield f"  {name}: {shown} -> {'-' if new is None else f'{new:.3f}'}"
             continue
-        delta = "" if round(new - old, 3) == 0 else f" ({new - old:+.3f})"
+        shift = round(new, 3) - round(old, 3)  # the change between the figures as printed
+        delta = "" if round(shift, 3) == 0 else f" ({shift:+.3f})"
         yield f"  {name}: {old:.3f} -> {new:.3f}{delta}"
     changes = comparison.changes
     if not changes:

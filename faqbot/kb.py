@@ -866,12 +866,13 @@ def validate(directory: Path) -> list[Problem]:
             if syntax.file_problems:
                 return _sorted(syntax.file_problems)
         return problems
-    evalset = None
+    evalset: EvalSet | None = EvalSet({}, (), (), ())  # no eval.yaml: no eval questions
     if eval_path.exists():
         try:
             evalset = load_eval(eval_path, kb)
         except InvalidKnowledgeBase as error:
             problems.extend(error.problems)
+            evalset = None  # its problems are reported; the rules about it would only follow
         else:
             problems.extend(_check_eval_honesty(reader, kb))
     problems.extend(_check_house_rules(reader, kb, evalset))

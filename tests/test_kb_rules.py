@@ -359,6 +359,13 @@ def test_each_house_rule_is_reported_as_path_line_message(
     assert problems_after(kb_copy, {"rules.yaml": rules, **files}) == expected
 
 
+def test_eval_rules_without_an_eval_set(kb_copy: Path) -> None:
+    (kb_copy / "eval.yaml").unlink()
+    assert problems_after(kb_copy, {"rules.yaml": "min_eval_crisis: 1\n"}) == [
+        "kb/rules.yaml:1: eval.yaml has 0 crisis messages; rules.yaml asks for at least 1"
+    ]
+
+
 def test_the_bot_loads_a_knowledge_base_that_breaks_only_house_rules(kb_copy: Path) -> None:
     (kb_copy / "rules.yaml").write_text("min_alternates: 5\n", encoding="utf-8")
     assert len(kb.validate(kb_copy)) == 3
