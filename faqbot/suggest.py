@@ -39,6 +39,8 @@ from faqbot.text import Normalizer, words
 CLOSE = 90.0
 """rapidfuzz ratio (0-100) of two phrasing keys from which a question counts as already written:
 a proposal that close to one of the item's phrasings adds nothing."""
+MAX_ALTERNATE_CHARS = 300
+"""A longer question is a story, not a phrasing to match on: it is not proposed."""
 MIN_CONFUSIONS = 2
 """A pair of items is a confusion when people chose between them at least this often."""
 SIMILAR = 0.6
@@ -106,6 +108,7 @@ LEFT_OUT_REASONS = {
     "other_item": "er allerede en formulering af et andet emne",
     "eval": "er eval-spørgsmål (eval.yaml skal forblive en ærlig test)",
     "personal": "indeholder en anonymiseret personoplysning",
+    "too_long": f"er over {MAX_ALTERNATE_CHARS} tegn (for lange til en formulering)",
     "safety": "handler om fare (dem svarer kriseteksten)",
     "off_topic": "var uden svar, men handler ikke om emnet (nævner fx ikke peer)",
     "now_answered": "var uden svar, men besvares nu",
@@ -236,6 +239,9 @@ def _alternates(
             continue
         if _MARKER.search(text):
             left_out["personal"] += 1
+            continue
+        if len(text) > MAX_ALTERNATE_CHARS:
+            left_out["too_long"] += 1
             continue
         tallies[key][item_id][0 if how == "answered" else 1] += 1
         wordings[key][text] += 1

@@ -63,6 +63,7 @@ async def seed(path: Path) -> None:
     ask("bliver peers tit syge", "answered", "peer-syg")
     ask("må jeg ringe til peeren på 12345678", "answered", "peer-tavshedspligt")
     ask("peer tavshedspligt", "answered", "peer-oplysningspligt")
+    ask("vores peer " + "og så videre " * 30, "answered", "peer-syg")
     ask("peer test fra terminalen", "answered", "peer-syg", kind="terminal")
     # Gaps: two alike, one alone; left out: off the subject, and answered by now.
     ask("kan vi få løntilskud til vores peer", "no_match", None)
@@ -107,6 +108,7 @@ def test_the_seeded_log_gives_these_proposals(matcher: Matcher, log_path: Path) 
         "Ikke foreslået: 1 spørgsmål er allerede en formulering af et andet emne.",
         "Ikke foreslået: 1 spørgsmål er eval-spørgsmål (eval.yaml skal forblive en ærlig test).",
         "Ikke foreslået: 1 spørgsmål indeholder en anonymiseret personoplysning.",
+        "Ikke foreslået: 1 spørgsmål er over 300 tegn (for lange til en formulering).",
         "Ikke foreslået: 1 spørgsmål var uden svar, men handler ikke om emnet (nævner fx ikke "
         "peer).",
         "Ikke foreslået: 1 spørgsmål var uden svar, men besvares nu.",
