@@ -1,8 +1,11 @@
 """The knowledge base: its YAML schema, loading into frozen dataclasses, and validation.
 
-This module is the only code that reads the knowledge directory's YAML. Every problem it finds
-is reported as ``path:line: message`` so a maintainer can jump straight to it; ``load`` raises
-``InvalidKnowledgeBase`` carrying all of them, and nothing half-loaded ever escapes.
+This module is the only code that reads the knowledge directory's YAML into a knowledge base
+(``faqbot.suggest`` reads an item file only to insert new alternates into it). Every problem it
+finds is reported as ``path:line: message`` so a maintainer can jump straight to it; ``load``
+raises ``InvalidKnowledgeBase`` carrying all of them, and nothing half-loaded ever escapes. The
+general rules hold for every knowledge base and are checked by ``load``; a knowledge base's own
+house rules (rules.yaml) only by ``validate`` (see the last section).
 
 Layout of the knowledge directory::
 
@@ -11,6 +14,8 @@ Layout of the knowledge directory::
     synonyms.yaml         groups of equivalent words and spellings
     safety.yaml           the crisis phrases and the fixed safety response
     out_of_scope.yaml     optional: questions the bot must not answer (negative examples)
+    categories.yaml       optional: the categories, each declared once
+    rules.yaml            optional: the house rules ``validate`` checks
     eval.yaml             the evaluation set and its floors (read by ``load_eval``)
 """
 
