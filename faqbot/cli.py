@@ -445,8 +445,8 @@ def eval_(args: argparse.Namespace) -> int:
     recall, per category, then every miss. --save FILE keeps the figures and each question's
     outcome as a baseline. --compare REF prints instead how the figures and each question's
     outcome changed since REF: a git ref (its knowledge directory, eval.yaml included, is
-    evaluated with the CURRENT engine, so the difference shows what the knowledge edit changed)
-    or a file saved with --save.
+    evaluated with the CURRENT engine, so the difference shows what the knowledge edit changed;
+    with --file, that eval set serves both sides) or a file saved with --save.
     Example: faqbot eval --knowledge-dir knowledge/
     Example: faqbot eval --compare HEAD
     Example: faqbot eval --save before.json
@@ -528,8 +528,9 @@ def suggest(args: argparse.Namespace) -> int:
     "Mente du ...?", no thumbs down, not close to the item's phrasings), knowledge gaps (similar
     unanswered questions as a draft item, with the closest items) and confusions (items people
     keep choosing between). Read-only unless --apply: that writes the alternates into the item
-    files (comments and order kept), runs validate (putting the files back if it fails) and
-    eval, and shows what changed. Then send /genindlaes to the bot.
+    files (new lines after each item's last alternate; nothing else in a file changes), runs
+    validate (putting the files back if it fails) and eval, and shows what changed. Then send
+    /genindlaes to the bot.
     Example: faqbot suggest --days 7
     Example: faqbot suggest --out forslag/
     Example: faqbot suggest --apply
