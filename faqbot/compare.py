@@ -16,8 +16,8 @@ import json
 import subprocess
 import tarfile
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, fields
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -69,6 +69,17 @@ def _value(value: Any) -> str:
     return str(value.value) if isinstance(value, Enum) else str(value)
 
 
+def _eval_lists(evalset: EvalSet) -> Iterator[tuple[str, Sequence[str]]]:
+    """Every list of the eval set by the kind its misses carry: "question" for ``questions``,
+    the field's own name for each list of texts (out_of_scope, crisis, ...)."""
+    for entry in fields(evalset):
+        value = getattr(evalset, entry.name)
+        if entry.name == "questions":
+            yield "question", [question.question for question in value]
+        elif isinstance(value, tuple) and all(isinstance(text, str) for text in value):
+            yield entry.name, value
+
+
 def snapshot(report: Any, evalset: EvalSet, label: str) -> Snapshot:
     """The figures and per-question outcomes of one ``run_eval`` report.
 
@@ -77,12 +88,7 @@ def snapshot(report: Any, evalset: EvalSet, label: str) -> Snapshot:
     a miss is right.
     """
     outcomes: dict[tuple[str, str], str] = {}
-    for kind, questions in (
-        ("question", [question.question for question in evalset.questions]),
-        ("out_of_scope", evalset.out_of_scope),
-        ("crisis", evalset.crisis),
-        ("not_crisis", evalset.not_crisis),
-    ):
+    for kind, questions in _eval_lists(evalset):
         for question in questions:
             outcomes[(kind, question)] = RIGHT
     for miss in report.misses:
@@ -109,6 +115,7 @@ _KIND_LABELS = {
     "out_of_scope": "uden for emnet",
     "crisis": "krisebesked",
     "not_crisis": "politikspørgsmål",
+    "uncovered": "ikke dækket",
 }
 
 
