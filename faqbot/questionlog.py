@@ -822,3 +822,73 @@ async def latest_unresolved(
         )
         for row in rows
     ]
+
+
+# --------------------------------------------------------------------------------------------
+# Reads for the maintainers' suggestions (faqbot suggest)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SuggestionRow:
+    """One logged question as ``faqbot suggest`` reads it (text redacted, or None)."""
+
+    asked_at: datetime
+    status: str
+    item_id: str | None
+    """The item answered with, or the first suggestion of a clarify."""
+    picks: tuple[str, ...]
+    """The items picked under "Mente du …?", in the order they were picked."""
+    voted_down: frozenset[str]
+    """The items someone gave a thumbs down on this question's answer."""
+    text: str | None
+
+
+async def suggestion_rows(
+    db: aiosqlite.Connection, start: datetime, end: datetime
+) -> list[SuggestionRow]:
+    """Every question asked in ``[start, end)`` outside the terminal chat (a maintainer's test
+    channel), crisis messages left out, oldest first, with its picks and thumbs-down items."""
+    bounds = (to_timestamp(start), to_timestamp(end))
+    inside = (
+        "questions.asked_at >= ? AND questions.asked_at < ? "
+        "AND questions.chat_kind != 'terminal' AND questions.status != 'safety'"
+    )
+    cursor = await db.execute(
+        "SELECT picks.question_id, picks.item_id FROM picks "
+        f"JOIN questions ON questions.id = picks.question_id WHERE {inside} "
+        "ORDER BY picks.picked_at, picks.rowid",
+        bounds,
+    )
+    picks: dict[str, list[str]] = {}
+    for question_id, item_id in await cursor.fetchall():
+        picks.setdefault(question_id, []).append(item_id)
+    await cursor.close()
+    cursor = await db.execute(
+        "SELECT votes.question_id, votes.item_id FROM votes "
+        f"JOIN questions ON questions.id = votes.question_id WHERE {inside} "
+        "AND votes.helpful = 0 AND votes.item_id IS NOT NULL",
+        bounds,
+    )
+    down: dict[str, set[str]] = {}
+    for question_id, item_id in await cursor.fetchall():
+        down.setdefault(question_id, set()).add(item_id)
+    await cursor.close()
+    cursor = await db.execute(
+        "SELECT id, asked_at, status, item_id, text FROM questions "
+        f"WHERE {inside} ORDER BY asked_at, rowid",
+        bounds,
+    )
+    rows = await cursor.fetchall()
+    await cursor.close()
+    return [
+        SuggestionRow(
+            asked_at=from_timestamp(asked_at),
+            status=status,
+            item_id=item_id,
+            picks=tuple(picks.get(question_id, ())),
+            voted_down=frozenset(down.get(question_id, ())),
+            text=text,
+        )
+        for question_id, asked_at, status, item_id, text in rows
+    ]

@@ -5,8 +5,8 @@ Two texts are alike when their terms (the one normaliser: stems, no stop words, 
 overlap: the Dice coefficient of the two term sets. Before comparing, the batch's terms are
 made canonical, so a typo ("per") or a compound ("peerkollega") counts as the word it spells.
 Each text joins the most similar existing group, compared with the group's first text, if that
-reaches ``SIMILAR``; otherwise it starts a group. Texts without any term ("hvad så?") group only
-with texts that read the same after casefolding.
+reaches ``SIMILAR``; otherwise it starts a group. Texts without any term ("hvad så?", "???")
+group only with texts that read the same after casefolding; no text is left out.
 """
 
 from __future__ import annotations
@@ -161,9 +161,7 @@ def group_similar(
     by_term: dict[str, list[int]] = defaultdict(list)
     for asked_at, text, found in entries:
         term_set = frozenset(mapping[term] for term in found)
-        key: frozenset[str] | str = term_set or _plain(text)
-        if not key:
-            continue
+        key: frozenset[str] | str = term_set or _plain(text) or text.casefold()
         group = exact.get(key)
         if group is None and term_set:
             shared: Counter[int] = Counter()

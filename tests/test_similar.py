@@ -74,11 +74,13 @@ def test_groups_are_ordered_by_size_then_by_the_latest_question() -> None:
                 "Kan en peer have nattevagt?",
                 "Hvad tjener en peer?",
                 "  ",
+                "???",
             ]
         )
     )
     assert lines(groups) == [
         (3, "Hvad tjener en peer?", ("hvad tjener en peer",)),  # the most frequent wording
+        (1, "???", ()),  # no words at all, still counted; the latest of the single ones
         (1, "Kan en peer have nattevagt?", ()),  # asked after the bil question
         (1, "Må en peer køre bil med borgere?", ()),
     ]
@@ -146,9 +148,7 @@ def reference_group_similar(texts: list[tuple[datetime, str]]) -> list[TextGroup
     seen: list[tuple[object, _Group]] = []  # a repeat joins the group its first occurrence did
     for asked_at, text, terms in found:
         term_set = frozenset(mapping[term] for term in terms)
-        key = term_set or _plain(text)
-        if not key:
-            continue
+        key = term_set or _plain(text) or text.casefold()
         chosen = next((group for earlier, group in seen if earlier == key), None)
         if chosen is None and term_set:
             scored = [(similarity(term_set, g.terms), -i) for i, g in enumerate(groups)]

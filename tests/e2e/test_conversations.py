@@ -528,7 +528,7 @@ def test_buttons_from_before_a_reload_are_refused_not_misanswered(
     )
     try:
         path.write_text(zebra + original, encoding="utf-8")
-        assert kb_module.validate(knowledge_dir) == []
+        # load, as /genindlaes does: validate's house rules ask more of a finished item.
         new_kb = kb_module.load(knowledge_dir)
         assert say(server, "/genindlaes", admin).text == texts.reload_ok(new_kb)
 
