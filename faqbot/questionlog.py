@@ -708,8 +708,6 @@ class LoggedQuestion:
     """The suggestion picked last after a clarify, if any."""
     off_topic: bool
     """A no_match judged outside the subject when it was logged (False on rows from before)."""
-    voted_down: bool
-    """Someone gave the answer to this question a thumbs down."""
     user_key: str | None
     text: str | None
 
@@ -738,16 +736,13 @@ async def _fetch(db: aiosqlite.Connection, sql: str, parameters: tuple[Any, ...]
 async def questions_between(
     db: aiosqlite.Connection, start: datetime, end: datetime, *, include_terminal: bool = False
 ) -> list[LoggedQuestion]:
-    """Every question asked in ``[start, end)``, oldest first, with its last pick and votes."""
+    """Every question asked in ``[start, end)``, oldest first, with the suggestion picked last."""
     rows = await _fetch(
         db,
         "SELECT asked_at, status, item_id, "
         "(SELECT picks.item_id FROM picks WHERE picks.question_id = questions.id "
         "ORDER BY picks.picked_at DESC, picks.rowid DESC LIMIT 1), "
-        "off_topic, "
-        "EXISTS (SELECT 1 FROM votes WHERE votes.question_id = questions.id "
-        "AND votes.helpful = 0), "
-        "user_key, text FROM questions WHERE asked_at >= ? AND asked_at < ?"
+        "off_topic, user_key, text FROM questions WHERE asked_at >= ? AND asked_at < ?"
         + _terminal_clause(include_terminal)
         + " ORDER BY asked_at, rowid",
         (to_timestamp(start), to_timestamp(end)),
@@ -759,9 +754,8 @@ async def questions_between(
             item_id=row[2],
             picked_item_id=row[3],
             off_topic=bool(row[4]),
-            voted_down=bool(row[5]),
-            user_key=row[6],
-            text=row[7],
+            user_key=row[5],
+            text=row[6],
         )
         for row in rows
     ]
@@ -816,7 +810,6 @@ async def latest_unresolved(
             item_id=row[2],
             picked_item_id=None,
             off_topic=bool(row[3]),
-            voted_down=False,
             user_key=row[4],
             text=row[5],
         )

@@ -59,7 +59,7 @@ def ask(log: QuestionLog, hours_ago: float, status: str, **fields) -> str:
     return log.log_question(status=status, **values)
 
 
-async def test_questions_between_with_picks_votes_and_scope(log: QuestionLog) -> None:
+async def test_questions_between_with_picks_and_scope(log: QuestionLog) -> None:
     clarify = ask(log, 5, "clarify")
     log.log_pick(question_id=clarify, item_id="peer-loen", user_id=7)
     log.log_pick(question_id=clarify, item_id="peer-tavshed", user_id=7)  # the last one counts
@@ -71,11 +71,11 @@ async def test_questions_between_with_picks_votes_and_scope(log: QuestionLog) ->
     ask(log, 30, "answered")  # before the window
     await log.flush()
     rows = await questions_between(log.connection, NOW - timedelta(hours=10), NOW)
-    assert [(r.status, r.picked_item_id, r.off_topic, r.voted_down) for r in rows] == [
-        ("clarify", "peer-tavshed", False, False),
-        ("answered", None, False, True),
-        ("no_match", None, True, False),
-        ("answered", None, False, False),
+    assert [(r.status, r.picked_item_id, r.off_topic) for r in rows] == [
+        ("clarify", "peer-tavshed", False),
+        ("answered", None, False),
+        ("no_match", None, True),
+        ("answered", None, False),
     ]
     assert rows[2].text == "Hvornår åbner kantinen?" and rows[0].user_key == log.user_key(7)
     assert rows[0].asked_at == NOW - timedelta(hours=5)

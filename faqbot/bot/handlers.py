@@ -305,7 +305,6 @@ async def _admin_allowed(update: Update, context: Context) -> bool:
     if not _is_private(message):
         await message.reply_text(texts.ADMIN_PRIVATE_ONLY)
         return False
-    _log(context).record_leader_chat(cast(int, _user_id(update)))
     return True
 
 

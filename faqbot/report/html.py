@@ -10,7 +10,6 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from faqbot.report import svg
 from faqbot.report import wording as w
 from faqbot.report.model import OUTCOME_LABELS, OUTCOMES, Report
-from faqbot.report.text import alternates_yaml
 
 TOP_CHART = 15
 """Bars in the most-asked chart (the table below it lists every question)."""
@@ -43,5 +42,4 @@ def report_html(report: Report) -> str:
         trend_chart=svg.trend_chart(report.trend),
         gap_groups=report.gaps.groups[:MAX_GAP_GROUPS],
         more_gap_groups=max(0, len(report.gaps.groups) - MAX_GAP_GROUPS),
-        alternates=[alternates_yaml(p) for p in report.phrasings],
     )

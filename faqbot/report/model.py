@@ -165,15 +165,6 @@ class ItemVotes:
 
 
 @dataclass(frozen=True)
-class Phrasings:
-    """Maintainers' material: what people wrote before picking this item among suggestions."""
-
-    key: str
-    label: str
-    phrasings: tuple[tuple[str, int], ...]
-
-
-@dataclass(frozen=True)
 class Report:
     """The report as data; every renderer formats exactly this."""
 
@@ -187,7 +178,6 @@ class Report:
     off_topic: OffTopic
     crisis: Count
     downvoted: tuple[ItemVotes, ...]
-    phrasings: tuple[Phrasings, ...] = ()
     notes: tuple[str, ...] = ()
     include_terminal: bool = False
     labelled: bool = field(default=True)
@@ -435,7 +425,6 @@ def assemble(
         off_topic=off_topic,
         crisis=outcomes[OUTCOMES.index("crisis")],
         downvoted=_downvoted(now_votes, labels),
-        phrasings=_phrasings(now_rows, kb, labels),
         notes=tuple(notes),
         include_terminal=include_terminal,
         labelled=kb is not None,
@@ -562,33 +551,6 @@ def _downvoted(votes: Iterable[LoggedVote], labels: _Labels) -> tuple[ItemVotes,
         if down
     ]
     return tuple(sorted(entries, key=lambda v: (-v.down, v.up, v.label, v.key)))
-
-
-def _phrasings(
-    rows: Iterable[LoggedQuestion], kb: KnowledgeBase | None, labels: _Labels
-) -> tuple[Phrasings, ...]:
-    """Texts people wrote before picking a suggestion (no 👎 after it), not yet a phrasing."""
-    known: dict[str, set[str]] = {}
-    if kb is not None:
-        known = {item.id: {_plain(p) for p in item.phrasings} for item in kb.items}
-    texts: dict[str, Counter[str]] = defaultdict(Counter)
-    for question in rows:
-        if outcome(question) != "picked" or question.voted_down or not question.text:
-            continue
-        item_id = question.picked_item_id
-        assert item_id is not None
-        shown = display_text(question.text)
-        if shown and _plain(shown) not in known.get(item_id, set()):
-            texts[item_id][shown] += 1
-    entries = [
-        Phrasings(item_id, labels.item(item_id), tuple(counted.most_common()))
-        for item_id, counted in texts.items()
-    ]
-    return tuple(sorted(entries, key=lambda p: (-sum(n for _, n in p.phrasings), p.key)))
-
-
-def _plain(text: str) -> str:
-    return " ".join("".join(c if c.isalnum() else " " for c in text.casefold()).split())
 
 
 # --------------------------------------------------------------------------------------------

@@ -107,11 +107,6 @@ def report_csv(report: Report) -> str:
     rows += [("uden_for_emnet", text, "", "", "", "eksempel") for text in off_topic.examples]
     rows.append(_count_row("krisebeskeder", report.crisis, w.EXPLAIN_CRISIS))
     rows += [("tommel_ned", v.label, v.down, "", "", f"{v.up} tommel op") for v in report.downvoted]
-    for phrasings in report.phrasings:
-        for text, times in phrasings.phrasings:
-            rows.append(
-                ("til_vedligeholdere", text, times, "", "", f"alternate til {phrasings.label}")
-            )
     buffer = io.StringIO()
     buffer.write(BOM)
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_NONNUMERIC)

@@ -1,6 +1,6 @@
 """The report as Telegram messages (HTML parse mode): what a leader reads on a phone, from
 /rapport and the weekly digest. The same figures as every other format, the leaders' part only
-(the maintainers' material stays in ``faqbot report``); every interpolated text is escaped, and
+(the maintainers' proposals are ``faqbot suggest``); every interpolated text is escaped, and
 the messages are packed at section boundaries under Telegram's 4,096 characters."""
 
 from __future__ import annotations

@@ -1,12 +1,10 @@
-"""The report as plain text for a terminal (``faqbot report``): the leaders' part first, the
-maintainers' material last and marked as such. Every text in the report is display-safe."""
+"""The report as plain text for a terminal (``faqbot report``). Every text in the report is
+display-safe."""
 
 from __future__ import annotations
 
-import json
-
 from faqbot.report import wording as w
-from faqbot.report.model import OUTCOME_LABELS, OUTCOMES, Count, Phrasings, Report, shorten
+from faqbot.report.model import OUTCOME_LABELS, OUTCOMES, Count, Report, shorten
 
 TOP_CONCERNS = 20
 TOP_GAP_GROUPS = 50
@@ -68,13 +66,7 @@ def report_text(report: Report) -> str:
         out += [f"  {v.down:>3} 👎 {v.up:>3} 👍  {_short(v.label)}" for v in report.downvoted[:10]]
     else:
         out.append("  (ingen)")
-    out += ["", "─" * 60, w.MAINTAINERS, "", "Formuleringer før et valgt forslag"]
-    out.append(f"  {w.EXPLAIN_PHRASINGS}")
-    if report.phrasings:
-        for phrasings in report.phrasings:
-            out += ["  " + line for line in alternates_yaml(phrasings).splitlines()]
-    else:
-        out.append("  (ingen)")
+    out += ["", w.MAINTAINERS]
     return "\n".join(out) + "\n"
 
 
@@ -117,13 +109,3 @@ def _gap_lines(report: Report) -> list[str]:
     if missing:
         lines.append(f"  {missing}")
     return lines or ["  (ingen)"]
-
-
-def alternates_yaml(phrasings: Phrasings) -> str:
-    """Ready to paste under the item in its YAML file (the id says which item)."""
-    lines = [f"# {phrasings.key}: {phrasings.label}", "alternates:"]
-    lines += [
-        f"  - {json.dumps(text, ensure_ascii=False)}  # {times}×"
-        for text, times in phrasings.phrasings
-    ]
-    return "\n".join(lines)

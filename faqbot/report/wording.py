@@ -44,11 +44,10 @@ EXPLAIN_CRISIS = (
     "aldrig teksten."
 )
 EXPLAIN_DOWNVOTED = "Svar, som nogen markerede med 👎 (ikke brugbart): værd at læse igen."
-EXPLAIN_PHRASINGS = (
-    "Det, folk skrev, før de valgte et forslag (uden 👎 bagefter): kandidater til alternates i "
-    "vidensbasens YAML."
+MAINTAINERS = (
+    "Til vedligeholdere: faqbot suggest foreslår nye formuleringer og udkast til nye svar ud fra "
+    "de samme spørgsmål."
 )
-MAINTAINERS = "Til vedligeholdere af vidensbasen"
 NO_TEXT = "ikke gemt eller slettet efter opbevaringsperioden"
 
 
