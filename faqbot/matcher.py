@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from itertools import groupby
@@ -54,6 +54,7 @@ from rapidfuzz import fuzz, process
 
 from faqbot.kb import Item, KnowledgeBase
 from faqbot.safety import SafetyDetector, SafetyLevel
+from faqbot.smalltalk import SmallTalk, SmallTalkDetector
 from faqbot.text import Normalizer, tokenise
 from faqbot.text import words as words_of
 
@@ -70,6 +71,8 @@ class Status(StrEnum):
     CLARIFY = "clarify"
     NO_MATCH = "no_match"
     SAFETY = "safety"
+    SMALLTALK = "smalltalk"
+    """Greetings, thanks, questions about the bot: a short reply, not an unanswered question."""
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,12 @@ class Result:
     """The message touches on danger but reads as a question: show the short safety note first."""
     safety_situation: str | None = None
     """For ``Status.SAFETY``: the situation whose safety text fits (None: the general one)."""
+    small_talk: SmallTalk | None = None
+    """Small talk (status SMALLTALK, its reply) or a question in another language (its note is
+    shown above the suggestions)."""
+    off_topic: bool = False
+    """A no_match because the question is outside the subject (an out-of-scope example fits it
+    as well, or it names no subject word), not a gap in the knowledge base."""
 
 
 @dataclass(frozen=True)
@@ -717,6 +726,7 @@ class Matcher:
         self.thresholds = thresholds or Thresholds()
         self.weights = weights or Weights()
         self.safety = SafetyDetector(kb.safety)
+        self.small_talk = SmallTalkDetector(kb.small_talk)
         self._build()
 
     # ----------------------------------------------------------------------------------------
@@ -1110,6 +1120,8 @@ class Matcher:
         if level is SafetyLevel.ACUTE:
             situation = self.safety.situation(question[:SAFETY_MAX_CHARS])
             return Result(question, Status.SAFETY, None, 1.0, (), safety_situation=situation)
+        if level is SafetyLevel.NONE and (talk := self.small_talk.detect(question)) is not None:
+            return with_small_talk(question, talk, self._decide)
         result = self._decide(question)
         return replace(result, safety_note=True) if level is SafetyLevel.NOTE else result
 
@@ -1119,7 +1131,7 @@ class Matcher:
         best = self._ranked(scores.combined, 4)
         ranked = [(self.kb.items[i], score) for i, score in best]
         if not ranked:
-            return decide(question, ranked, self.thresholds)
+            return self._scoped(decide(question, ranked, self.thresholds))
         evidence = float(scores.similarity[best[0][0]])
         th = self.thresholds
         if (
@@ -1128,8 +1140,14 @@ class Matcher:
             and scores.negative >= evidence + th.negative_margin
         ):
             item, score = ranked[0]
-            return Result(question, Status.NO_MATCH, item, score, ())
-        return decide(question, ranked, th, evidence)
+            return Result(question, Status.NO_MATCH, item, score, (), off_topic=True)
+        return self._scoped(decide(question, ranked, th, evidence))
+
+    def _scoped(self, result: Result) -> Result:
+        """A no_match for a question that names no subject word is off topic."""
+        if result.status is Status.NO_MATCH and not self.on_topic(result.question):
+            return replace(result, off_topic=True)
+        return result
 
 
 def _set_index(docs: Sequence[np.ndarray], n_features: int) -> _Index:
@@ -1165,6 +1183,18 @@ def _typo_buckets(terms: Sequence[str]) -> dict[tuple[str, int], list[str]]:
         if len(term) >= 4:
             buckets.setdefault((term[0], len(term)), []).append(term)
     return buckets
+
+
+def with_small_talk(question: str, talk: SmallTalk, decide: Callable[[str], Result]) -> Result:
+    """Small talk's own result; a question in another language keeps the engine's best items,
+    but as suggestions only (its words are not understood well enough to answer it outright)."""
+    if not talk.foreign:
+        return Result(question, Status.SMALLTALK, None, 1.0, (), small_talk=talk)
+    result = replace(decide(question), small_talk=talk)
+    if result.status is Status.ANSWERED and result.item is not None:
+        suggestion = Suggestion(result.item, result.score)
+        return replace(result, status=Status.CLARIFY, suggestions=(suggestion,))
+    return result
 
 
 def decide(

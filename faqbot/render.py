@@ -62,12 +62,15 @@ def _result(result: Result, kb: KnowledgeBase, esc: Callable[[str], str], html: 
     if result.status is Status.SAFETY:
         return esc(safety_text(result, kb))
     note = f"{esc(kb.safety.note)}\n\n" if result.safety_note else ""
+    talk = result.small_talk  # small talk's reply, or the note above another language's suggestions
+    if talk is not None and (result.status is Status.SMALLTALK or not result.suggestions):
+        return note + esc(talk.reply)
     if result.status is Status.ANSWERED and result.item is not None:
         quote_fmt = "\n\n<i>»{text}«</i>\n{citation}" if html else "\n\n»{text}«\n{citation}"
         answer = _answer(result.item, kb, esc if html else str, quote_fmt, len(note))
         return note + answer
     if result.status is Status.CLARIFY and result.suggestions:
-        lines = [CLARIFY_LEAD]
+        lines = [CLARIFY_LEAD] if talk is None else [esc(talk.reply), "", CLARIFY_LEAD]
         lines += [
             f"{number}. {esc(suggestion.item.question)}"
             for number, suggestion in enumerate(result.suggestions, start=1)

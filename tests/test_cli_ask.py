@@ -13,7 +13,17 @@ from faqbot.chat import BAD_NUMBER, ChatSession, chat_loop, run_chat
 from faqbot.matcher import Matcher
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "engine_kb"
-KEYS = ["question", "status", "item_id", "answer", "score", "source", "suggestions", "safety_note"]
+KEYS = [
+    "question",
+    "status",
+    "item_id",
+    "answer",
+    "score",
+    "source",
+    "suggestions",
+    "small_talk",
+    "safety_note",
+]
 
 
 @pytest.fixture(scope="module")

@@ -378,8 +378,9 @@ def test_the_decision_table() -> None:
     assert decide({topic}, 0.9) is SafetyLevel.ACUTE
     assert decide({topic, policy}, 0.99) is SafetyLevel.NOTE
     assert decide({topic}, 0.1) is SafetyLevel.NONE
+    assert decide({topic}, 0.4) is SafetyLevel.NOTE
     assert decide(set(), 0.99) is SafetyLevel.ACUTE
-    assert decide(set(), 0.6) is SafetyLevel.NOTE
+    assert decide(set(), 0.55) is SafetyLevel.NOTE
     assert decide(set(), 0.1) is SafetyLevel.NONE
 
 
@@ -520,8 +521,10 @@ def test_valid_examples_load_with_line_numbers(kb_copy: Path) -> None:
             "acute:\n  - text: jeg vil dø\n    kind: hopelessness\n    writer: X\nmaybe: []\n"
             + "not_acute:\n  - text: hvad koster en peer\n    kind: ordinary\n",
             [
-                "kb/safety_examples.yaml:4: acute example: unknown key 'writer'",
-                "kb/safety_examples.yaml:5: safety examples: unknown key 'maybe'",
+                "kb/safety_examples.yaml:4: acute example: unknown key 'writer' (expected one of: "
+                "author, kind, text)",
+                "kb/safety_examples.yaml:5: safety examples: unknown key 'maybe' (expected one of: "
+                "acute, not_acute)",
             ],
         ),
         (

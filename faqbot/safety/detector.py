@@ -16,13 +16,13 @@ ACUTE_WITH_CALM = 0.8
 """A danger phrase in a sentence that reads as a question about practice, rules, training or
 research, or as the past, is still acute when the classifier gives the sentence this much (or
 the sentence says it is happening now)."""
-ACUTE_FROM_TOPIC = 0.6
+ACUTE_FROM_TOPIC = 0.5
 """A sentence that only names the subject (no danger phrase, no calm cue) is acute from this."""
 NOTE_FROM_TOPIC = 0.3
 """Below that, it gets the safety note from this (or when it has a calm cue)."""
-ACUTE_ALONE = 0.7
+ACUTE_ALONE = 0.6
 """A sentence the lexicon finds nothing in is acute from this probability..."""
-NOTE_ALONE = 0.6
+NOTE_ALONE = 0.5
 """...and gets the safety note from this one."""
 CALM_MESSAGE = 0.3
 """...and is not acute when the whole message is below this (see ``SafetyDetector._sentences``)."""

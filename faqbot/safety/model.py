@@ -45,6 +45,9 @@ STEPS = 200
 """Gradient steps while training..."""
 FIRST_STEPS = 80
 """...and in the first round, which only picks each acute message's most acute sentence."""
+EVIDENCE = 30.0
+"""Added to a sentence's feature total before scaling: a sentence of a word or two weighs less
+than a full one (it says less), so "tak" or "ikke" alone cannot look sure."""
 POWER_STEPS = 20
 """Power-iteration steps that size the gradient step."""
 NGRAMS = (3, 4, 5)
@@ -66,7 +69,7 @@ def features(words: Sequence[str], marks: Iterable[str]) -> dict[str, float]:
         counts.update(word_features(word))
     counts.update({f"b:{a}_{b}" for a, b in itertools.pairwise(words)})
     total = sum(counts.values())
-    vector = {name: count / math.sqrt(total) for name, count in counts.items()}
+    vector = {name: count / math.sqrt(total + EVIDENCE) for name, count in counts.items()}
     vector.update((f"g:{mark}", 1.0) for mark in marks)
     return vector
 
@@ -128,7 +131,7 @@ class _Data:
                         word_columns.append(vocabulary.setdefault(name, len(vocabulary)))
                         word_counts.append(float(times))
                 total += count * word_sizes[word_index[word]]
-            scale = 1.0 / math.sqrt(total) if total else 0.0
+            scale = 1.0 / math.sqrt(total + EVIDENCE)
             for word, count in words.items():
                 text_rows.append(row)
                 text_words.append(word_index[word])
@@ -245,7 +248,7 @@ class Classifier:
         total = sum(map(self._weight.__getitem__, distinct))
         total += sum(map(self._pairs.get, pairs, repeat(0.0)))
         count = sum(map(self._size.__getitem__, distinct)) + len(pairs)
-        z = self.bias + (total / math.sqrt(count) if count else 0.0)
+        z = self.bias + total / math.sqrt(count + EVIDENCE)
         weights = self.weights
         z += sum(weights.get(f"g:{mark}", 0.0) for mark in set(marks))
         return 1.0 / (1.0 + math.exp(-z))
