@@ -9,7 +9,7 @@ from enum import StrEnum
 from functools import lru_cache
 
 from faqbot.kb import SafetyExample, SafetyRules
-from faqbot.safety.lexicon import Group, Hit, Lexicon, Sentence, sentences
+from faqbot.safety.lexicon import Group, Hit, Lexicon, Sentence, iter_sentences, sentences
 from faqbot.safety.model import Bag, Classifier, Text
 
 ACUTE_WITH_CALM = 0.8
@@ -115,9 +115,10 @@ class SafetyDetector:
         answer): the lexicon only tells the groups a sentence's level needs, and the first
         sentence the lexicon makes acute ends the search."""
         level = SafetyLevel.NONE
-        parts = sentences(message)
+        parts = []
         alone = False
-        for sentence in parts:
+        for sentence in iter_sentences(message):
+            parts.append(sentence)
             groups = self.lexicon.groups(sentence)
             found = decide(groups, self._probability(sentence))
             if found is SafetyLevel.ACUTE:

@@ -32,7 +32,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import NamedTuple
@@ -102,8 +102,12 @@ class Sentence(NamedTuple):
 def sentences(message: str) -> list[Sentence]:
     """The message's sentences with their words (sentences without words dropped). A dot
     right after a number ends no sentence ("på 5. sal")."""
+    return list(iter_sentences(message))
+
+
+def iter_sentences(message: str) -> Iterator[Sentence]:
+    """``sentences`` one at a time: a caller that stops early does not read the rest."""
     parts = _SENTENCE_END.split(unicodedata.normalize("NFC", message).casefold())
-    result = []
     word = _WORDS.__getitem__
     text = ""
     for index in range(0, len(parts), 2):
@@ -114,9 +118,8 @@ def sentences(message: str) -> list[Sentence]:
             continue
         words = tuple(map(word, _TOKEN.findall(text)))
         if words:
-            result.append(Sentence(words, "?" in mark, "!" in mark))
+            yield Sentence(words, "?" in mark, "!" in mark)
         text = ""
-    return result
 
 
 def word_of(token: str) -> str:
