@@ -1,0 +1,393 @@
+"""The index over a knowledge base: what the signals read, built once per knowledge base.
+
+Each part is built by one named function that returns a frozen dataclass. The vocabulary comes
+first (``build_vocabulary``: every phrasing, tag, answer and out-of-scope example through the one
+normaliser, once); every other part is a ``SparseIndex`` (an inverted index) over term ids or
+character trigrams. ``build_index`` builds them all.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from faqbot.kb import KnowledgeBase
+from faqbot.text import Normalizer, tokenise
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+ANSWER_COVERAGE = 0.35
+"""A query term found only in an item's answer counts this much towards its coverage."""
+TAG_COVERAGE = 0.8
+"""A query term found only in an item's tags or category counts this much."""
+BAYES_ALPHA = 0.1
+"""Additive smoothing of the classifier's term counts."""
+BAYES_ANSWER = 0.3
+"""An answer's term counts this much towards the classifier, a phrasing's or tag's 1."""
+MAX_GRAM_SHARE = 0.5
+"""Trigrams found in more than this share of the items tell nothing and are left out."""
+
+
+# --------------------------------------------------------------------------------------------
+# Sparse matrices
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SparseIndex:
+    """A feature x document matrix stored by feature (an inverted index with weights): the
+    documents and values of feature f are at ``[indptr[f], indptr[f + 1])``."""
+
+    indptr: IntArray
+    docs: IntArray
+    values: FloatArray
+    n_docs: int
+
+    def dot(self, features: IntArray, weights: FloatArray) -> FloatArray:
+        """For every document: the sum over the query's features of weight x value."""
+        positions, lengths = slices(self.indptr, features)
+        values = self.values[positions] * np.repeat(weights, lengths)
+        return np.bincount(self.docs[positions], values, minlength=self.n_docs).astype(np.float64)
+
+
+def slices(indptr: IntArray, rows: IntArray) -> tuple[IntArray, IntArray]:
+    """The positions of the given rows of a CSR layout, concatenated, and each row's length."""
+    starts = indptr[rows]
+    lengths = indptr[rows + 1] - starts
+    offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
+    return offsets + np.arange(int(lengths.sum()), dtype=np.int64), lengths
+
+
+@dataclass(frozen=True)
+class Entries:
+    """A sparse document x feature matrix as (document, feature, value) triples."""
+
+    docs: IntArray
+    features: IntArray
+    values: FloatArray
+    n_docs: int
+    n_features: int
+
+
+def counted(documents: Sequence[Sequence[int] | IntArray], n_features: int) -> Entries:
+    """Documents given as feature ids (repeats allowed) as (document, feature, count)."""
+    sizes = [len(document) for document in documents]
+    docs = np.repeat(np.arange(len(documents), dtype=np.int64), sizes)
+    flat = np.concatenate([np.asarray(d, dtype=np.int64) for d in documents]) if sizes else docs
+    return count_pairs(docs, flat, len(documents), n_features)
+
+
+def count_pairs(docs: IntArray, features: IntArray, n_docs: int, n_features: int) -> Entries:
+    """(document, feature) occurrences as (document, feature, count)."""
+    width = max(n_features, 1)
+    keys, counts = np.unique(docs * width + features, return_counts=True)
+    rows, columns = np.divmod(keys, width)
+    return Entries(rows, columns, counts.astype(np.float64), n_docs, n_features)
+
+
+def sparse_index(entries: Entries) -> SparseIndex:
+    """The inverted index of a document x feature matrix."""
+    order = np.argsort(entries.features, kind="stable")
+    indptr = np.zeros(entries.n_features + 1, dtype=np.int64)
+    np.cumsum(np.bincount(entries.features, minlength=entries.n_features), out=indptr[1:])
+    return SparseIndex(indptr, entries.docs[order], entries.values[order], entries.n_docs)
+
+
+def document_frequency(entries: Entries) -> FloatArray:
+    """In how many documents each feature occurs."""
+    return np.bincount(entries.features, minlength=entries.n_features).astype(np.float64)
+
+
+def trigrams(word: str) -> list[str]:
+    """The character trigrams of a word or term, its ends marked ("#hv", "hvo", "vor", "or#")."""
+    marked = f"#{word}#"
+    return [marked[i : i + 3] for i in range(len(marked) - 2)]
+
+
+@dataclass(frozen=True)
+class TfIdfIndex:
+    """Unit-length TF-IDF vectors of documents (over terms or trigrams), for cosines."""
+
+    index: SparseIndex
+    idf: FloatArray
+
+
+def build_tf_idf_index(entries: Entries, max_share: float = 1.0) -> TfIdfIndex:
+    """(1 + log count) x IDF per feature, IDF = log((N + 1) / (df + 0.5)), each document scaled
+    to unit length; features found in more than ``max_share`` of the documents weigh 0."""
+    df = document_frequency(entries)
+    idf = np.log((entries.n_docs + 1) / (df + 0.5))
+    idf[df > max(1.0, max_share * entries.n_docs)] = 0.0
+    weights = (1 + np.log(entries.values)) * idf[entries.features]
+    norms = np.sqrt(np.bincount(entries.docs, weights * weights, minlength=entries.n_docs))
+    weights /= np.maximum(norms, 1e-12)[entries.docs]
+    unit = Entries(entries.docs, entries.features, weights, entries.n_docs, entries.n_features)
+    return TfIdfIndex(sparse_index(unit), idf)
+
+
+@dataclass(frozen=True)
+class GramIndex:
+    """Documents as TF-IDF vectors of character trigrams, and the trigram ids."""
+
+    tf_idf: TfIdfIndex
+    gram_ids: dict[str, int]
+
+
+def build_gram_index(
+    words: Sequence[str], documents: Sequence[Sequence[int] | IntArray], max_share: float
+) -> GramIndex:
+    """Documents given as word ids (into ``words``) as TF-IDF vectors of the words' trigrams."""
+    gram_ids: dict[str, int] = {}
+    word_grams = [[gram_ids.setdefault(g, len(gram_ids)) for g in trigrams(w)] for w in words]
+    indptr = np.zeros(len(words) + 1, dtype=np.int64)
+    np.cumsum([len(grams) for grams in word_grams], out=indptr[1:])
+    flat = np.fromiter((g for grams in word_grams for g in grams), np.int64, int(indptr[-1]))
+    sizes = [len(document) for document in documents]
+    doc_of_word = np.repeat(np.arange(len(documents), dtype=np.int64), sizes)
+    occurrences = np.fromiter((w for d in documents for w in d), np.int64, sum(sizes))
+    positions, lengths = slices(indptr, occurrences)
+    entries = count_pairs(
+        np.repeat(doc_of_word, lengths), flat[positions], len(documents), len(gram_ids)
+    )
+    return GramIndex(build_tf_idf_index(entries, max_share), gram_ids)
+
+
+# --------------------------------------------------------------------------------------------
+# The vocabulary: every text through the normaliser once
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """Every text of the knowledge base as term ids, and the normaliser that made them."""
+
+    normalizer: Normalizer
+    term_ids: dict[str, int]
+    terms: tuple[str, ...]
+    phrasings: tuple[tuple[int, ...], ...]
+    """Every item's phrasings that have a term, item after item."""
+    phrasing_item: IntArray
+    """The item of each phrasing."""
+    phrasing_words: tuple[tuple[str, ...], ...]
+    """Each phrasing's folded words as written (stop words and endings kept)."""
+    answers: tuple[tuple[int, ...], ...]
+    tags: tuple[tuple[int, ...], ...]
+    """Per item: its tags' and category's terms."""
+    negatives: tuple[tuple[int, ...], ...]
+    """The out-of-scope examples' terms (``out_of_scope.yaml``); never returned."""
+    pair_ids: dict[tuple[int, int], int]
+    """Pairs of adjacent terms in the phrasings ("egen medicin", "bliver syg"), numbered after
+    the terms: word order tells "peerens egen medicin" from "medicin til patienterne"."""
+    subject: frozenset[str]
+    """Terms that say a question is about the knowledge base's subject (``subject.yaml``)."""
+
+
+def build_vocabulary(kb: KnowledgeBase) -> Vocabulary:
+    """Every text normalised once; split compounds are joined where the joined form occurs."""
+    base = Normalizer(kb.synonyms)
+    owners = [(index, text) for index, item in enumerate(kb.items) for text in item.phrasings]
+    n_phrasings, n_items = len(owners), len(kb.items)
+    texts = [text for _, text in owners] + [item.answer for item in kb.items]
+    texts += [" ".join((*item.tags, item.category)) for item in kb.items] + list(kb.negatives)
+    words = tokenise(texts)
+    normalizer = base.with_compounds(base.vocabulary(words))
+    analysed = normalizer.analyse(words)
+    written = words.texts()
+    normalizer.forget()
+    term_ids: dict[str, int] = {}
+    as_ids = [tuple(term_ids.setdefault(t, len(term_ids)) for t in terms) for terms in analysed]
+    kept = [at for at in range(n_phrasings) if as_ids[at]]
+    pair_ids: dict[tuple[int, int], int] = {}
+    for at in kept:
+        for pair in zip(as_ids[at], as_ids[at][1:], strict=False):
+            pair_ids.setdefault(pair, len(term_ids) + len(pair_ids))
+    subject = frozenset(
+        term for phrase in kb.subject for term in normalizer.terms(phrase) if len(term) >= 3
+    )
+    return Vocabulary(
+        normalizer=normalizer,
+        term_ids=term_ids,
+        terms=tuple(term_ids),
+        phrasings=tuple(as_ids[at] for at in kept),
+        phrasing_item=np.asarray([owners[at][0] for at in kept], dtype=np.int64),
+        phrasing_words=tuple(tuple(written[at]) for at in kept),
+        answers=tuple(as_ids[n_phrasings : n_phrasings + n_items]),
+        tags=tuple(as_ids[n_phrasings + n_items : n_phrasings + 2 * n_items]),
+        negatives=tuple(ids for ids in as_ids[n_phrasings + 2 * n_items :] if ids),
+        pair_ids=pair_ids,
+        subject=subject,
+    )
+
+
+def item_terms(vocabulary: Vocabulary) -> list[IntArray]:
+    """Per item: the term ids of its phrasings and tags, repeats kept."""
+    parts: list[list[tuple[int, ...]]] = [[tags] for tags in vocabulary.tags]
+    for item, phrasing in zip(vocabulary.phrasing_item.tolist(), vocabulary.phrasings, strict=True):
+        parts[item].append(phrasing)
+    return [np.fromiter((t for p in part for t in p), np.int64) for part in parts]
+
+
+# --------------------------------------------------------------------------------------------
+# The parts
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PhrasingIndex:
+    """Every phrasing (and, apart, every out-of-scope example) as a set of terms, for the
+    IDF-weighted overlap of a question with each one."""
+
+    phrasings: SparseIndex
+    phrasing_mass: FloatArray
+    """Per phrasing: the summed IDF of its distinct terms."""
+    negatives: SparseIndex
+    negative_mass: FloatArray
+    item_bounds: IntArray
+    """Item i's phrasings are ``[item_bounds[i], item_bounds[i + 1])``."""
+
+
+def build_phrasing_index(vocabulary: Vocabulary, idf: FloatArray) -> PhrasingIndex:
+    """Phrasings and out-of-scope examples as sets of term ids (value 1)."""
+    n_terms, n_items = len(vocabulary.terms), len(vocabulary.answers)
+    phrasings = counted([sorted(set(p)) for p in vocabulary.phrasings], n_terms)
+    negatives = counted([sorted(set(n)) for n in vocabulary.negatives], n_terms)
+    return PhrasingIndex(
+        phrasings=sparse_index(_ones(phrasings)),
+        phrasing_mass=_mass(phrasings, idf),
+        negatives=sparse_index(_ones(negatives)),
+        negative_mass=_mass(negatives, idf),
+        item_bounds=np.searchsorted(vocabulary.phrasing_item, np.arange(n_items + 1)),
+    )
+
+
+def _mass(entries: Entries, idf: FloatArray) -> FloatArray:
+    """Per document: the summed IDF of its features."""
+    weights = idf[entries.features]
+    return np.bincount(entries.docs, weights, entries.n_docs).astype(np.float64)
+
+
+def _ones(entries: Entries) -> Entries:
+    ones = np.ones(len(entries.values))
+    return Entries(entries.docs, entries.features, ones, entries.n_docs, entries.n_features)
+
+
+def build_coverage_index(vocabulary: Vocabulary) -> SparseIndex:
+    """Per item and term: 1 in a phrasing, else ``TAG_COVERAGE`` in the tags, else
+    ``ANSWER_COVERAGE`` in the answer."""
+    rows = [dict.fromkeys(answer, ANSWER_COVERAGE) for answer in vocabulary.answers]
+    for row, tags in zip(rows, vocabulary.tags, strict=True):
+        row.update(dict.fromkeys(tags, TAG_COVERAGE))
+    for item, phrasing in zip(vocabulary.phrasing_item.tolist(), vocabulary.phrasings, strict=True):
+        rows[item].update(dict.fromkeys(phrasing, 1.0))
+    sizes = [len(row) for row in rows]
+    entries = Entries(
+        np.repeat(np.arange(len(rows), dtype=np.int64), sizes),
+        np.fromiter((term for row in rows for term in row), np.int64, sum(sizes)),
+        np.fromiter((value for row in rows for value in row.values()), np.float64, sum(sizes)),
+        len(rows),
+        len(vocabulary.terms),
+    )
+    return sparse_index(entries)
+
+
+@dataclass(frozen=True)
+class BayesIndex:
+    """A multinomial naive Bayes classifier over the items: log P(term | item) is
+    ``log1p(count / alpha)`` (``index``) minus ``offset[item]``, plus a constant."""
+
+    index: SparseIndex
+    offset: FloatArray
+    known: npt.NDArray[np.bool_]
+    """Per term or pair: seen in some item (unseen ones are left out of the likelihood)."""
+
+
+def build_bayes_index(vocabulary: Vocabulary, terms: Sequence[IntArray]) -> BayesIndex:
+    """Counts per item of the terms and adjacent term pairs of its phrasings and the terms of
+    its tags (1 each) and its answer (``BAYES_ANSWER`` each), smoothed with ``BAYES_ALPHA``."""
+    n_terms = len(vocabulary.terms) + len(vocabulary.pair_ids)
+    width = max(n_terms, 1)
+    pairs: list[list[int]] = [[] for _ in terms]
+    for item, phrasing in zip(vocabulary.phrasing_item.tolist(), vocabulary.phrasings, strict=True):
+        pairs[item] += [vocabulary.pair_ids[p] for p in itertools.pairwise(phrasing)]
+    own = counted([np.concatenate([t, p]) for t, p in zip(terms, pairs, strict=True)], n_terms)
+    answers = counted(vocabulary.answers, n_terms)
+    keys = np.concatenate(
+        [own.docs * width + own.features, answers.docs * width + answers.features]
+    )
+    keys, inverse = np.unique(keys, return_inverse=True)
+    counts = np.bincount(inverse, np.concatenate([own.values, BAYES_ANSWER * answers.values]))
+    items, features = np.divmod(keys, width)
+    known = np.zeros(n_terms, dtype=bool)
+    known[features] = True
+    totals = np.bincount(items, counts, minlength=own.n_docs)
+    entries = Entries(items, features, np.log1p(counts / BAYES_ALPHA), own.n_docs, n_terms)
+    return BayesIndex(
+        index=sparse_index(entries),
+        offset=np.log(totals + BAYES_ALPHA * int(known.sum())),
+        known=known,
+    )
+
+
+def build_surface_index(vocabulary: Vocabulary) -> GramIndex:
+    """Every phrasing's words as written (stop words and endings kept: "hvor mange timer",
+    "må hun") as a TF-IDF vector of character trigrams, one document per phrasing."""
+    word_ids: dict[str, int] = {}
+    documents = [
+        [word_ids.setdefault(w, len(word_ids)) for w in words]
+        for words in vocabulary.phrasing_words
+    ]
+    return build_gram_index(list(word_ids), documents, 1.0)
+
+
+def build_typo_buckets(vocabulary: Vocabulary) -> dict[tuple[str, int], list[str]]:
+    """Known terms of four letters or more by (first letter, length): typo candidates."""
+    buckets: dict[tuple[str, int], list[str]] = {}
+    for term in vocabulary.terms:
+        if len(term) >= 4:
+            buckets.setdefault((term[0], len(term)), []).append(term)
+    return buckets
+
+
+@dataclass(frozen=True)
+class Index:
+    """Everything the signals read about one knowledge base."""
+
+    vocabulary: Vocabulary
+    idf: FloatArray
+    """Per term: log(1 + items / items with the term anywhere); weighs the overlaps."""
+    phrasings: PhrasingIndex
+    coverage: SparseIndex
+    answers: TfIdfIndex
+    grams: GramIndex
+    """The items' phrasings' and tags' terms as trigram vectors."""
+    bayes: BayesIndex
+    surface: GramIndex
+    """Every phrasing's words as written as a trigram vector."""
+    typo_buckets: dict[tuple[str, int], list[str]]
+
+
+def build_index(kb: KnowledgeBase) -> Index:
+    """The whole index of a knowledge base."""
+    vocabulary = build_vocabulary(kb)
+    n_terms, n_items = len(vocabulary.terms), len(kb.items)
+    terms = item_terms(vocabulary)
+    anywhere = counted(
+        [np.concatenate([own, answer]) for own, answer in zip(terms, vocabulary.answers, strict=False)], n_terms
+    )
+    idf = np.log1p(max(n_items, 1) / np.maximum(document_frequency(anywhere), 1.0))
+    return Index(
+        vocabulary=vocabulary,
+        idf=idf,
+        phrasings=build_phrasing_index(vocabulary, idf),
+        coverage=build_coverage_index(vocabulary),
+        answers=build_tf_idf_index(counted(vocabulary.answers, n_terms)),
+        grams=build_gram_index(vocabulary.terms, terms, MAX_GRAM_SHARE),
+        bayes=build_bayes_index(vocabulary, terms),
+        surface=build_surface_index(vocabulary),
+        typo_buckets=build_typo_buckets(vocabulary),
+    )
