@@ -2,15 +2,16 @@
 
 Training data, all from the tuning side (never a held-out set):
 
-* cross-validation over the items' own phrasings: each of five folds holds out a fifth of
-  every item's alternates (and of the out-of-scope examples), builds the matcher without them
-  and asks them;
-* ``knowledge/eval.yaml``'s questions and out-of-scope questions, on the full matcher.
+* ``knowledge/eval.yaml``'s questions and out-of-scope questions, on the full matcher;
+* the out-of-scope examples (``out_of_scope.yaml``), each asked of a matcher built without its
+  fold (five folds), so they are as new to it as a colleague's canteen question.
 
-The cross-validated phrasings together weigh as much as the eval questions (they are many, and
-the knowledge base's own wording); out-of-scope questions weigh ``OUT_OF_SCOPE_SHARE`` of the
-in-scope ones. Prints the ``Calibration(...)`` to paste into ``faqbot/matcher/decide.py`` and,
-per probability threshold, what the decision would do on eval.yaml and on the CV phrasings.
+The items' own alternates, asked the same way (cross-validation), were tried as training data
+too: they made the model worse on eval.yaml (cross-validated within it), being the knowledge
+base's own wording rather than a colleague's, and are only reported. Out-of-scope questions
+together weigh ``OUT_OF_SCOPE_SHARE`` x 2 of the in-scope ones. Prints the ``Calibration(...)``
+to paste into ``faqbot/matcher/decide.py`` and, per probability threshold, what the decision
+would do on eval.yaml (in-sample) and on the cross-validated alternates.
 
 Usage: .venv/bin/python bench/calibrate.py [--folds 5]
 """
@@ -104,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--knowledge-dir", type=Path, default=ROOT / "knowledge")
+    parser.add_argument("--dump", type=Path, default=None, help="pickle the samples here")
     args = parser.parse_args(argv)
     knowledge = kb.load(args.knowledge_dir)
     evalset = kb.load_eval(args.knowledge_dir / "eval.yaml", knowledge)
@@ -114,13 +116,18 @@ def main(argv: list[str] | None = None) -> int:
         data += samples(matcher, questions, negatives, "cv")
     eval_questions = [(entry.question, entry.acceptable) for entry in evalset.questions]
     data += samples(Matcher(knowledge), eval_questions, list(evalset.out_of_scope), "eval")
+    if args.dump:
+        import pickle
+
+        rows = [(s.features, s.right, s.in_scope, s.source) for s in data]
+        args.dump.write_bytes(pickle.dumps((FIELDS, rows)))
     x = np.asarray([s.features for s in data])
     y = np.asarray([s.right for s in data], dtype=float)
     source = np.asarray([s.source for s in data])
     in_scope = np.asarray([s.in_scope for s in data])
     weights = np.ones(len(data))
     n_eval = (in_scope & (source == "eval")).sum()
-    weights[in_scope & (source == "cv")] = n_eval / max((in_scope & (source == "cv")).sum(), 1)
+    weights[in_scope & (source == "cv")] = 0.0
     weights[~in_scope] = OUT_OF_SCOPE_SHARE * 2 * n_eval / max((~in_scope).sum(), 1)
     beta = fit_logistic(x, y, weights)
     calibration = Calibration(*[round(float(b), 3) for b in beta])
@@ -131,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         inside, outside = mine & in_scope, mine & ~in_scope
         print(f"[{name}] {inside.sum()} in scope, {outside.sum()} out of scope")
         print("  threshold  answered-right  answered-wrong  oos-answered")
-        for threshold in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
+        for threshold in np.arange(0.05, 0.96, 0.05):
             answered = p >= threshold
             print(
                 f"  {threshold:9.2f}  {(answered & inside & (y == 1)).sum() / inside.sum():14.3f}"

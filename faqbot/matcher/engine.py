@@ -28,7 +28,7 @@ OWN_PHRASING = 0.85
 SAME_ANSWER = 0.6
 """Two items whose answers' IDF-weighted term overlap (Dice) is at least this give the same
 answer: the decision does not weigh one against the other, nor offer both."""
-CANDIDATES = 8
+CANDIDATES = 5
 """How many of the best-ranked items the decision looks at."""
 
 
@@ -117,13 +117,9 @@ class Matcher:
         best, best_score = ranked[0]
         runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
         phrasing = float(signals["phrasing"][best]) if "phrasing" in signals else 0.0
-        firsts = [int(np.argmax(values)) for values in signals.values()]
         return Evidence(
             score=best_score,
             margin=best_score - runner_up,
-            phrasing=phrasing,
-            coverage=float(signals["coverage"][best]) if "coverage" in signals else 0.0,
-            agreement=sum(first == best for first in firsts) / max(len(firsts), 1),
             negative=max(0.0, negative(self.index, query) - phrasing),
             on_topic=float(phrasing >= OWN_PHRASING or self.on_topic(query)),
         )
@@ -144,7 +140,7 @@ class Matcher:
 
     def same_answer(self, first: int, second: int) -> bool:
         """Do two items give the same answer (IDF-weighted Dice of their answers' terms)?"""
-        answers, idf = self.index.vocabulary.answers, self.index.idf
-        a, b = set(answers[first]), set(answers[second])
-        total = float(idf[list(a)].sum() + idf[list(b)].sum())
-        return total > 0 and 2 * float(idf[list(a & b)].sum()) / total >= SAME_ANSWER
+        answers = self.index.answer_terms
+        shared = list(answers[first] & answers[second])
+        total = float(self.index.answer_mass[first] + self.index.answer_mass[second])
+        return total > 0 and 2 * float(self.index.idf[shared].sum()) / total >= SAME_ANSWER

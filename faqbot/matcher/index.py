@@ -369,6 +369,10 @@ class Index:
     surface: GramIndex
     """Every phrasing's words as written as a trigram vector."""
     typo_buckets: dict[tuple[str, int], list[str]]
+    answer_terms: tuple[frozenset[int], ...]
+    """Per item: its answer's distinct terms (is another item's answer the same?)."""
+    answer_mass: FloatArray
+    """Per item: the summed IDF of its answer's distinct terms."""
 
 
 def build_index(kb: KnowledgeBase) -> Index:
@@ -377,7 +381,11 @@ def build_index(kb: KnowledgeBase) -> Index:
     n_terms, n_items = len(vocabulary.terms), len(kb.items)
     terms = item_terms(vocabulary)
     anywhere = counted(
-        [np.concatenate([own, answer]) for own, answer in zip(terms, vocabulary.answers, strict=False)], n_terms
+        [
+            np.concatenate([own, answer])
+            for own, answer in zip(terms, vocabulary.answers, strict=False)
+        ],
+        n_terms,
     )
     idf = np.log1p(max(n_items, 1) / np.maximum(document_frequency(anywhere), 1.0))
     return Index(
@@ -390,4 +398,6 @@ def build_index(kb: KnowledgeBase) -> Index:
         bayes=build_bayes_index(vocabulary, terms),
         surface=build_surface_index(vocabulary),
         typo_buckets=build_typo_buckets(vocabulary),
+        answer_terms=tuple(frozenset(answer) for answer in vocabulary.answers),
+        answer_mass=_mass(counted([sorted(set(a)) for a in vocabulary.answers], n_terms), idf),
     )
