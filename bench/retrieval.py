@@ -153,12 +153,14 @@ def quality(knowledge: kb.KnowledgeBase, sets: list[tuple[str, kb.EvalSet]], abl
         for field in fields(Weights):
             weights = replace(Weights(), **{field.name: 0.0})
             figures = run_eval(Matcher(knowledge, weights=weights), evalset, name).figures
+            right, top1 = figures["answered_right"], figures["top1"]
             print(
-                f"    - {field.name:<13} answered-right {figures['answered_right']:.3f} "
-                f"({(figures['answered_right'] - ours['answered_right']) * 100:+.1f}), "
-                f"wrong {figures['wrong_answer_max']:.3f}, asked back {figures['asked_back_max']:.3f}, "
-                f"oos rejected {figures['out_of_scope_rejection']:.3f}, top-1 {figures['top1']:.3f} "
-                f"({(figures['top1'] - ours['top1']) * 100:+.1f})"
+                f"    - {field.name:<13} answered-right {right:.3f} "
+                f"({(right - ours['answered_right']) * 100:+.1f}), "
+                f"wrong {figures['wrong_answer_max']:.3f}, "
+                f"asked back {figures['asked_back_max']:.3f}, "
+                f"oos rejected {figures['out_of_scope_rejection']:.3f}, "
+                f"top-1 {top1:.3f} ({(top1 - ours['top1']) * 100:+.1f})"
             )
 
 

@@ -228,7 +228,8 @@ def report_lines(report: EvalReport, misses: bool = True) -> Iterable[str]:
     yield f"Pr. kategori {tag} (besvaret rigtigt / forkert / spurgt tilbage):"
     for category in sorted(report.categories, key=str.casefold):
         c = report.categories[category]
-        yield f"  {category}: {c.right}/{c.total} = {c.right / c.total:.2f} / {c.wrong} / {c.clarify}"
+        share = c.right / c.total
+        yield f"  {category}: {c.right}/{c.total} = {share:.2f} / {c.wrong} / {c.clarify}"
     for kind, title in _KINDS.items():
         found = [miss for miss in report.misses if miss.kind == kind]
         if not found:

@@ -109,7 +109,8 @@ def test_cli_eval_without_an_eval_file(tmp_path: Path, capsys: pytest.CaptureFix
 HELDOUT = """\
 questions:
   - {q: "bliver peers tit syge", expect: peer-syg, author: A}
-  - {q: "maa peeren fortaelle om patienterne", expect: peer-tavshedspligt, also: [peer-syg], author: B}
+  - {q: "maa peeren fortaelle om patienterne", expect: peer-tavshedspligt, also: [peer-syg],
+     author: B}
 uncovered:
   - {q: "hvad tjener en peer om året", why: "no item on salaries", author: A}
 out_of_scope:

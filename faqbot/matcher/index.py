@@ -21,16 +21,10 @@ from faqbot.text import Normalizer, tokenise
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
-ANSWER_COVERAGE = 0.35
-"""A query term found only in an item's answer counts this much towards its coverage."""
-TAG_COVERAGE = 0.8
-"""A query term found only in an item's tags or category counts this much."""
 BAYES_ALPHA = 0.1
 """Additive smoothing of the classifier's term counts."""
 BAYES_ANSWER = 0.3
 """An answer's term counts this much towards the classifier, a phrasing's or tag's 1."""
-MAX_GRAM_SHARE = 0.5
-"""Trigrams found in more than this share of the items tell nothing and are left out."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -117,12 +111,11 @@ class TfIdfIndex:
     idf: FloatArray
 
 
-def build_tf_idf_index(entries: Entries, max_share: float = 1.0) -> TfIdfIndex:
+def build_tf_idf_index(entries: Entries) -> TfIdfIndex:
     """(1 + log count) x IDF per feature, IDF = log((N + 1) / (df + 0.5)), each document scaled
-    to unit length; features found in more than ``max_share`` of the documents weigh 0."""
+    to unit length."""
     df = document_frequency(entries)
     idf = np.log((entries.n_docs + 1) / (df + 0.5))
-    idf[df > max(1.0, max_share * entries.n_docs)] = 0.0
     weights = (1 + np.log(entries.values)) * idf[entries.features]
     norms = np.sqrt(np.bincount(entries.docs, weights * weights, minlength=entries.n_docs))
     weights /= np.maximum(norms, 1e-12)[entries.docs]
@@ -138,9 +131,7 @@ class GramIndex:
     gram_ids: dict[str, int]
 
 
-def build_gram_index(
-    words: Sequence[str], documents: Sequence[Sequence[int] | IntArray], max_share: float
-) -> GramIndex:
+def build_gram_index(words: Sequence[str], documents: Sequence[Sequence[int]]) -> GramIndex:
     """Documents given as word ids (into ``words``) as TF-IDF vectors of the words' trigrams."""
     gram_ids: dict[str, int] = {}
     word_grams = [[gram_ids.setdefault(g, len(gram_ids)) for g in trigrams(w)] for w in words]
@@ -154,7 +145,7 @@ def build_gram_index(
     entries = count_pairs(
         np.repeat(doc_of_word, lengths), flat[positions], len(documents), len(gram_ids)
     )
-    return GramIndex(build_tf_idf_index(entries, max_share), gram_ids)
+    return GramIndex(build_tf_idf_index(entries), gram_ids)
 
 
 # --------------------------------------------------------------------------------------------
@@ -276,25 +267,6 @@ def _ones(entries: Entries) -> Entries:
     return Entries(entries.docs, entries.features, ones, entries.n_docs, entries.n_features)
 
 
-def build_coverage_index(vocabulary: Vocabulary) -> SparseIndex:
-    """Per item and term: 1 in a phrasing, else ``TAG_COVERAGE`` in the tags, else
-    ``ANSWER_COVERAGE`` in the answer."""
-    rows = [dict.fromkeys(answer, ANSWER_COVERAGE) for answer in vocabulary.answers]
-    for row, tags in zip(rows, vocabulary.tags, strict=True):
-        row.update(dict.fromkeys(tags, TAG_COVERAGE))
-    for item, phrasing in zip(vocabulary.phrasing_item.tolist(), vocabulary.phrasings, strict=True):
-        rows[item].update(dict.fromkeys(phrasing, 1.0))
-    sizes = [len(row) for row in rows]
-    entries = Entries(
-        np.repeat(np.arange(len(rows), dtype=np.int64), sizes),
-        np.fromiter((term for row in rows for term in row), np.int64, sum(sizes)),
-        np.fromiter((value for row in rows for value in row.values()), np.float64, sum(sizes)),
-        len(rows),
-        len(vocabulary.terms),
-    )
-    return sparse_index(entries)
-
-
 @dataclass(frozen=True)
 class BayesIndex:
     """A multinomial naive Bayes classifier over the items: log P(term | item) is
@@ -341,7 +313,7 @@ def build_surface_index(vocabulary: Vocabulary) -> GramIndex:
         [word_ids.setdefault(w, len(word_ids)) for w in words]
         for words in vocabulary.phrasing_words
     ]
-    return build_gram_index(list(word_ids), documents, 1.0)
+    return build_gram_index(list(word_ids), documents)
 
 
 def build_typo_buckets(vocabulary: Vocabulary) -> dict[tuple[str, int], list[str]]:
@@ -361,10 +333,6 @@ class Index:
     idf: FloatArray
     """Per term: log(1 + items / items with the term anywhere); weighs the overlaps."""
     phrasings: PhrasingIndex
-    coverage: SparseIndex
-    answers: TfIdfIndex
-    grams: GramIndex
-    """The items' phrasings' and tags' terms as trigram vectors."""
     bayes: BayesIndex
     surface: GramIndex
     """Every phrasing's words as written as a trigram vector."""
@@ -392,9 +360,6 @@ def build_index(kb: KnowledgeBase) -> Index:
         vocabulary=vocabulary,
         idf=idf,
         phrasings=build_phrasing_index(vocabulary, idf),
-        coverage=build_coverage_index(vocabulary),
-        answers=build_tf_idf_index(counted(vocabulary.answers, n_terms)),
-        grams=build_gram_index(vocabulary.terms, terms, MAX_GRAM_SHARE),
         bayes=build_bayes_index(vocabulary, terms),
         surface=build_surface_index(vocabulary),
         typo_buckets=build_typo_buckets(vocabulary),

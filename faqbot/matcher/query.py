@@ -1,9 +1,8 @@
 """A question as the index sees it, read once: its terms (typos and split compounds mapped onto
-known terms), their trigrams, and the trigrams of its words as written."""
+known terms), their adjacent pairs, and the trigrams of its words as written."""
 
 from __future__ import annotations
 
-import itertools
 import itertools
 from collections import Counter
 from dataclasses import dataclass
@@ -43,14 +42,12 @@ class Query:
     """Term ids; a weight is 1 for an exact term, less for a typo's or compound's mapping."""
     pairs: IntArray
     """The ids of the known pairs of adjacent exact terms ("egen medicin")."""
-    grams: Features
-    """The trigrams of its terms, counted."""
     surface: Features
     """The trigrams of its words as written, counted."""
 
 
 def read_query(index: Index, question: str, cache: dict[str, Lookup]) -> Query:
-    """The question's terms, trigrams and surface trigrams (``cache`` keeps typo lookups)."""
+    """The question's terms, term pairs and surface trigrams (``cache`` keeps typo lookups)."""
     words = tokenise((question[:MAX_QUERY_CHARS],))
     vocabulary = index.vocabulary
     terms = tuple(dict.fromkeys(vocabulary.normalizer.analyse(words)[0]))
@@ -72,13 +69,11 @@ def read_query(index: Index, question: str, cache: dict[str, Lookup]) -> Query:
     )
     exact = [vocabulary.term_ids.get(term, -1) for term in terms]
     pairs = [vocabulary.pair_ids.get(pair) for pair in itertools.pairwise(exact)]
-    grams = Counter(gram for term in terms for gram in trigrams(term))
     surface = Counter(gram for word in words.flat() for gram in trigrams(word))
     return Query(
         terms,
         known,
         np.asarray([pair for pair in pairs if pair is not None], dtype=np.int64),
-        _counted(grams, index.grams.gram_ids),
         _counted(surface, index.surface.gram_ids),
     )
 
