@@ -23,8 +23,8 @@ IntArray = npt.NDArray[np.int64]
 
 BAYES_ALPHA = 0.1
 """Additive smoothing of the classifier's term counts."""
-BAYES_ANSWER = 0.3
-"""An answer's term counts this much towards the classifier, a phrasing's or tag's 1."""
+BAYES_ANSWER = 1.0
+"""An answer's term counts as much towards the classifier as a phrasing's or tag's."""
 
 
 # --------------------------------------------------------------------------------------------
