@@ -208,11 +208,18 @@ _KINDS = {
 def report_lines(report: EvalReport, misses: bool = True) -> Iterable[str]:
     """The report as the Danish lines ``faqbot eval`` prints; every figure names its set."""
     figures, failed, tag = report.figures, report.failed_floors(), f"[{report.name}]"
-    yield (
-        f"Evaluering {tag}: {report.total} spørgsmål, {report.uncovered} udækkede, "
-        f"{report.out_of_scope} uden for emnet, {report.crisis} krisebeskeder, "
-        f"{report.not_crisis} politikspørgsmål om krise"
-    )
+    parts = [
+        f"{count} {what}"
+        for count, what in (
+            (report.total, "spørgsmål"),
+            (report.uncovered, "udækkede"),
+            (report.out_of_scope, "uden for emnet"),
+            (report.crisis, "krisebeskeder"),
+            (report.not_crisis, "politikspørgsmål om krise"),
+        )
+        if count
+    ]
+    yield f"Evaluering {tag}: " + ", ".join(parts)
     for name, label in _NAMES.items():
         whole = getattr(report, _COUNTS[name])
         if not whole:
