@@ -21,6 +21,7 @@ from dataclasses import dataclass, fields
 from enum import StrEnum
 
 from faqbot.kb import Item
+from faqbot.smalltalk import SmallTalk
 
 
 class Status(StrEnum):
@@ -30,6 +31,8 @@ class Status(StrEnum):
     CLARIFY = "clarify"
     NO_MATCH = "no_match"
     SAFETY = "safety"
+    SMALLTALK = "smalltalk"
+    """Greetings, thanks, questions about the bot: a short reply, not an unanswered question."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,9 @@ class Result:
     suggestions: tuple[Suggestion, ...] = ()
     safety_note: bool = False
     """The message touches on danger but reads as a question: show the short safety note first."""
+    small_talk: SmallTalk | None = None
+    """Small talk (status SMALLTALK, its reply) or a question in another language (its note is
+    shown above the suggestions)."""
 
 
 @dataclass(frozen=True)

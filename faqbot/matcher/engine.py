@@ -1,7 +1,8 @@
-"""The matcher: one pipeline per question, safety -> (small talk) -> score -> decide."""
+"""The matcher: one pipeline per question, safety -> small talk -> score -> decide."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
@@ -13,6 +14,7 @@ from faqbot.matcher.decide import (
     Evidence,
     Result,
     Status,
+    Suggestion,
     Thresholds,
     decide,
 )
@@ -20,6 +22,7 @@ from faqbot.matcher.index import FloatArray, Index, build_index
 from faqbot.matcher.query import MAX_QUERY_CHARS, Lookup, Query, read_query
 from faqbot.matcher.signals import SIGNALS, Weights, negative, score
 from faqbot.safety import SafetyDetector, SafetyLevel
+from faqbot.smalltalk import SmallTalk, SmallTalkDetector
 
 SAFETY_MAX_CHARS = 4096
 """The crisis check reads a whole Telegram message (4096 characters)."""
@@ -47,6 +50,7 @@ class Matcher:
         self.weights = weights or Weights()
         self.calibration = calibration or CALIBRATION
         self.safety = SafetyDetector(kb.safety)
+        self.small_talk = SmallTalkDetector(kb.small_talk)
         self.index: Index = build_index(kb)
         self._lookups: dict[str, Lookup] = {}
 
@@ -57,6 +61,8 @@ class Matcher:
         level = self.safety.assess(question[:SAFETY_MAX_CHARS])
         if level is SafetyLevel.ACUTE:
             return Result(question, Status.SAFETY, None, 1.0)
+        if level is SafetyLevel.NONE and (talk := self.small_talk.detect(question)) is not None:
+            return with_small_talk(question, talk, self._decide)
         result = self._decide(question)
         return replace(result, safety_note=True) if level is SafetyLevel.NOTE else result
 
@@ -144,3 +150,15 @@ class Matcher:
         shared = list(answers[first] & answers[second])
         total = float(self.index.answer_mass[first] + self.index.answer_mass[second])
         return total > 0 and 2 * float(self.index.idf[shared].sum()) / total >= SAME_ANSWER
+
+
+def with_small_talk(question: str, talk: SmallTalk, decide: Callable[[str], Result]) -> Result:
+    """Small talk's own result; a question in another language keeps the engine's best items,
+    but as suggestions only (its words are not understood well enough to answer it outright)."""
+    if not talk.foreign:
+        return Result(question, Status.SMALLTALK, None, 1.0, (), small_talk=talk)
+    result = replace(decide(question), small_talk=talk)
+    if result.status is Status.ANSWERED and result.item is not None:
+        suggestion = Suggestion(result.item, result.score)
+        return replace(result, status=Status.CLARIFY, suggestions=(suggestion,))
+    return result
