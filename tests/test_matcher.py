@@ -233,7 +233,7 @@ def _assert_signals_equal(matcher: Matcher, question: str) -> None:
     expected = reference_signals(matcher, question)
     fast = {name: signal(matcher.index, query) for name, signal in SIGNALS.items()}
     for name, values in expected.items():
-        assert fast[name] == pytest.approx(values, abs=1e-9), (name, question)
+        assert fast[name] == pytest.approx(values, abs=1e-6), (name, question)
 
 
 def test_the_fast_signals_equal_the_reference_loop_on_the_fixture(matcher: Matcher) -> None:

@@ -12,7 +12,7 @@ from faqbot.matcher.decide import (
     Thresholds,
     decide,
 )
-from faqbot.matcher.engine import Matcher
+from faqbot.matcher.engine import Matcher, with_small_talk
 from faqbot.matcher.query import MAX_QUERY_CHARS
 from faqbot.matcher.signals import Weights
 
@@ -28,4 +28,5 @@ __all__ = [
     "Thresholds",
     "Weights",
     "decide",
+    "with_small_talk",
 ]

@@ -23,6 +23,8 @@ IntArray = npt.NDArray[np.int64]
 
 BAYES_ALPHA = 0.1
 """Additive smoothing of the classifier's term counts."""
+GRAM_CHUNK = 4096
+"""Documents whose trigrams are counted at once while building."""
 BAYES_ANSWER = 1.0
 """An answer's term counts as much towards the classifier as a phrasing's or tag's."""
 
@@ -38,8 +40,9 @@ class SparseIndex:
     documents and values of feature f are at ``[indptr[f], indptr[f + 1])``."""
 
     indptr: IntArray
-    docs: IntArray
-    values: FloatArray
+    docs: npt.NDArray[np.int32]
+    values: npt.NDArray[np.float32]
+    """Stored in 32 bits: half the memory of a large knowledge base, and read twice as fast."""
     n_docs: int
 
     def dot(self, features: IntArray, weights: FloatArray) -> FloatArray:
@@ -89,7 +92,8 @@ def sparse_index(entries: Entries) -> SparseIndex:
     order = np.argsort(entries.features, kind="stable")
     indptr = np.zeros(entries.n_features + 1, dtype=np.int64)
     np.cumsum(np.bincount(entries.features, minlength=entries.n_features), out=indptr[1:])
-    return SparseIndex(indptr, entries.docs[order], entries.values[order], entries.n_docs)
+    docs = entries.docs.astype(np.int32)[order]
+    return SparseIndex(indptr, docs, entries.values.astype(np.float32)[order], entries.n_docs)
 
 
 def document_frequency(entries: Entries) -> FloatArray:
@@ -138,13 +142,19 @@ def build_gram_index(words: Sequence[str], documents: Sequence[Sequence[int]]) -
     indptr = np.zeros(len(words) + 1, dtype=np.int64)
     np.cumsum([len(grams) for grams in word_grams], out=indptr[1:])
     flat = np.fromiter((g for grams in word_grams for g in grams), np.int64, int(indptr[-1]))
-    sizes = [len(document) for document in documents]
-    doc_of_word = np.repeat(np.arange(len(documents), dtype=np.int64), sizes)
-    occurrences = np.fromiter((w for d in documents for w in d), np.int64, sum(sizes))
-    positions, lengths = slices(indptr, occurrences)
-    entries = count_pairs(
-        np.repeat(doc_of_word, lengths), flat[positions], len(documents), len(gram_ids)
-    )
+    parts = []
+    for first in range(0, max(len(documents), 1), GRAM_CHUNK):
+        # A chunk at a time: all (document, trigram) occurrences at once would take several
+        # times the finished index's memory at 10,000 items.
+        chunk = documents[first : first + GRAM_CHUNK]
+        sizes = [len(document) for document in chunk]
+        doc_of_word = np.repeat(np.arange(first, first + len(chunk), dtype=np.int64), sizes)
+        occurrences = np.fromiter((w for d in chunk for w in d), np.int64, sum(sizes))
+        positions, lengths = slices(indptr, occurrences)
+        found = count_pairs(np.repeat(doc_of_word, lengths), flat[positions], 0, len(gram_ids))
+        parts.append((found.docs.astype(np.int32), found.features.astype(np.int32), found.values))
+    docs, features, counts = (np.concatenate(arrays) for arrays in zip(*parts, strict=True))
+    entries = Entries(docs, features, counts, len(documents), len(gram_ids))
     return GramIndex(build_tf_idf_index(entries), gram_ids)
 
 
