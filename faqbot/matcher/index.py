@@ -9,6 +9,7 @@ character trigrams. ``build_index`` builds them all.
 from __future__ import annotations
 
 import itertools
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -25,6 +26,8 @@ BAYES_ALPHA = 0.1
 """Additive smoothing of the classifier's term counts."""
 GRAM_CHUNK = 4096
 """Documents whose trigrams are counted at once while building."""
+TEXT_CHUNK = 4096
+"""Texts read (tokenised, then analysed) at once while building."""
 BAYES_ANSWER = 1.0
 """An answer's term counts as much towards the classifier as a phrasing's or tag's."""
 
@@ -92,8 +95,9 @@ def sparse_index(entries: Entries) -> SparseIndex:
     order = np.argsort(entries.features, kind="stable")
     indptr = np.zeros(entries.n_features + 1, dtype=np.int64)
     np.cumsum(np.bincount(entries.features, minlength=entries.n_features), out=indptr[1:])
-    docs = entries.docs.astype(np.int32)[order]
-    return SparseIndex(indptr, docs, entries.values.astype(np.float32)[order], entries.n_docs)
+    docs = entries.docs.astype(np.int32, copy=False)[order]
+    values = entries.values.astype(np.float32, copy=False)[order]
+    return SparseIndex(indptr, docs, values, entries.n_docs)
 
 
 def document_frequency(entries: Entries) -> FloatArray:
@@ -117,12 +121,14 @@ class TfIdfIndex:
 
 def build_tf_idf_index(entries: Entries) -> TfIdfIndex:
     """(1 + log count) x IDF per feature, IDF = log((N + 1) / (df + 0.5)), each document scaled
-    to unit length."""
+    to unit length (computed in place, in 32 bits: a large knowledge base has millions)."""
     df = document_frequency(entries)
     idf = np.log((entries.n_docs + 1) / (df + 0.5))
-    weights = (1 + np.log(entries.values)) * idf[entries.features]
+    weights = np.log(entries.values, dtype=np.float32)
+    weights += 1
+    weights *= idf.astype(np.float32)[entries.features]
     norms = np.sqrt(np.bincount(entries.docs, weights * weights, minlength=entries.n_docs))
-    weights /= np.maximum(norms, 1e-12)[entries.docs]
+    weights /= np.maximum(norms, 1e-12).astype(np.float32)[entries.docs]
     unit = Entries(entries.docs, entries.features, weights, entries.n_docs, entries.n_features)
     return TfIdfIndex(sparse_index(unit), idf)
 
@@ -152,10 +158,17 @@ def build_gram_index(words: Sequence[str], documents: Sequence[Sequence[int]]) -
         occurrences = np.fromiter((w for d in chunk for w in d), np.int64, sum(sizes))
         positions, lengths = slices(indptr, occurrences)
         found = count_pairs(np.repeat(doc_of_word, lengths), flat[positions], 0, len(gram_ids))
-        parts.append((found.docs.astype(np.int32), found.features.astype(np.int32), found.values))
+        parts.append(
+            (
+                found.docs.astype(np.int32),
+                found.features.astype(np.int32),
+                found.values.astype(np.float32),
+            )
+        )
     docs, features, counts = (np.concatenate(arrays) for arrays in zip(*parts, strict=True))
-    entries = Entries(docs, features, counts, len(documents), len(gram_ids))
-    return GramIndex(build_tf_idf_index(entries), gram_ids)
+    del parts
+    tf_idf = build_tf_idf_index(Entries(docs, features, counts, len(documents), len(gram_ids)))
+    return GramIndex(tf_idf, gram_ids)
 
 
 # --------------------------------------------------------------------------------------------
@@ -195,13 +208,22 @@ def build_vocabulary(kb: KnowledgeBase) -> Vocabulary:
     n_phrasings, n_items = len(owners), len(kb.items)
     texts = [text for _, text in owners] + [item.answer for item in kb.items]
     texts += [" ".join((*item.tags, item.category)) for item in kb.items] + list(kb.negatives)
-    words = tokenise(texts)
-    normalizer = base.with_compounds(base.vocabulary(words))
-    analysed = normalizer.analyse(words)
-    written = words.texts()
+    # Read in chunks, twice (the compounds first): all texts' words at once would take several
+    # times the finished index's memory at 10,000 items.
+    chunks = range(0, len(texts), TEXT_CHUNK)
+    compounds = set().union(*(base.vocabulary(tokenise(texts[c : c + TEXT_CHUNK])) for c in chunks))
+    normalizer = base.with_compounds(compounds)
+    analysed: list[tuple[str, ...]] = []
+    written: list[tuple[str, ...]] = []
+    for first in chunks:
+        words = tokenise(texts[first : first + TEXT_CHUNK])
+        analysed += normalizer.analyse(words)
+        phrasings = max(0, min(TEXT_CHUNK, n_phrasings - first))
+        written += [tuple(map(sys.intern, w)) for w in words.texts()[:phrasings]]
     normalizer.forget()
     term_ids: dict[str, int] = {}
     as_ids = [tuple(term_ids.setdefault(t, len(term_ids)) for t in terms) for terms in analysed]
+    del analysed
     kept = [at for at in range(n_phrasings) if as_ids[at]]
     pair_ids: dict[tuple[int, int], int] = {}
     for at in kept:
@@ -216,7 +238,7 @@ def build_vocabulary(kb: KnowledgeBase) -> Vocabulary:
         terms=tuple(term_ids),
         phrasings=tuple(as_ids[at] for at in kept),
         phrasing_item=np.asarray([owners[at][0] for at in kept], dtype=np.int64),
-        phrasing_words=tuple(tuple(written[at]) for at in kept),
+        phrasing_words=tuple(written[at] for at in kept),
         answers=tuple(as_ids[n_phrasings : n_phrasings + n_items]),
         tags=tuple(as_ids[n_phrasings + n_items : n_phrasings + 2 * n_items]),
         negatives=tuple(ids for ids in as_ids[n_phrasings + 2 * n_items :] if ids),
