@@ -92,7 +92,7 @@ def count_pairs(docs: IntArray, features: IntArray, n_docs: int, n_features: int
 
 def sparse_index(entries: Entries) -> SparseIndex:
     """The inverted index of a document x feature matrix."""
-    order = np.argsort(entries.features, kind="stable")
+    order = np.argsort(entries.features)
     indptr = np.zeros(entries.n_features + 1, dtype=np.int64)
     np.cumsum(np.bincount(entries.features, minlength=entries.n_features), out=indptr[1:])
     docs = entries.docs.astype(np.int32, copy=False)[order]
@@ -121,10 +121,12 @@ class TfIdfIndex:
 
 def build_tf_idf_index(entries: Entries) -> TfIdfIndex:
     """(1 + log count) x IDF per feature, IDF = log((N + 1) / (df + 0.5)), each document scaled
-    to unit length (computed in place, in 32 bits: a large knowledge base has millions)."""
+    to unit length (in 32 bits, the counts turned into the weights in place: a large knowledge
+    base has millions)."""
     df = document_frequency(entries)
     idf = np.log((entries.n_docs + 1) / (df + 0.5))
-    weights = np.log(entries.values, dtype=np.float32)
+    weights = entries.values.astype(np.float32, copy=False)
+    np.log(weights, out=weights)
     weights += 1
     weights *= idf.astype(np.float32)[entries.features]
     norms = np.sqrt(np.bincount(entries.docs, weights * weights, minlength=entries.n_docs))
@@ -318,18 +320,29 @@ def build_bayes_index(vocabulary: Vocabulary, terms: Sequence[IntArray]) -> Baye
     pairs: list[list[int]] = [[] for _ in terms]
     for item, phrasing in zip(vocabulary.phrasing_item.tolist(), vocabulary.phrasings, strict=True):
         pairs[item] += [vocabulary.pair_ids[p] for p in itertools.pairwise(phrasing)]
-    own = counted([np.concatenate([t, p]) for t, p in zip(terms, pairs, strict=True)], n_terms)
-    answers = counted(vocabulary.answers, n_terms)
-    keys = np.concatenate(
-        [own.docs * width + own.features, answers.docs * width + answers.features]
-    )
-    keys, inverse = np.unique(keys, return_inverse=True)
-    counts = np.bincount(inverse, np.concatenate([own.values, BAYES_ANSWER * answers.values]))
+    parts = []
+    for first in range(0, max(len(terms), 1), GRAM_CHUNK):  # items at a time: less memory
+        chunk = range(first, min(first + GRAM_CHUNK, len(terms)))
+        own = [np.concatenate([terms[i], pairs[i], vocabulary.answers[i]]) for i in chunk]
+        weights = [
+            np.repeat(
+                [1.0, BAYES_ANSWER], [len(terms[i]) + len(pairs[i]), len(vocabulary.answers[i])]
+            )
+            for i in chunk
+        ]
+        docs = np.repeat(np.fromiter(chunk, np.int64), [len(o) for o in own])
+        flat = np.concatenate(own) if own else docs
+        keys, inverse = np.unique(docs * width + flat, return_inverse=True)
+        counts = np.bincount(inverse, np.concatenate(weights) if weights else None)
+        parts.append((keys, counts))
+    keys = np.concatenate([k for k, _ in parts])
+    counts = np.concatenate([c for _, c in parts])
+    del parts, pairs
     items, features = np.divmod(keys, width)
     known = np.zeros(n_terms, dtype=bool)
     known[features] = True
-    totals = np.bincount(items, counts, minlength=own.n_docs)
-    entries = Entries(items, features, np.log1p(counts / BAYES_ALPHA), own.n_docs, n_terms)
+    totals = np.bincount(items, counts, minlength=len(terms))
+    entries = Entries(items, features, np.log1p(counts / BAYES_ALPHA), len(terms), n_terms)
     return BayesIndex(
         index=sparse_index(entries),
         offset=np.log(totals + BAYES_ALPHA * int(known.sum())),
@@ -378,6 +391,7 @@ class Index:
 def build_index(kb: KnowledgeBase) -> Index:
     """The whole index of a knowledge base."""
     vocabulary = build_vocabulary(kb)
+    surface = build_surface_index(vocabulary)  # the largest part: built while little else is held
     n_terms, n_items = len(vocabulary.terms), len(kb.items)
     terms = item_terms(vocabulary)
     anywhere = counted(
@@ -393,7 +407,7 @@ def build_index(kb: KnowledgeBase) -> Index:
         idf=idf,
         phrasings=build_phrasing_index(vocabulary, idf),
         bayes=build_bayes_index(vocabulary, terms),
-        surface=build_surface_index(vocabulary),
+        surface=surface,
         typo_buckets=build_typo_buckets(vocabulary),
         answer_terms=tuple(frozenset(answer) for answer in vocabulary.answers),
         answer_mass=_mass(counted([sorted(set(a)) for a in vocabulary.answers], n_terms), idf),
