@@ -12,6 +12,7 @@ import itertools
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -67,9 +68,9 @@ def slices(indptr: IntArray, rows: IntArray) -> tuple[IntArray, IntArray]:
 class Entries:
     """A sparse document x feature matrix as (document, feature, value) triples."""
 
-    docs: IntArray
-    features: IntArray
-    values: FloatArray
+    docs: npt.NDArray[np.integer[Any]]
+    features: npt.NDArray[np.integer[Any]]
+    values: npt.NDArray[np.floating[Any]]
     n_docs: int
     n_features: int
 
