@@ -58,6 +58,9 @@ class Result:
     small_talk: SmallTalk | None = None
     """Small talk (status SMALLTALK, its reply) or a question in another language (its note is
     shown above the suggestions)."""
+    off_topic: bool = False
+    """A no_match because the question is outside the subject (an out-of-scope example fits it
+    better than any phrasing, or it names no subject word), not a gap in the knowledge base."""
 
 
 @dataclass(frozen=True)

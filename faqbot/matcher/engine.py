@@ -70,7 +70,12 @@ class Matcher:
         evidence, ranked = self.assess(question)
         probability = self.calibration.probability(evidence) if evidence else 0.0
         candidates = [(self.kb.items[i], s) for i, s in ranked]
-        return decide(question, candidates, probability, self.thresholds)
+        result = decide(question, candidates, probability, self.thresholds)
+        if result.status is Status.NO_MATCH:
+            outside = evidence is None or evidence.negative > 0 or not evidence.on_topic
+            if outside and (evidence is not None or self.index.vocabulary.subject):
+                return replace(result, off_topic=True)
+        return result
 
     def assess(self, question: str) -> tuple[Evidence | None, list[tuple[int, float]]]:
         """The evidence about the best-ranked item, and the best-ranked items with genuinely
