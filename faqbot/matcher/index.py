@@ -324,7 +324,10 @@ def build_bayes_index(vocabulary: Vocabulary, terms: Sequence[IntArray]) -> Baye
     parts = []
     for first in range(0, max(len(terms), 1), GRAM_CHUNK):  # items at a time: less memory
         chunk = range(first, min(first + GRAM_CHUNK, len(terms)))
-        own = [np.concatenate([terms[i], pairs[i], vocabulary.answers[i]]) for i in chunk]
+        own = [
+            np.asarray([*terms[i], *pairs[i], *vocabulary.answers[i]], dtype=np.int64)
+            for i in chunk
+        ]
         weights = [
             np.repeat(
                 [1.0, BAYES_ANSWER], [len(terms[i]) + len(pairs[i]), len(vocabulary.answers[i])]
@@ -332,7 +335,7 @@ def build_bayes_index(vocabulary: Vocabulary, terms: Sequence[IntArray]) -> Baye
             for i in chunk
         ]
         docs = np.repeat(np.fromiter(chunk, np.int64), [len(o) for o in own])
-        flat = np.concatenate(own) if own else docs
+        flat = np.concatenate([docs[:0], *own])
         keys, inverse = np.unique(docs * width + flat, return_inverse=True)
         counts = np.bincount(inverse, np.concatenate(weights) if weights else None)
         parts.append((keys, counts))
