@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import logging
 
+from faqbot.bot.logfilter import install_privacy_filter
+
 MASK = "<token>"
-_NOISY_LOGGERS = ("httpx", "httpcore")
+_NOISY_LOGGERS = ("httpx", "httpcore", "aiosqlite")
 
 
 class TokenFilter(logging.Filter):
@@ -38,13 +40,15 @@ class TokenFilter(logging.Filter):
 
 
 def configure_logging(level: str, token: str | None) -> None:
-    """Log to stderr at ``level``, with the token masked and httpx's request lines off."""
+    """Log to stderr at ``level``, with the token masked, personal data kept out of every
+    line (``logfilter``) and httpx's request lines off."""
     logging.basicConfig(
         level=level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     for name in _NOISY_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
+    install_privacy_filter()
     if token:
         install_token_filter(token)
 
