@@ -469,7 +469,8 @@ class QuestionLog:
         if kind not in CHAT_KINDS:
             raise ValueError(f"unknown chat kind {chat_kind!r}; expected {', '.join(CHAT_KINDS)}")
         question_id = secrets.token_hex(8)
-        text = redact(question)[:MAX_TEXT_CHARS] if keeps_text(self.keep_text, status) else None
+        keep = keeps_text(self.keep_text, status)
+        text = redact(question, limit=MAX_TEXT_CHARS) if keep else None
         self._enqueue(
             _Write(
                 "INSERT INTO questions (id, asked_at, chat_kind, user_key, chat_key, status, "

@@ -251,5 +251,17 @@ def test_redaction_is_fast_on_long_and_hostile_text() -> None:
     assert time.perf_counter() - started < 2.0
 
 
+def test_a_limit_cuts_the_result_and_never_leaves_half_a_number() -> None:
+    assert redact("hej " * 1000, limit=100) == ("hej " * 25)
+    # A number that a cut of the raw text at twice the limit would split in two.
+    text = "x" * 1995 + " 12 34 56 78 og mere"
+    assert redact(text, limit=1000) == "x" * 1000
+    shrinking = "a.very.long.local.part.indeed@example.com " * 60 + "tlf 12 34 56 78"
+    assert "12 34" not in redact(shrinking, limit=1000)
+    started = time.perf_counter()
+    redact("1 " * 10_000_000, limit=1000)  # a 20 MB message costs no more than a short one
+    assert time.perf_counter() - started < 0.5
+
+
 def test_the_question_log_stores_redacted_text_through_the_one_redact() -> None:
     assert questionlog.redact is redact
