@@ -606,8 +606,7 @@ class QuestionLog:
                 )
             )
         )
-        if removed:
-            await self.checkpoint()
+        await self.checkpoint()  # also when nothing was due: a checkpoint earlier readers blocked
         return removed
 
     async def checkpoint(self) -> bool:

@@ -740,7 +740,10 @@ def _files_bytes(db_path: Path) -> dict[str, bytes]:
     }
 
 
-async def test_purge_beside_a_running_writer_leaves_no_text_in_any_file(db_path: Path) -> None:
+@pytest.mark.parametrize("purger", ["faqbot purge", "the daily job"])
+async def test_purge_beside_a_running_writer_leaves_no_text_in_any_file(
+    db_path: Path, purger: str
+) -> None:
     db_path.parent.mkdir(parents=True)
     writer = subprocess.Popen(
         [sys.executable, "-c", RUNNING_WRITER, str(db_path)], stdout=subprocess.PIPE, text=True
@@ -749,7 +752,7 @@ async def test_purge_beside_a_running_writer_leaves_no_text_in_any_file(db_path:
         assert writer.stdout is not None
         ready, _, _ = select.select([writer.stdout], [], [], 20)
         assert ready and writer.stdout.readline() == "writing\n"
-        clock = Clock(NOW - timedelta(days=120))
+        clock = Clock(datetime.now(UTC) - timedelta(days=120))
         log = await open_log(db_path, KeepText.ALL, clock=clock)
         try:
             for number in range(300):
@@ -758,8 +761,20 @@ async def test_purge_beside_a_running_writer_leaves_no_text_in_any_file(db_path:
             before = _files_bytes(db_path)
             assert any(b"GAMMEL-HEMMELIGHED" in data for data in before.values())
             assert db_path.name + "-wal" in before  # the writer keeps the WAL alive
-            clock.now = NOW
-            assert await log.purge() == 300
+            if purger == "faqbot purge":
+                environment = {**os.environ, "FAQBOT_DATA_DIR": str(db_path.parent)}
+                environment["FAQBOT_SECRET"] = "k"
+                done = subprocess.run(
+                    [sys.executable, "-m", "faqbot", "purge"],
+                    env=environment,
+                    capture_output=True,
+                    text=True,
+                    timeout=60,
+                )
+                assert done.stdout == "Slettede 300 spørgsmålstekster ældre end 90 dage.\n"
+            else:
+                clock.now = datetime.now(UTC)
+                assert await log.purge() == 300
             assert writer.poll() is None  # still writing beside the purge
             after = _files_bytes(db_path)
         finally:
