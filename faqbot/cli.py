@@ -77,14 +77,35 @@ def load_knowledge(settings: Settings) -> kb.KnowledgeBase:
     return kb.load(settings.knowledge_dir)
 
 
-@command(KNOWLEDGE_DIR)
+@command(
+    KNOWLEDGE_DIR,
+    arg(
+        "--guides",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="also check quotations and cited sections against the guides' texts in DIR "
+        "(one .txt file per guide; they are not part of the repository)",
+    ),
+)
 def validate(args: argparse.Namespace) -> int:
     """Check the whole knowledge base and print a summary, or every problem as path:line: message.
 
+    With --guides DIR it also checks that every quote, and every text in quotation marks in an
+    answer, occurs word for word in the text of a guide the item cites, that every cited section
+    is a heading of its guide, and that no answer copies ten words from a guide unquoted.
     Example: faqbot validate --knowledge-dir knowledge/
+    Example: faqbot validate --guides ../shared/seeds/
     """
     settings = settings_from(args)
     problems = kb.validate(settings.knowledge_dir)
+    if not problems and args.guides is not None:
+        from faqbot import guides
+
+        try:
+            problems = guides.check(load_knowledge(settings), args.guides)
+        except guides.GuidesError as error:
+            raise CommandError(str(error)) from error
     if problems:
         for problem in problems:
             print(problem)
@@ -92,10 +113,11 @@ def validate(args: argparse.Namespace) -> int:
         return 1
     knowledge = load_knowledge(settings)
     alternates = sum(len(item.alternates) for item in knowledge.items)
+    checked = " Every quotation and cited section is in its guide." if args.guides else ""
     print(
         f"OK: {len(knowledge.items)} items in {len(knowledge.categories)} categories, "
         f"{len(knowledge.sources)} sources, {alternates} alternates, "
-        f"{len(knowledge.synonyms)} synonym groups."
+        f"{len(knowledge.synonyms)} synonym groups.{checked}"
     )
     return 0
 
@@ -326,7 +348,8 @@ def ask(args: argparse.Namespace) -> int:
 
     With - in place of the question, reads questions from standard input, one per line.
     --json prints one object per question with the keys question, status, item_id, answer,
-    score, source and suggestions.
+    score, source, suggestions and small_talk (the kind of small talk, "foreign" for another
+    language, or null; answer then holds the reply or the note).
     Example: faqbot ask "Har peeren tavshedspligt?"
     Example: printf 'peer og medicin\\nhvad er recovery\\n' | faqbot ask --json -
     """
@@ -374,6 +397,8 @@ def ask_json(result: object, knowledge: kb.KnowledgeBase) -> dict[str, Any]:
         answer: str | None = item.answer
     elif result.status is Status.SAFETY:
         answer = knowledge.safety.response
+    elif result.small_talk is not None:
+        answer = result.small_talk.reply  # small talk's reply, or another language's note
     else:
         answer = None
     return {
@@ -387,6 +412,7 @@ def ask_json(result: object, knowledge: kb.KnowledgeBase) -> dict[str, Any]:
             {"item_id": s.item.id, "question": s.item.question, "score": round(s.score, 4)}
             for s in result.suggestions
         ][:3],
+        "small_talk": result.small_talk.kind if result.small_talk is not None else None,
     }
 
 

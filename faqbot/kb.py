@@ -11,6 +11,7 @@ Layout of the knowledge directory::
     synonyms.yaml         groups of equivalent words and spellings
     safety.yaml           the crisis phrases and the fixed safety response
     out_of_scope.yaml     optional: questions the bot must not answer (negative examples)
+    smalltalk.yaml        optional: greetings, thanks, questions about the bot, other languages
     eval.yaml             the evaluation set and its floors (read by ``load_eval``)
 """
 
@@ -116,6 +117,40 @@ class SafetyRules:
 
 
 @dataclass(frozen=True)
+class SmallTalkKind:
+    """One kind of small talk ("hej", "tak", "hvem er du") and the bot's short reply to it."""
+
+    kind: str
+    reply: str
+    phrases: tuple[str, ...]
+    emoji: tuple[str, ...] = ()
+    """A message of only these emoji (👋, 👍) counts as this kind too."""
+
+
+@dataclass(frozen=True)
+class ForeignLanguage:
+    """How a question in another language is recognised, and the note it gets."""
+
+    note: str
+    danish_words: tuple[str, ...]
+    """Words that make a message Danish whatever else it holds ("hvad", "og", "er")."""
+    foreign_words: tuple[str, ...]
+    """Function words of other languages ("the", "what", "ist"); two of them mark a message."""
+    foreign_letters: str = ""
+    """Letters Danish never uses ("ä", "ł", "ñ"); one of them marks a message."""
+
+
+@dataclass(frozen=True)
+class SmallTalkRules:
+    """``smalltalk.yaml``: what counts as small talk, and the note for other languages."""
+
+    kinds: tuple[SmallTalkKind, ...]
+    filler: tuple[str, ...] = ()
+    """Words small talk may hold besides its phrases ("lige", "bare", "bot")."""
+    foreign: ForeignLanguage | None = None
+
+
+@dataclass(frozen=True)
 class KnowledgeBase:
     """A validated knowledge base. Build it with ``load``."""
 
@@ -129,6 +164,8 @@ class KnowledgeBase:
     subject: tuple[str, ...] = ()
     """Words that say a question is about the subject (subject.yaml: "peer", "brugerbaggrund"):
     a question naming none of them is scored down, unless it is close to an item's phrasing."""
+    small_talk: SmallTalkRules | None = None
+    """Greetings, thanks and questions about the bot (smalltalk.yaml); None without the file."""
 
     @cached_property
     def _items_by_id(self) -> dict[str, Item]:
@@ -691,6 +728,103 @@ def _read_texts(reader: _Reader, name: str, expected: str, each: str) -> list[st
     return texts
 
 
+_SMALL_TALK_KEYS = (("kinds",), ("filler", "foreign"))
+_SMALL_TALK_KIND_KEYS = (("kind", "reply", "phrases"), ("emoji",))
+_FOREIGN_KEYS = (("note", "danish_words", "foreign_words"), ("foreign_letters",))
+
+
+def _read_small_talk(reader: _Reader) -> SmallTalkRules | None:
+    """``smalltalk.yaml`` if it exists: kinds with unique names and phrases, filler, foreign."""
+    path = reader.directory / "smalltalk.yaml"
+    if not path.exists():
+        return None
+    data = reader.read(path)
+    if data is None:
+        return None
+    if not isinstance(data, _Map):
+        reader.problem(path, 1, "expected a mapping with 'kinds' (and 'filler', 'foreign')")
+        return None
+    fields = _Fields(reader, path, data, "smalltalk")
+    fields.check_keys(*_SMALL_TALK_KEYS)
+    kinds: list[SmallTalkKind] = []
+    names: dict[str, int] = {}
+    owners: dict[str, tuple[str, int]] = {}
+    for mapping, line in fields.mappings("kinds"):
+        entry = _Fields(reader, path, mapping, "small-talk kind")
+        name = entry.text("kind")
+        if name is not None:
+            entry.what = f"small-talk kind '{name}'"
+            if name in names:
+                reader.problem(
+                    path, line, f"small-talk kind '{name}' is already at line {names[name]}"
+                )
+                continue
+            names[name] = line
+        entry.check_keys(*_SMALL_TALK_KIND_KEYS)
+        reply = entry.text("reply")
+        if reply is not None and len(reply) > MAX_MESSAGE_CHARS:
+            reader.problem(
+                path,
+                entry.line("reply"),
+                f"{entry.what}: 'reply' is longer than one Telegram message",
+            )
+        phrases = entry.text_list("phrases", required=True)
+        for phrase, phrase_line in phrases:
+            key = _same_phrase(phrase)
+            owner = owners.get(key)
+            if owner is not None:
+                reader.problem(
+                    path,
+                    phrase_line,
+                    f"'{phrase}' is already a phrase of '{owner[0]}' (line {owner[1]})",
+                )
+            else:
+                owners[key] = (name or "?", phrase_line)
+        emoji = entry.text_list("emoji")
+        if name is not None and reply is not None and phrases:
+            kinds.append(
+                SmallTalkKind(name, reply, tuple(p for p, _ in phrases), tuple(e for e, _ in emoji))
+            )
+    filler = [word for word, _ in fields.text_list("filler")]
+    foreign = None
+    if "foreign" in data.values:
+        value = data.values["foreign"]
+        if isinstance(value, _Map):
+            entry = _Fields(reader, path, value, "smalltalk foreign")
+            entry.check_keys(*_FOREIGN_KEYS)
+            note = entry.text("note")
+            danish = entry.text_list("danish_words", required=True)
+            other = entry.text_list("foreign_words", required=True)
+            both = {_same_phrase(w) for w, _ in danish} & {_same_phrase(w) for w, _ in other}
+            for word in sorted(both):
+                reader.problem(
+                    path,
+                    entry.line("foreign_words"),
+                    f"'{word}' is both a Danish and a foreign word",
+                )
+            letters = entry.text("foreign_letters", required=False) or ""
+            if note is not None and danish and other:
+                foreign = ForeignLanguage(
+                    note,
+                    tuple(w for w, _ in danish),
+                    tuple(w for w, _ in other),
+                    letters.replace(" ", ""),
+                )
+        else:
+            reader.problem(path, fields.line("foreign"), "smalltalk: 'foreign' must be a mapping")
+    return SmallTalkRules(tuple(kinds), tuple(filler), foreign)
+
+
+def load_small_talk(directory: Path) -> SmallTalkRules | None:
+    """Only ``smalltalk.yaml`` of a knowledge directory (None without it); raise
+    ``InvalidKnowledgeBase`` on any problem in it."""
+    reader = _Reader(Path(directory))
+    rules = _read_small_talk(reader)
+    if reader.problems:
+        raise InvalidKnowledgeBase(reader.problems)
+    return rules
+
+
 OPTIONAL_TEXT_FILES = {
     "negatives": (
         "out_of_scope.yaml",
@@ -717,6 +851,7 @@ def _collect(directory: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
     items = _check_items(reader, drafts, by_id, all_ids)
     synonyms = _read_synonyms(reader)
     safety = _read_safety(reader)
+    small_talk = _read_small_talk(reader)
     texts = {
         field: tuple(_read_texts(reader, *spec)) for field, spec in OPTIONAL_TEXT_FILES.items()
     }
@@ -728,6 +863,7 @@ def _collect(directory: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
         items=tuple(items),
         synonyms=tuple(synonyms),
         safety=safety,
+        small_talk=small_talk,
         **texts,
     )
     return kb, []

@@ -38,7 +38,7 @@ from faqbot.settings import KeepText, Settings
 
 logger = logging.getLogger(__name__)
 
-STATUSES = ("answered", "clarify", "no_match", "safety")
+STATUSES = ("answered", "clarify", "no_match", "safety", "smalltalk")
 UNANSWERED = ("clarify", "no_match")
 CHAT_KINDS = ("private", "group", "terminal")
 _CHAT_KIND_ALIASES = {"supergroup": "group", "channel": "group"}
@@ -183,8 +183,9 @@ def secure_file(path: Path) -> None:
 
 
 def keeps_text(policy: KeepText, status: str) -> bool:
-    """Whether the policy stores this status's question text (never a safety message's)."""
-    if status == "safety":
+    """Whether the policy stores this status's question text (never a safety message's, nor small
+    talk's: "hej" and "tak" tell a leader nothing)."""
+    if status in ("safety", "smalltalk"):
         return False
     if policy is KeepText.ALL:
         return True
