@@ -167,7 +167,7 @@ _WORDS_BEFORE_AT = _word_set(
 # linear time and a local part is never cut short (which would leak its first characters).
 _LOCAL = r"""(?<![^\s()\[\]{}<>,;:"])(?P<local>"[^"\n]{1,64}"|[^\s@()\[\]{}<>,;:"]{1,256})"""
 _OBFUSCATED_AT = (
-    r"\s*[(\[{<]\s*(?:at|a|æt|snabel[\s-]?a|snabel)\s*[)\]}>]\s*"
+    r"\s*[(\[{<]\s*(?:at|a|æt|@|snabel[\s-]?a|snabel)\s*[)\]}>]\s*"
     r"|\s+snabel[\s-]?a\s+"
     r"|\s+(?:at|AT)\s+"
 )
@@ -240,7 +240,7 @@ def _is_cpr(match: re.Match[str]) -> bool:
     if not _valid_day_month(match["dd"], match["mm"]):
         return False
     s1, s2, s3, s4 = (match[name].strip() or match[name] for name in ("s1", "s2", "s3", "s4"))
-    if (s1 or s2) and not s3:
+    if s1 and s2 and not s3:
         return False  # "01.03.2024 12": a date with a four-digit year, then a number
     if s4 and s4 != " " and not (s1 == s2 == s3 == s4):
         return False  # "01.03.24 12.30": a date and a time
@@ -256,7 +256,7 @@ def _is_cpr_short_date(match: re.Match[str]) -> bool:
 _PHONE_INTERNATIONAL = re.compile(
     r"(?<![\w+(])\(?(?:\+|\b00)\s?\(?[1-9](?:\)?[\s./-]{0,2}\(?\d){7,14}(?!\d)"
 )
-_NATIONAL = r"(?:\d{8}|\d{2,4}(?:(?:\s?-\s?|[ ./])\d{2,4}){1,3})"
+_NATIONAL = r"(?:\d{8}|\d{1,4}(?:(?:\s?-\s?|[ ./])\d{1,4}){1,7})"
 _PHONE_WITH_BARE_CODE = re.compile(
     rf"(?<![\d+])(?<!\d[.,/-])45[ .-]?(?P<national>{_NATIONAL})(?!\d)(?![.,]\d)"
 )
@@ -281,11 +281,11 @@ def _is_danish_phone(number: str) -> bool:
     separators = {s.strip() or s for s in _GROUP.split(number)[1:-1]}
     if "/" in separators:
         return False  # 12/03/2024
-    if "." in separators:
-        # Only 12.34.56.78: dots also make dates (12.03.2024), amounts (12.500.000) and
-        # time spans (10.00-12.00).
-        return separators == {"."} and [len(g) for g in groups] == [2, 2, 2, 2]
     shape = [len(g) for g in groups]
+    if "." in separators:
+        # Only 12.34.56.78: dots also make dates (12.03.2024), amounts (12.500.000), time
+        # spans (10.00-12.00) and section numbers (1.2.3.4).
+        return separators == {"."} and shape == [2, 2, 2, 2]
     if shape == [4, 4] and _is_year(groups[0]) and ("-" in separators or _is_year(groups[1])):
         return False  # 2016-2017, 2016 2017, sag 2024-0123
     if shape == [2, 2, 4] and _valid_day_month(groups[0], groups[1]) and _is_year(groups[2]):
