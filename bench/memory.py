@@ -146,6 +146,12 @@ def main(argv: list[str] | None = None) -> int:
         for n in range(args.users)
     ]
 
+    print(f"messages: {args.messages} unique x {args.chars} chars from {args.users} users")
+    print(f"{'after':>8}  {'seconds':>8}  {'RSS MB':>7}", flush=True)
+
+    def show(label: str, seconds: float, memory: dict[str, int]) -> None:
+        print(f"{label:>8}  {seconds:>8.0f}  {memory['VmRSS'] / 1024:>7.1f}", flush=True)
+
     with FakeTelegram() as fake, tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         bot = start_bot(fake, workdir)
@@ -154,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         sent = 0
         started = time.monotonic()
         try:
-            after_start = memory_kb(bot.pid)
+            show("start", 0, memory_kb(bot.pid))
             for text in texts:
                 while sent - replies.update() >= args.window:
                     if time.monotonic() > deadline or bot.poll() is not None:
@@ -164,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
                 sent += 1
                 if sent == WARM_UP or (sent > WARM_UP and (sent - WARM_UP) % SAMPLE_EVERY == 0):
                     samples.append((sent - WARM_UP, time.monotonic() - started, memory_kb(bot.pid)))
+                    count, seconds, memory = samples[-1]
+                    show(str(count) if count else "warm-up", seconds, memory)
             while replies.update() < sent:
                 if time.monotonic() > deadline or bot.poll() is not None:
                     raise TimeoutError(f"{replies.count} of {sent} replies")
@@ -178,13 +186,7 @@ def main(argv: list[str] | None = None) -> int:
             rows = db.execute("SELECT COUNT(*) FROM questions").fetchone()[0]
         log = (workdir / "bot.log").read_text(errors="replace")
 
-    print(f"messages: {args.messages} unique x {args.chars} chars from {args.users} users")
-    print(f"{'after':>8}  {'seconds':>8}  {'RSS MB':>7}")
-    print(f"{'start':>8}  {0:>8.0f}  {after_start['VmRSS'] / 1024:>7.1f}")
-    for count, seconds, memory in samples:
-        label = "warm-up" if count == 0 else str(count)
-        print(f"{label:>8}  {seconds:>8.0f}  {memory['VmRSS'] / 1024:>7.1f}")
-    print(f"{'end':>8}  {elapsed:>8.0f}  {final['VmRSS'] / 1024:>7.1f}")
+    show("end", elapsed, final)
     before = samples[0][2]["VmRSS"]
     growth = (final["VmRSS"] - before) / 1024
     print(f"RSS after warm-up {before / 1024:.1f} MB, after {final['VmRSS'] / 1024:.1f} MB")
