@@ -143,6 +143,13 @@ def test_exceptions_and_plain_arguments_of_libraries_stay_readable(written: io.S
     assert "Request getMe took 12 ms" in text
 
 
+def test_any_bot_token_is_masked_whole(written: io.StringIO) -> None:
+    token = "7123456789:AAH-s3cr3t_part_of_the_token_0123456789"
+    logging.getLogger("faqbot.x").warning("POST https://api.telegram.org/bot%s/getMe", token)
+    text = written.getvalue()
+    assert "s3cr3t" not in text and "bot<token>/getMe" in text
+
+
 def test_install_privacy_filter_covers_every_handler_once() -> None:
     logger = logging.getLogger("test.logfilter.install")
     handler = logging.StreamHandler()

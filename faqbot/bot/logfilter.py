@@ -12,9 +12,9 @@ A filter on every root handler rewrites each record before it is written:
   words such as an endpoint name (``sendMessage``). An update, a dict, a list, bytes or a long
   string becomes a placeholder naming what was withheld; an exception keeps its type and a
   short message.
-* Every record (faqbot's own too, and tracebacks) is then redacted (``faqbot.redact``), long
-  numbers that could be Telegram user or chat ids are masked, and the text is capped, so no
-  body is ever logged whole.
+* Every record (faqbot's own too, and tracebacks) is then redacted (``faqbot.redact``), any
+  bot token and every number long enough to be a Telegram user or chat id is masked, and the
+  text is capped, so no body is ever logged whole.
 
 faqbot's own log calls never pass personal data; this filter is the net under them and under
 every library.
@@ -38,6 +38,10 @@ ID_MASK = "<id>"
 # Telegram user ids have 6 to 10+ digits (groups: -100...); update ids and ports are masked
 # too, which costs nothing when debugging.
 _LONG_NUMBER = re.compile(r"-?\d{6,}")
+# A bot token (digits, a colon, 35 URL-safe characters), whichever token it is: masking its
+# digits alone as an id would leave the secret half readable.
+_BOT_TOKEN = re.compile(r"\d{5,}:[A-Za-z0-9_-]{30,}")
+TOKEN_MASK = "<token>"
 _PARTIAL_TAIL = re.compile(r"\S{0,64}[\d\s.,/()+-]*$")
 _INDENT = re.compile(r"[ \t]*")
 _PLAIN_ARGUMENT = re.compile(r"[A-Za-z_][\w .:/`'()-]*")
@@ -101,6 +105,7 @@ def _clean(text: str, limit: int) -> str:
     if len(text) > limit:
         cut = f" … ({len(text) - limit} characters cut)"
         text = _PARTIAL_TAIL.sub("", text[:limit])
+    text = _BOT_TOKEN.sub(TOKEN_MASK, text)
     lines = []
     for line in text.split("\n"):  # line by line, so a traceback keeps its indentation
         indent = _INDENT.match(line)

@@ -48,9 +48,9 @@ def configure_logging(level: str, token: str | None) -> None:
     )
     for name in _NOISY_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
-    install_privacy_filter()
-    if token:
+    if token:  # first: the privacy filter masks long numbers, a token's included
         install_token_filter(token)
+    install_privacy_filter()
 
 
 def install_token_filter(token: str, logger: logging.Logger | None = None) -> TokenFilter:
