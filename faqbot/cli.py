@@ -221,6 +221,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 REPORT_FORMATS = ("text", "csv", "html", "png")
+REPORT_EXTENSIONS = {".txt": "text", ".csv": "csv", ".html": "html", ".htm": "html", ".png": "png"}
 
 
 def _report_days(raw: str) -> int:
@@ -234,17 +235,54 @@ def _report_days(raw: str) -> int:
     return days
 
 
+def _report_format(raw: str | None, out: Path | None) -> str:
+    """``--format``, or the one ``--out``'s extension names; they must agree when both given."""
+    named = REPORT_EXTENSIONS.get(out.suffix.lower()) if out is not None else None
+    if raw is None:
+        if out is None or not out.suffix:
+            return "text"
+        if named is None:
+            raise CommandError(
+                f"cannot tell the format from the file name {out.name}; "
+                f"give --format ({', '.join(REPORT_FORMATS)})."
+            )
+        return named
+    form = raw.strip().lower()
+    if form not in REPORT_FORMATS:
+        raise CommandError(f"--format must be one of {', '.join(REPORT_FORMATS)}; got {raw!r}.")
+    if out is not None and named is not None and named != form:
+        raise CommandError(
+            f"--format {form} does not match the file name {out.name}; "
+            "drop --format or change the name."
+        )
+    return form
+
+
 @command(
     KNOWLEDGE_DIR,
     arg("--days", default="30", metavar="N", help="the last N days, against the N before (30)"),
-    arg("--format", default="text", metavar="FORMAT", help="text (default), csv, html or png"),
+    arg(
+        "--format",
+        default=None,
+        metavar="FORMAT",
+        help="text, csv, html or png (default: from --out's extension, else text)",
+    ),
     arg("--out", type=Path, default=None, metavar="FILE", help="write to FILE, not stdout"),
+    arg(
+        "--include-terminal",
+        action="store_true",
+        help="count the questions typed in the terminal chat (a test channel) too",
+    ),
 )
 def report(args: argparse.Namespace) -> int:
-    """The leaders' report: what is asked, what goes unanswered, which answers got thumbs down.
+    """The leaders' report: what colleagues ask, knowledge gaps, off-topic and crisis counts.
 
-    Reads the question log in FAQBOT_DATA_DIR. html is one self-contained file to open or e-mail.
-    Example: faqbot report --days 30 --format html --out rapport.html
+    Reads the question log in FAQBOT_DATA_DIR; the period is shortened to what the log holds.
+    The format follows --out's extension (.txt, .csv, .html, .png); html is one self-contained
+    file to open or e-mail, png the chart the bot sends. Questions from the terminal chat are
+    left out unless --include-terminal.
+    Example: faqbot report --days 30 --out rapport.html
+    Example: faqbot report --days 7
     """
     import asyncio
     import sqlite3
@@ -253,11 +291,7 @@ def report(args: argparse.Namespace) -> int:
     from faqbot.questionlog import QuestionLogError
 
     days = _report_days(args.days)
-    form = args.format.strip().lower()
-    if form not in REPORT_FORMATS:
-        raise CommandError(
-            f"--format must be one of {', '.join(REPORT_FORMATS)}; got {args.format!r}."
-        )
+    form = _report_format(args.format, args.out)
     if form == "png" and args.out is None:
         raise CommandError("--format png needs --out FILE.")
     settings = settings_from(args)
@@ -265,12 +299,19 @@ def report(args: argparse.Namespace) -> int:
         knowledge: kb.KnowledgeBase | None = load_knowledge(settings)
     except kb.InvalidKnowledgeBase as error:
         print(
-            f"Advarsel: vidensbasen har {len(error.problems)} fejl; emner vises med deres id.",
+            f"Advarsel: vidensbasen har {len(error.problems)} fejl; spørgsmål vises med deres id.",
             file=sys.stderr,
         )
         knowledge = None
     try:
-        built = asyncio.run(reporting.build_report(settings.database_path, days=days, kb=knowledge))
+        built = asyncio.run(
+            reporting.build_report(
+                settings.database_path,
+                days=days,
+                kb=knowledge,
+                include_terminal=args.include_terminal,
+            )
+        )
     except (reporting.ReportError, QuestionLogError) as error:
         raise CommandError(str(error)) from None
     except sqlite3.DatabaseError as error:
@@ -456,27 +497,213 @@ def chat(args: argparse.Namespace) -> int:
         metavar="EVAL_YAML",
         help="the eval set (default: eval.yaml in the knowledge directory)",
     ),
+    arg(
+        "--compare",
+        default=None,
+        metavar="REF",
+        help="compare with a git ref (HEAD, main, a commit) or a file saved with --save",
+    ),
+    arg("--save", type=Path, default=None, metavar="FILE", help="save the figures to FILE"),
 )
 def eval_(args: argparse.Namespace) -> int:
     """Run the knowledge base's eval set; print the figures and every miss; exit 1 below floors.
 
     Prints top-1, top-3, wrong-answer rate, clarify rate, out-of-scope rejection and safety
-    recall, per category, then every miss.
+    recall, per category, then every miss. --save FILE keeps the figures and each question's
+    outcome as a baseline. --compare REF prints instead how the figures and each question's
+    outcome changed since REF: a git ref (its knowledge directory, eval.yaml included, is
+    evaluated with the CURRENT engine, so the difference shows what the knowledge edit changed;
+    with --file, that eval set serves both sides) or a file saved with --save.
     Example: faqbot eval --knowledge-dir knowledge/
+    Example: faqbot eval --compare HEAD
+    Example: faqbot eval --save before.json
     """
-    from faqbot.evaluate import report_lines, run_eval
-    from faqbot.matcher import Matcher
+    from faqbot import compare
+    from faqbot.evaluate import report_lines
 
     settings = settings_from(args)
-    knowledge = load_knowledge(settings)
-    path = args.file or settings.knowledge_dir / "eval.yaml"
+    report, current = _evaluate(settings.knowledge_dir, args.file, "arbejdskopien")
+    if args.save is not None:
+        try:
+            compare.save_snapshot(args.save, current)
+        except OSError as error:
+            raise CommandError(f"cannot write {args.save}: {error.strerror or error}.") from None
+    if args.compare is None:
+        for line in report_lines(report):
+            print(line)
+    else:
+        baseline = _baseline(args.compare, settings.knowledge_dir, args.file)
+        for line in compare.comparison_lines(compare.compare(baseline, current)):
+            print(line)
+        failed = report.failed_floors()
+        print("Kravene er IKKE nået: " + ", ".join(failed) if failed else "Alle krav er nået.")
+    if args.save is not None:
+        print(f"Tallene er gemt i {args.save}.")
+    return 1 if report.failed_floors() else 0
+
+
+def _evaluate(knowledge_dir: Path, eval_file: Path | None, label: str) -> tuple[Any, Any]:
+    """Run the eval set on one knowledge directory: the report and its snapshot."""
+    from faqbot import compare
+    from faqbot.evaluate import run_eval
+    from faqbot.matcher import Matcher
+
+    knowledge = kb.load(knowledge_dir)
+    path = eval_file or knowledge_dir / "eval.yaml"
     if not path.is_file():
         raise CommandError(f"no eval set at {path}.")
     evalset = kb.load_eval(path, knowledge)
     report = run_eval(Matcher(knowledge), evalset)
-    for line in report_lines(report):
+    return report, compare.snapshot(report, evalset, label)
+
+
+def _baseline(ref: str, knowledge_dir: Path, eval_file: Path | None) -> Any:
+    """The snapshot to compare with: a file saved with --save, or the knowledge at a git ref."""
+    from faqbot import compare
+
+    try:
+        if Path(ref).is_file():
+            return compare.load_snapshot(Path(ref))
+        with compare.knowledge_at(ref, knowledge_dir) as old_dir:
+            try:
+                return _evaluate(old_dir, eval_file, ref)[1]
+            except kb.InvalidKnowledgeBase as error:
+                first = str(error.problems[0]).replace(f"{old_dir.parent}/", f"{ref}:")
+                raise CommandError(
+                    f"the knowledge base at {ref} does not load with the current code "
+                    f"({len(error.problems)} problem(s), the first: {first})."
+                ) from None
+    except compare.CompareError as error:
+        raise CommandError(str(error)) from None
+
+
+@command(
+    KNOWLEDGE_DIR,
+    arg("--days", default="30", metavar="N", help="read the last N days of the log (30)"),
+    arg("--out", type=Path, default=None, metavar="DIR", help="write one YAML file per item file"),
+    arg(
+        "--apply",
+        action="store_true",
+        help="write the new alternates into the item files, then validate and eval",
+    ),
+)
+def suggest(args: argparse.Namespace) -> int:
+    """Proposals for the knowledge base from the question log: alternates, gaps, confusions.
+
+    Reads the question log in FAQBOT_DATA_DIR (its stored, redacted texts only) and proposes,
+    per item file, as YAML to paste: new alternates (questions answered or resolved under
+    "Mente du ...?", no thumbs down, not close to the item's phrasings), knowledge gaps (similar
+    unanswered questions as a draft item, with the closest items) and confusions (items people
+    keep choosing between). Read-only unless --apply: that writes the alternates into the item
+    files (new lines after each item's last alternate; nothing else in a file changes), runs
+    validate (putting the files back if it fails) and eval, and shows what changed. Then send
+    /genindlaes to the bot.
+    Example: faqbot suggest --days 7
+    Example: faqbot suggest --out forslag/
+    Example: faqbot suggest --apply
+    """
+    import asyncio
+
+    from faqbot import suggest as suggesting
+    from faqbot.matcher import Matcher
+    from faqbot.questionlog import QuestionLogError
+
+    days = _report_days(args.days)
+    settings = settings_from(args)
+    knowledge = load_knowledge(settings)
+    eval_path = settings.knowledge_dir / "eval.yaml"
+    eval_questions = (
+        [q.question for q in kb.load_eval(eval_path, knowledge).questions]
+        if eval_path.is_file()
+        else []
+    )
+    matcher = Matcher(knowledge)
+    try:
+        found = asyncio.run(
+            suggesting.read_suggestions(
+                settings.database_path,
+                matcher,
+                days=days,
+                keep_text=settings.keep_text,
+                eval_questions=eval_questions,
+            )
+        )
+    except (suggesting.SuggestError, QuestionLogError) as error:
+        raise CommandError(str(error)) from None
+    files = suggesting.suggestion_files(found, knowledge)
+    for line in suggesting.summary_lines(found):
         print(line)
-    return 1 if report.failed_floors() else 0
+    if args.out is not None:
+        _write_suggestions(args.out, files)
+    elif not args.apply:
+        for text in files.values():
+            print()
+            print(text, end="")
+    if args.apply:
+        if (found.gaps or found.confusions) and args.out is None:
+            print(
+                "Videnshuller og forvekslinger skal en redaktør tage sig af: se dem med "
+                "faqbot suggest uden --apply."
+            )
+        return _apply_suggestions(settings.knowledge_dir, knowledge, found)
+    return 0
+
+
+def _write_suggestions(directory: Path, files: dict[str, str]) -> None:
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        for target, text in files.items():
+            path = directory / Path(target).name
+            path.write_text(text, encoding="utf-8")
+            print(f"Skrev {path} (forslag til {target}).")
+    except OSError as error:
+        raise CommandError(f"cannot write to {directory}: {error.strerror or error}.") from None
+
+
+def _apply_suggestions(knowledge_dir: Path, knowledge: kb.KnowledgeBase, found: Any) -> int:
+    """suggest --apply: insert, validate (or put the files back), eval before and after."""
+    from faqbot import compare
+    from faqbot import suggest as suggesting
+
+    if not found.alternates:
+        print("Ingen nye formuleringer at indsætte.")
+        return 0
+    has_eval = (knowledge_dir / "eval.yaml").is_file()
+    before = _evaluate(knowledge_dir, None, "før")[1] if has_eval else None
+    try:
+        applied = suggesting.apply_alternates(knowledge, found.alternates)
+    except suggesting.SuggestError as error:
+        raise CommandError(str(error)) from None
+    except OSError as error:
+        raise CommandError(f"cannot write the item files: {error.strerror or error}.") from None
+    problems = kb.validate(knowledge_dir)
+    if problems:
+        suggesting.restore(applied)
+        for problem in problems:
+            print(problem)
+        raise CommandError(
+            "with the new alternates the knowledge base has "
+            f"{len(problems)} problem(s), so the item files were put back as they were."
+        )
+    for entry in applied:
+        items = ", ".join(dict.fromkeys(a.item_id for a in entry.added))
+        shown = (
+            entry.path.relative_to(knowledge_dir)
+            if entry.path.is_relative_to(knowledge_dir)
+            else entry.path
+        )
+        print(f"Indsatte {len(entry.added)} i {shown}: {items}.")
+    print("faqbot validate: OK.")
+    status = 0
+    if before is not None:
+        report, after = _evaluate(knowledge_dir, None, "efter")
+        for line in compare.comparison_lines(compare.compare(before, after)):
+            print(line)
+        failed = report.failed_floors()
+        print("Kravene er IKKE nået: " + ", ".join(failed) if failed else "Alle krav er nået.")
+        status = 1 if failed else 0
+    print("Send /genindlaes til botten, så den bruger de nye formuleringer.")
+    return status
 
 
 def build_parser() -> argparse.ArgumentParser:

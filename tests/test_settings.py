@@ -1,5 +1,6 @@
 """Settings come from an injectable mapping; every bad value fails with one precise sentence."""
 
+from datetime import time
 from pathlib import Path
 
 import pytest
@@ -124,6 +125,22 @@ def test_every_value_is_read_from_the_mapping(tmp_path: Path) -> None:
             "loud",
             "FAQBOT_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL; got 'loud'.",
         ),
+        (
+            "FAQBOT_DIGEST_TIME",
+            "25:00",
+            "FAQBOT_DIGEST_TIME must be a time of day as HH:MM (e.g. 08:00) or off; got '25:00'.",
+        ),
+        (
+            "FAQBOT_DIGEST_TIME",
+            "8",
+            "FAQBOT_DIGEST_TIME must be a time of day as HH:MM (e.g. 08:00) or off; got '8'.",
+        ),
+        (
+            "FAQBOT_DIGEST_TIME",
+            "０８:００",
+            "FAQBOT_DIGEST_TIME must be a time of day as HH:MM (e.g. 08:00) or off; "
+            "got '０８:００'.",
+        ),
     ],
 )
 def test_malformed_values_fail_with_one_sentence(name: str, value: str, message: str) -> None:
@@ -147,8 +164,26 @@ def test_every_setting_has_an_error_case_above() -> None:
         "FAQBOT_RATE_LIMIT_RETRIES",
         "FAQBOT_WEBHOOK_SECRET",
         "FAQBOT_LOG_LEVEL",
+        "FAQBOT_DIGEST_TIME",
     }
     assert {spec.env for spec in SPECS} == tested
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (None, time(8, 0)),
+        ("07:30", time(7, 30)),
+        (" 7:05 ", time(7, 5)),
+        ("23.59", time(23, 59)),
+        ("off", None),
+        ("OFF", None),
+        ("fra", None),
+    ],
+)
+def test_digest_time_or_off(raw: str | None, expected: time | None) -> None:
+    settings = load_settings({} if raw is None else {"FAQBOT_DIGEST_TIME": raw})
+    assert settings.digest_time == expected
 
 
 def test_readme_documents_every_setting() -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 
 from telegram import BotCommandScopeChat, LinkPreviewOptions
 from telegram.constants import ParseMode
@@ -27,7 +28,7 @@ from telegram.ext import (
     filters,
 )
 
-from faqbot.bot import handlers
+from faqbot.bot import digest, handlers
 from faqbot.bot.addressing import COMMAND_FOR_A_BOT
 from faqbot.bot.commands import COMMANDS, bot_commands, public_commands
 from faqbot.bot.context import CONTEXT_TYPES, BotApplication, BotContext
@@ -140,6 +141,9 @@ def build_application(settings: Settings, kb: KnowledgeBase) -> BotApplication:
         )
     )
     application.add_error_handler(handlers.on_error)
+    if settings.digest_time is not None:
+        assert application.job_queue is not None, "built with a JobQueue above"
+        digest.schedule(application.job_queue, settings.digest_time)
     return application
 
 
@@ -160,6 +164,7 @@ async def post_init(application: BotApplication) -> None:
         asyncio.get_running_loop().create_task(log.purge_daily(), name="faqbot-daily-purge")
     )
     await set_commands(application, settings)
+    _on_signal_send_digest(application)
     logger.info(
         "faqbot ready as @%s: %d items, question log %s",
         application.bot.username,
@@ -181,10 +186,41 @@ async def set_commands(application: BotApplication, settings: Settings) -> None:
             await application.bot.set_my_commands(everything, scope=BotCommandScopeChat(admin_id))
         except TelegramError as error:  # e.g. the leader has not started a chat with the bot yet
             logger.info("could not set the leaders' menu for one admin: %s", error)
+        else:  # Telegram knows the chat, so the weekly digest can reach this leader too
+            application.bot_data.log.record_leader_chat(admin_id)
+
+
+def _on_signal_send_digest(application: BotApplication) -> None:
+    """SIGUSR1 sends the weekly digest now (where the platform has the signal); with the
+    digest switched off it only says so, rather than the signal's default: ending the bot."""
+    settings = application.bot_data.settings
+    job_queue = application.job_queue
+    assert job_queue is not None, "build_application gives the application a job queue"
+    if settings.digest_time is None:
+        logger.info("weekly digest off (FAQBOT_DIGEST_TIME=off)")
+    else:
+        logger.info(
+            "weekly digest: Mondays at %s Europe/Copenhagen; SIGUSR1 sends it now",
+            settings.digest_time.strftime("%H:%M"),
+        )
+
+    def send_now() -> None:
+        if settings.digest_time is None:
+            logger.info("SIGUSR1: the weekly digest is off (FAQBOT_DIGEST_TIME=off); nothing sent")
+            return
+        logger.info("SIGUSR1: sending the weekly digest now")
+        digest.run_now(job_queue)
+
+    if hasattr(signal, "SIGUSR1"):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, send_now)
 
 
 async def post_shutdown(application: BotApplication) -> None:
     """Stop the background tasks and close (flush) the question log."""
+    if hasattr(signal, "SIGUSR1"):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGUSR1)
     tasks, application.bot_data.tasks = application.bot_data.tasks, []
     for task in tasks:
         task.cancel()
