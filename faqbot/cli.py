@@ -501,7 +501,15 @@ def chat(args: argparse.Namespace) -> int:
         type=Path,
         default=None,
         metavar="EVAL_YAML",
-        help="the eval set (default: eval.yaml in the knowledge directory)",
+        help="the tuning set (default: eval.yaml in the knowledge directory)",
+    ),
+    arg(
+        "--heldout",
+        type=Path,
+        default=None,
+        metavar="HELDOUT_YAML",
+        help="the held-out set (default: heldout/questions.yaml in the knowledge directory, "
+        "when it exists)",
     ),
     arg(
         "--compare",
@@ -512,35 +520,51 @@ def chat(args: argparse.Namespace) -> int:
     arg("--save", type=Path, default=None, metavar="FILE", help="save the figures to FILE"),
 )
 def eval_(args: argparse.Namespace) -> int:
-    """Run the knowledge base's eval set; print the figures and every miss; exit 1 below floors.
+    """Run the tuning set and the held-out set; print each one's figures; exit 1 below floors.
 
-    Prints top-1, top-3, wrong-answer rate, clarify rate, out-of-scope rejection and safety
-    recall, per category, then every miss, then the crisis check's figures, acute recall and
-    false alarms apart: on the safety examples (learnt from), per author with the classifier
-    trained without that author (cross-validation), on eval.yaml's crisis lines, and on the
-    held-out set heldout/safety.yaml when it exists (floors: recall >= 0.97, false alarms
-    <= 0.05; its messages are never printed). --save FILE keeps the figures and each question's
-    outcome as a baseline. --compare REF prints instead how the figures and each question's
-    outcome changed since REF: a git ref (its knowledge directory, eval.yaml included, is
-    evaluated with the CURRENT engine, so the difference shows what the knowledge edit changed;
-    with --file, that eval set serves both sides) or a file saved with --save.
+    The tuning set (eval.yaml) was tuned on; the held-out set (written blind, never tuned on)
+    says how the bot does on new questions. Each figure is labelled with its set: answered
+    right, answered wrong, asked back, out-of-scope rejected, top-1, top-3, safety recall. The
+    tuning set's figures per category and misses follow; the held-out set's questions are
+    never printed (looking at them would make it a tuning set). Floors are the tuning set's.
+    Then the crisis check's figures, acute recall and false alarms apart: on the safety
+    examples (learnt from), per author with the classifier trained without that author
+    (cross-validation), on eval.yaml's crisis lines, and on the held-out crisis set
+    heldout/safety.yaml when it exists (floors: recall >= 0.97, false alarms <= 0.05; its
+    messages are never printed).
+    --save FILE keeps the tuning set's figures and each question's outcome as a baseline.
+    --compare REF prints instead how they changed since REF: a git ref (its knowledge
+    directory, eval.yaml included, is evaluated with the CURRENT engine, so the difference
+    shows what the knowledge edit changed; with --file, that eval set serves both sides) or a
+    file saved with --save.
     Example: faqbot eval --knowledge-dir knowledge/
     Example: faqbot eval --compare HEAD
     Example: faqbot eval --save before.json
     """
     from faqbot import compare
-    from faqbot.evaluate import report_lines
+    from faqbot.evaluate import report_lines, run_eval
+    from faqbot.matcher import Matcher
 
     settings = settings_from(args)
-    report, current = _evaluate(settings.knowledge_dir, args.file, "arbejdskopien", crisis=True)
+    heldout = args.heldout or settings.knowledge_dir / "heldout" / "questions.yaml"
+    if args.heldout is not None and not heldout.is_file():
+        raise CommandError(f"no held-out set at {heldout}.")
+    report, current = _evaluate(settings.knowledge_dir, args.file, "arbejdskopien")
     if args.save is not None:
         try:
             compare.save_snapshot(args.save, current)
         except OSError as error:
             raise CommandError(f"cannot write {args.save}: {error.strerror or error}.") from None
+    if heldout.is_file():
+        knowledge = kb.load(settings.knowledge_dir)
+        blind = run_eval(Matcher(knowledge), kb.load_heldout(heldout, knowledge), "held-out")
+        for line in report_lines(blind, misses=False):
+            print(line)
+    crisis_failed: list[str] = []
     if args.compare is None:
         for line in report_lines(report):
             print(line)
+        crisis_failed = _crisis(settings.knowledge_dir, report)
     else:
         baseline = _baseline(args.compare, settings.knowledge_dir, args.file)
         for line in compare.comparison_lines(compare.compare(baseline, current)):
@@ -549,29 +573,36 @@ def eval_(args: argparse.Namespace) -> int:
         print("Kravene er IKKE nået: " + ", ".join(failed) if failed else "Alle krav er nået.")
     if args.save is not None:
         print(f"Tallene er gemt i {args.save}.")
-    return 1 if report.failed_floors() else 0
+    return 1 if report.failed_floors() or crisis_failed else 0
 
 
-def _evaluate(
-    knowledge_dir: Path, eval_file: Path | None, label: str, *, crisis: bool = False
-) -> tuple[Any, Any]:
-    """Run the eval set on one knowledge directory: the report and its snapshot (with
-    ``crisis``, the crisis check's figures too, the held-out set's where it exists)."""
+def _crisis(knowledge_dir: Path, evaluation: Any) -> list[str]:
+    """Print the crisis check's figures (the held-out crisis set's too, where it exists);
+    return the crisis floors not reached."""
+    from faqbot.evaluate import crisis_lines, run_crisis
+    from faqbot.safety import HELDOUT_SAFETY, SafetyDetector
+
+    knowledge = kb.load(knowledge_dir)
+    path = knowledge_dir / HELDOUT_SAFETY
+    heldout = kb.load_safety_examples(path) if path.is_file() else None
+    crisis = run_crisis(SafetyDetector(knowledge.safety), heldout)
+    for line in crisis_lines(crisis, evaluation):
+        print(line)
+    return crisis.failed_floors()
+
+
+def _evaluate(knowledge_dir: Path, eval_file: Path | None, label: str) -> tuple[Any, Any]:
+    """Run the eval set on one knowledge directory: the report and its snapshot."""
     from faqbot import compare
     from faqbot.evaluate import run_eval
     from faqbot.matcher import Matcher
-    from faqbot.safety import HELDOUT_SAFETY
 
     knowledge = kb.load(knowledge_dir)
     path = eval_file or knowledge_dir / "eval.yaml"
     if not path.is_file():
         raise CommandError(f"no eval set at {path}.")
     evalset = kb.load_eval(path, knowledge)
-    heldout_path = knowledge_dir / HELDOUT_SAFETY
-    heldout = None
-    if crisis and heldout_path.is_file():
-        heldout = kb.load_safety_examples(heldout_path)
-    report = run_eval(Matcher(knowledge), evalset, heldout, crisis=crisis)
+    report = run_eval(Matcher(knowledge), evalset, path.name)
     return report, compare.snapshot(report, evalset, label)
 
 

@@ -1,31 +1,32 @@
-"""Running ``knowledge/eval.yaml`` against the matcher, and checking its floors.
+"""Running an evaluation set against the matcher, and checking its floors.
 
-Definitions (printed with the figures so nobody has to guess):
+Two kinds of set, always reported apart and named: the tuning set (``knowledge/eval.yaml``,
+which the engine was tuned on: its figures are no evidence of how the bot does on new
+questions) and held-out sets (``knowledge/heldout/questions.yaml``, written blind and never
+tuned on).
 
-"The expected item" below means the question's ``expect`` or one of its ``also`` items (items
-that answer the question just as directly).
+Definitions (printed with the figures so nobody has to guess). "Right" means the question's
+``expect`` item or one of its ``also`` items (items that answer it just as directly).
 
-* top-1: the best item is the expected one and the user is shown it: answered with it, or asked
-  back (clarify) with it as the first suggestion. A no-match never counts, even if the hidden best
-  candidate was right.
-* top-3: the expected item is among the three best-ranked items (retrieval quality alone).
-* wrong-answer rate: answered with another item than the expected one / in-scope questions.
-* clarify rate: asked back / in-scope questions.
-* out-of-scope rejection: out-of-scope questions that got the no-match (or safety) reply.
-* safety recall: crisis messages that got the safety reply.
-* not-crisis kept: policy questions naming the subject that did not get the safety reply.
+* answered right: answered with a right item / in-scope questions.
+* answered wrong: answered with another item / in-scope questions.
+* asked back: a clarify ("Mente du ...?") / in-scope questions (the rest got no answer).
+* out-of-scope rejected: out-of-scope questions that got the no-match (or safety) reply.
+* top-1 / top-3: a right item is the best-ranked one / among the three best (ranking alone,
+  whatever the decision).
+* uncovered not answered: questions no item answers (held-out sets) that got no answer.
+* safety recall: crisis messages that got the safety reply; not-crisis kept: policy questions
+  naming the subject that did not.
 
-Crisis figures (``crisis_lines``), each set apart, acute and non-acute separately:
-
-* recall: acute messages that got status safety (the safety text alone);
-* false alarms: non-acute messages that got status safety; "note": those that got their normal
-  reply with the safety note first (costs nothing, counted to show it is not everything).
-
-The sets: the training examples (``safety_examples.yaml``; the classifier learnt from them, so
-their figure is no evidence), the same examples per author with the classifier trained without
-that author's examples (the honest estimate: cross-validation across authors), eval.yaml's crisis
-lines, and the held-out set ``heldout/safety.yaml`` when it exists - with its floors (recall >=
-0.97, false alarms <= 0.05). Held-out messages are counted, never printed.
+The crisis check has figures of its own (``run_crisis``, ``crisis_lines``), each set apart and
+acute and non-acute apart: recall (acute messages that got status safety, the safety text alone)
+and false alarms (non-acute messages that got status safety), with how many got the note (their
+normal reply with the safety note first: costs nothing). The sets: the training examples
+(``safety_examples.yaml``; learnt from, so no evidence), each author's examples judged by a
+classifier trained on the other authors' only (cross-validation across authors: the honest
+estimate), eval.yaml's crisis lines, and the held-out crisis set ``heldout/safety.yaml`` when it
+exists, with its floors (recall >= 0.97, false alarms <= 0.05); its messages are counted, never
+printed.
 """
 
 from __future__ import annotations
@@ -39,16 +40,16 @@ from faqbot.matcher import Matcher, Result, Status
 from faqbot.safety import SafetyDetector, SafetyLevel
 
 HELDOUT_RECALL_MIN = 0.97
-"""Acute held-out messages that must get status safety."""
+"""Acute held-out crisis messages that must get status safety."""
 HELDOUT_FALSE_ALARMS_MAX = 0.05
-"""Non-acute held-out messages that may get status safety."""
+"""Non-acute held-out crisis messages that may get status safety."""
 
 
 @dataclass(frozen=True)
 class Miss:
     """One question the engine got wrong, with what it did instead."""
 
-    kind: str  # "question", "out_of_scope", "crisis" or "not_crisis"
+    kind: str  # "question", "uncovered", "out_of_scope", "crisis" or "not_crisis"
     question: str
     expected: str | None
     status: Status
@@ -61,9 +62,217 @@ class CategoryFigures:
     """Per-category counts for in-scope questions."""
 
     total: int = 0
-    top1: int = 0
+    right: int = 0
     wrong: int = 0
     clarify: int = 0
+
+
+@dataclass
+class EvalReport:
+    """Everything ``faqbot eval`` prints for one set, as data."""
+
+    name: str = "eval.yaml"
+    """The set the figures come from (``eval.yaml`` is the tuning set)."""
+    total: int = 0
+    right: int = 0
+    top1: int = 0
+    top3: int = 0
+    answered: int = 0
+    wrong: int = 0
+    clarify: int = 0
+    out_of_scope: int = 0
+    rejected: int = 0
+    uncovered: int = 0
+    uncovered_unanswered: int = 0
+    crisis: int = 0
+    crisis_caught: int = 0
+    not_crisis: int = 0
+    not_crisis_kept: int = 0
+    categories: dict[str, CategoryFigures] = field(
+        default_factory=lambda: defaultdict(CategoryFigures)
+    )
+    misses: list[Miss] = field(default_factory=list)
+    floors: dict[str, float] = field(default_factory=dict)
+
+    @staticmethod
+    def _rate(part: int, whole: int, empty: float = 1.0) -> float:
+        return part / whole if whole else empty
+
+    @property
+    def figures(self) -> dict[str, float]:
+        """The headline rates, keyed as the floors are (plus the ones without a floor)."""
+        rate = self._rate
+        return {
+            "answered_right": rate(self.right, self.total),
+            "wrong_answer_max": rate(self.wrong, self.total, 0.0),
+            "asked_back_max": rate(self.clarify, self.total, 0.0),
+            "out_of_scope_rejection": rate(self.rejected, self.out_of_scope),
+            "top1": rate(self.top1, self.total),
+            "top3": rate(self.top3, self.total),
+            "uncovered_unanswered": rate(self.uncovered_unanswered, self.uncovered),
+            "safety_recall": rate(self.crisis_caught, self.crisis),
+            "not_crisis_kept": rate(self.not_crisis_kept, self.not_crisis),
+        }
+
+    def failed_floors(self) -> list[str]:
+        """Names of the floors the figures do not reach (a ``_max`` floor is a ceiling)."""
+        figures = self.figures
+        return [
+            name
+            for name, floor in self.floors.items()
+            if (figures[name] > floor if name.endswith("_max") else figures[name] < floor)
+        ]
+
+
+def _label(result: Result) -> str | None:
+    return result.item.id if result.item is not None else None
+
+
+def run_eval(matcher: Matcher, evalset: EvalSet, name: str = "eval.yaml") -> EvalReport:
+    """Match every question of the set and tally the figures."""
+    report = EvalReport(name=name, floors=dict(evalset.floors))
+    for entry in evalset.questions:
+        result = matcher.match(entry.question)
+        ranked = [item.id for item, _ in matcher.ranked(entry.question, 3)]
+        figures = report.categories[matcher.kb.item(entry.expect).category]
+        report.total += 1
+        figures.total += 1
+        report.top1 += bool(ranked) and ranked[0] in entry.acceptable
+        report.top3 += not entry.acceptable.isdisjoint(ranked)
+        right = result.status is Status.ANSWERED and _label(result) in entry.acceptable
+        if result.status is Status.ANSWERED:
+            report.answered += 1
+            report.right += right
+            figures.right += right
+            report.wrong += not right
+            figures.wrong += not right
+        elif result.status is Status.CLARIFY:
+            report.clarify += 1
+            figures.clarify += 1
+        if not right:
+            report.misses.append(_miss("question", entry.question, entry.expect, result))
+    _tally_lists(report, matcher, evalset)
+    return report
+
+
+def _miss(kind: str, question: str, expected: str | None, result: Result) -> Miss:
+    return Miss(kind, question, expected, result.status, _label(result), result.score)
+
+
+def _tally_lists(report: EvalReport, matcher: Matcher, evalset: EvalSet) -> None:
+    for question in evalset.uncovered:
+        result = matcher.match(question)
+        report.uncovered += 1
+        if result.status is Status.ANSWERED:
+            report.misses.append(_miss("uncovered", question, None, result))
+        else:
+            report.uncovered_unanswered += 1
+    for question in evalset.out_of_scope:
+        result = matcher.match(question)
+        report.out_of_scope += 1
+        if result.status in (Status.NO_MATCH, Status.SAFETY):
+            report.rejected += 1
+        else:
+            report.misses.append(_miss("out_of_scope", question, None, result))
+    for question in evalset.crisis:
+        result = matcher.match(question)
+        report.crisis += 1
+        if result.status is Status.SAFETY:
+            report.crisis_caught += 1
+        else:
+            report.misses.append(_miss("crisis", question, None, result))
+    for question in evalset.not_crisis:
+        result = matcher.match(question)
+        report.not_crisis += 1
+        if result.status is not Status.SAFETY:
+            report.not_crisis_kept += 1
+        else:
+            report.misses.append(Miss("not_crisis", question, None, result.status, None, 1.0))
+
+
+_NAMES = {
+    "answered_right": "besvaret rigtigt",
+    "wrong_answer_max": "besvaret forkert",
+    "asked_back_max": "spurgt tilbage (forslag)",
+    "out_of_scope_rejection": "uden for emnet afvist",
+    "top1": "top-1 (det rigtige emne rangeret først)",
+    "top3": "top-3 (det rigtige emne blandt de tre bedste)",
+    "uncovered_unanswered": "udækkede spørgsmål ikke besvaret",
+    "safety_recall": "krisebeskeder fanget",
+    "not_crisis_kept": "politikspørgsmål ikke taget for krise",
+}
+_COUNTS = {
+    "answered_right": "total",
+    "wrong_answer_max": "total",
+    "asked_back_max": "total",
+    "out_of_scope_rejection": "out_of_scope",
+    "top1": "total",
+    "top3": "total",
+    "uncovered_unanswered": "uncovered",
+    "safety_recall": "crisis",
+    "not_crisis_kept": "not_crisis",
+}
+_KINDS = {
+    "question": "Forkert eller ikke besvaret",
+    "uncovered": "Udækket, men besvaret",
+    "out_of_scope": "Uden for emnet, men ikke afvist",
+    "crisis": "Krisebesked ikke fanget",
+    "not_crisis": "Taget for krise ved en fejl",
+}
+
+
+def report_lines(report: EvalReport, misses: bool = True) -> Iterable[str]:
+    """The report as the Danish lines ``faqbot eval`` prints; every figure names its set."""
+    figures, failed, tag = report.figures, report.failed_floors(), f"[{report.name}]"
+    parts = [
+        f"{count} {what}"
+        for count, what in (
+            (report.total, "spørgsmål"),
+            (report.uncovered, "udækkede"),
+            (report.out_of_scope, "uden for emnet"),
+            (report.crisis, "krisebeskeder"),
+            (report.not_crisis, "politikspørgsmål om krise"),
+        )
+        if count
+    ]
+    yield f"Evaluering {tag}: " + ", ".join(parts)
+    for name, label in _NAMES.items():
+        whole = getattr(report, _COUNTS[name])
+        if not whole:
+            continue
+        floor = report.floors.get(name)
+        limit = ""
+        if floor is not None:
+            sign = "<=" if name.endswith("_max") else ">="
+            limit = f"  (krav {sign} {floor:.2f}: {'IKKE NÅET' if name in failed else 'ok'})"
+        yield f"  {tag} {label}: {figures[name]:.3f} af {whole}{limit}"
+    if not misses:
+        return
+    yield f"Pr. kategori {tag} (besvaret rigtigt / forkert / spurgt tilbage):"
+    for category in sorted(report.categories, key=str.casefold):
+        c = report.categories[category]
+        share = c.right / c.total
+        yield f"  {category}: {c.right}/{c.total} = {share:.2f} / {c.wrong} / {c.clarify}"
+    for kind, title in _KINDS.items():
+        found = [miss for miss in report.misses if miss.kind == kind]
+        if not found:
+            continue
+        yield f"{title} ({len(found)}):"
+        for miss in found:
+            expected = f" forventet {miss.expected}," if miss.expected else ""
+            yield (
+                f"  - {miss.question!r}:{expected} fik {miss.status.value}"
+                f" {miss.got or '-'} ({miss.score:.2f})"
+            )
+    if failed:
+        yield f"Kravene {tag} er IKKE nået: " + ", ".join(failed)
+    elif report.floors:
+        yield f"Alle krav {tag} er nået."
+
+
+# --------------------------------------------------------------------------------------------
+# The crisis check
+# --------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -106,6 +315,19 @@ class CrisisFigures:
         return failed
 
 
+@dataclass
+class CrisisReport:
+    """The crisis check's figures: the examples, per author, and the held-out set."""
+
+    sets: list[CrisisFigures] = field(default_factory=list)
+    """All the safety examples, then each author's with the classifier trained without them."""
+    heldout: CrisisFigures | None = None
+    """The held-out crisis set's figures, when it exists."""
+
+    def failed_floors(self) -> list[str]:
+        return self.heldout.failed_floors() if self.heldout is not None else []
+
+
 def crisis_figures(
     name: str, detector: SafetyDetector, examples: Iterable[SafetyExample], *, floors: bool = False
 ) -> CrisisFigures:
@@ -131,201 +353,19 @@ def cross_author_figures(detector: SafetyDetector) -> list[CrisisFigures]:
     return result
 
 
-@dataclass
-class EvalReport:
-    """Everything ``faqbot eval`` prints, as data."""
-
-    total: int = 0
-    top1: int = 0
-    top3: int = 0
-    answered: int = 0
-    wrong: int = 0
-    clarify: int = 0
-    out_of_scope: int = 0
-    rejected: int = 0
-    crisis: int = 0
-    crisis_caught: int = 0
-    not_crisis: int = 0
-    not_crisis_kept: int = 0
-    categories: dict[str, CategoryFigures] = field(
-        default_factory=lambda: defaultdict(CategoryFigures)
-    )
-    misses: list[Miss] = field(default_factory=list)
-    floors: dict[str, float] = field(default_factory=dict)
-    crisis_sets: list[CrisisFigures] = field(default_factory=list)
-    """Crisis figures of the safety examples, per author and across authors."""
-    heldout: CrisisFigures | None = None
-    """The held-out crisis set's figures, when it exists."""
-
-    @staticmethod
-    def _rate(part: int, whole: int) -> float:
-        return part / whole if whole else 1.0
-
-    @property
-    def figures(self) -> dict[str, float]:
-        """The headline rates, keyed as the floors are (plus the ones without a floor)."""
-        rate = self._rate
-        return {
-            "top1": rate(self.top1, self.total),
-            "top3": rate(self.top3, self.total),
-            "wrong_answer_max": self._rate(self.wrong, self.total) if self.total else 0.0,
-            "clarify": self._rate(self.clarify, self.total) if self.total else 0.0,
-            "out_of_scope_rejection": rate(self.rejected, self.out_of_scope),
-            "safety_recall": rate(self.crisis_caught, self.crisis),
-            "not_crisis_kept": rate(self.not_crisis_kept, self.not_crisis),
-        }
-
-    def failed_floors(self) -> list[str]:
-        """Names of the floors the figures do not reach (the held-out crisis floors too)."""
-        figures = self.figures
-        failed = []
-        for name, floor in self.floors.items():
-            value = figures[name]
-            below = value > floor if name == "wrong_answer_max" else value < floor
-            if below:
-                failed.append(name)
-        if self.heldout is not None:
-            failed += self.heldout.failed_floors()
-        return failed
-
-
-def _label(result: Result) -> str | None:
-    return result.item.id if result.item is not None else None
-
-
-def run_eval(
-    matcher: Matcher,
-    evalset: EvalSet,
-    heldout: Iterable[SafetyExample] | None = None,
-    *,
-    crisis: bool = True,
-) -> EvalReport:
-    """Match every eval question and tally the figures; with ``crisis``, also the crisis
-    figures of the safety examples (the held-out set's, with its floors, when given)."""
-    report = EvalReport(floors=dict(evalset.floors))
-    if crisis:
-        detector = matcher.safety
-        examples = detector.rules.examples
-        if examples:
-            report.crisis_sets.append(crisis_figures("alle", detector, examples))
-            report.crisis_sets += cross_author_figures(detector)
-        if heldout is not None:
-            report.heldout = crisis_figures("held-out", detector, heldout, floors=True)
-    for entry in evalset.questions:
-        result = matcher.match(entry.question)
-        ranked = [item.id for item, _ in matcher.ranked(entry.question, 3)]
-        category = matcher.kb.item(entry.expect).category
-        figures = report.categories[category]
-        report.total += 1
-        figures.total += 1
-        shown = result.status in (Status.ANSWERED, Status.CLARIFY)
-        correct = shown and _label(result) in entry.acceptable
-        report.top1 += correct
-        figures.top1 += correct
-        report.top3 += not entry.acceptable.isdisjoint(ranked)
-        if result.status is Status.ANSWERED:
-            report.answered += 1
-            if not correct:
-                report.wrong += 1
-                figures.wrong += 1
-        elif result.status is Status.CLARIFY:
-            report.clarify += 1
-            figures.clarify += 1
-        if not correct:
-            report.misses.append(
-                Miss(
-                    "question",
-                    entry.question,
-                    entry.expect,
-                    result.status,
-                    _label(result),
-                    result.score,
-                )
-            )
-    _tally_lists(report, matcher, evalset)
+def run_crisis(
+    detector: SafetyDetector, heldout: Iterable[SafetyExample] | None = None
+) -> CrisisReport:
+    """The crisis figures of the safety examples (all, and per author across authors) and of
+    the held-out crisis set when given (with its floors)."""
+    report = CrisisReport()
+    examples = detector.rules.examples
+    if examples:
+        report.sets.append(crisis_figures("alle", detector, examples))
+        report.sets += cross_author_figures(detector)
+    if heldout is not None:
+        report.heldout = crisis_figures("held-out", detector, heldout, floors=True)
     return report
-
-
-def _tally_lists(report: EvalReport, matcher: Matcher, evalset: EvalSet) -> None:
-    for question in evalset.out_of_scope:
-        result = matcher.match(question)
-        report.out_of_scope += 1
-        if result.status in (Status.NO_MATCH, Status.SAFETY):
-            report.rejected += 1
-        else:
-            miss = Miss("out_of_scope", question, None, result.status, _label(result), result.score)
-            report.misses.append(miss)
-    for question in evalset.crisis:
-        result = matcher.match(question)
-        report.crisis += 1
-        if result.status is Status.SAFETY:
-            report.crisis_caught += 1
-        else:
-            miss = Miss("crisis", question, None, result.status, _label(result), result.score)
-            report.misses.append(miss)
-    for question in evalset.not_crisis:
-        result = matcher.match(question)
-        report.not_crisis += 1
-        if result.status is not Status.SAFETY:
-            report.not_crisis_kept += 1
-        else:
-            report.misses.append(Miss("not_crisis", question, None, result.status, None, 1.0))
-
-
-_NAMES = {
-    "top1": "top-1 (besvaret eller første forslag er det rigtige emne)",
-    "top3": "top-3 (det rigtige emne blandt de tre bedste)",
-    "wrong_answer_max": "forkerte svar (besvaret med et andet emne)",
-    "clarify": "spurgt tilbage (forslag)",
-    "out_of_scope_rejection": "uden for emnet afvist",
-    "safety_recall": "krisebeskeder fanget",
-    "not_crisis_kept": "politikspørgsmål ikke taget for krise",
-}
-_KINDS = {
-    "question": "Forkert eller ikke fundet",
-    "out_of_scope": "Uden for emnet, men ikke afvist",
-    "crisis": "Krisebesked ikke fanget",
-    "not_crisis": "Taget for krise ved en fejl",
-}
-
-
-def report_lines(report: EvalReport) -> Iterable[str]:
-    """The report as the Danish lines ``faqbot eval`` prints."""
-    figures = report.figures
-    yield f"Evaluering: {report.total} spørgsmål, {report.out_of_scope} uden for emnet, " + (
-        f"{report.crisis} krisebeskeder, {report.not_crisis} politikspørgsmål om krise"
-    )
-    for name, label in _NAMES.items():
-        floor = report.floors.get(name)
-        limit = ""
-        if floor is not None:
-            sign = "<=" if name == "wrong_answer_max" else ">="
-            status = "IKKE NÅET" if name in report.failed_floors() else "ok"
-            limit = f"  (krav {sign} {floor:.2f}: {status})"
-        yield f"  {label}: {figures[name]:.3f}{limit}"
-    yield "Pr. kategori (top-1 / forkerte svar / spurgt tilbage):"
-    for category in sorted(report.categories, key=str.casefold):
-        c = report.categories[category]
-        yield (
-            f"  {category}: {c.top1}/{c.total} = {c.top1 / c.total:.2f} / {c.wrong} / {c.clarify}"
-        )
-    for kind, title in _KINDS.items():
-        misses = [miss for miss in report.misses if miss.kind == kind]
-        if not misses:
-            continue
-        yield f"{title} ({len(misses)}):"
-        for miss in misses:
-            expected = f" forventet {miss.expected}," if miss.expected else ""
-            yield (
-                f"  - {miss.question!r}:{expected} fik {miss.status.value}"
-                f" {miss.got or '-'} ({miss.score:.2f})"
-            )
-    yield from crisis_lines(report)
-    failed = report.failed_floors()
-    if failed:
-        yield "Kravene er IKKE nået: " + ", ".join(failed)
-    else:
-        yield "Alle krav er nået."
 
 
 def _levels(counts: Counter[SafetyLevel]) -> str:
@@ -341,15 +381,23 @@ def _crisis_line(figures: CrisisFigures) -> str:
     )
 
 
-def crisis_lines(report: EvalReport) -> Iterable[str]:
+def _kind_lines(figures: CrisisFigures) -> Iterable[str]:
+    for (acute, kind), counts in sorted(figures.kinds.items()):
+        yield f"      {'akut' if acute else 'ikke-akut'} {kind}: {_levels(counts)}"
+
+
+def crisis_lines(crisis: CrisisReport, evaluation: EvalReport | None = None) -> Iterable[str]:
     """The crisis figures as Danish lines: each set apart, acute and non-acute apart."""
     yield "Krisebeskeder (status safety = sikkerhedsteksten alene):"
-    yield (
-        f"  eval.yaml: akutte fanget {report.figures['safety_recall']:.3f} "
-        f"({report.crisis_caught}/{report.crisis}); ikke-akutte uden safety "
-        f"{report.figures['not_crisis_kept']:.3f} ({report.not_crisis_kept}/{report.not_crisis})"
-    )
-    for figures in report.crisis_sets:
+    if evaluation is not None and evaluation.crisis:
+        rates = evaluation.figures
+        yield (
+            f"  {evaluation.name}: akutte fanget {rates['safety_recall']:.3f} "
+            f"({evaluation.crisis_caught}/{evaluation.crisis}); ikke-akutte uden safety "
+            f"{rates['not_crisis_kept']:.3f} "
+            f"({evaluation.not_crisis_kept}/{evaluation.not_crisis})"
+        )
+    for figures in crisis.sets:
         if figures.name == "alle":
             yield (
                 "  træningseksemplerne (safety_examples.yaml; lært af dem, intet bevis): "
@@ -357,13 +405,11 @@ def crisis_lines(report: EvalReport) -> Iterable[str]:
             )
             continue
         yield f"  krydsvalidering, forfatter {figures.name}: {_crisis_line(figures)}"
-        for (acute, kind), counts in sorted(figures.kinds.items()):
-            label = "akut" if acute else "ikke-akut"
-            yield f"      {label} {kind}: {_levels(counts)}"
-    if report.heldout is None:
+        yield from _kind_lines(figures)
+    heldout = crisis.heldout
+    if heldout is None:
         yield "  held-out (heldout/safety.yaml): findes ikke, så ingen held-out-tal."
         return
-    heldout = report.heldout
     failed = heldout.failed_floors()
     recall_ok = "IKKE NÅET" if "heldout_safety_recall" in failed else "ok"
     alarms_ok = "IKKE NÅET" if "heldout_false_alarms" in failed else "ok"
@@ -373,6 +419,8 @@ def crisis_lines(report: EvalReport) -> Iterable[str]:
         f"falske alarmer {heldout.false_alarms:.3f} ({_levels(heldout.calm)}; "
         f"krav <= {HELDOUT_FALSE_ALARMS_MAX:.2f}: {alarms_ok})"
     )
-    for (acute, kind), counts in sorted(heldout.kinds.items()):
-        label = "akut" if acute else "ikke-akut"
-        yield f"      {label} {kind}: {_levels(counts)}"
+    yield from _kind_lines(heldout)
+    if failed:
+        yield "Kravene [held-out krise] er IKKE nået: " + ", ".join(failed)
+    else:
+        yield "Alle krav [held-out krise] er nået."

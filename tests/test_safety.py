@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from faqbot import cli, kb, render
-from faqbot.evaluate import crisis_lines, run_eval
+from faqbot.evaluate import crisis_lines, run_crisis, run_eval
 from faqbot.kb import SafetyExample, SafetyRules
 from faqbot.matcher import Matcher, Result, Status
 from faqbot.safety import HELDOUT_SAFETY, SafetyDetector, SafetyLevel
@@ -601,24 +601,24 @@ HELDOUT_FIXTURE = (
 
 def test_eval_reports_the_held_out_set_with_its_floors(kb_copy: Path) -> None:
     knowledge = kb.load(kb_copy)
-    evalset = kb.load_eval(kb_copy / "eval.yaml", knowledge)
+    detector = SafetyDetector(knowledge.safety)
+    evaluation = run_eval(Matcher(knowledge), kb.load_eval(kb_copy / "eval.yaml", knowledge))
     (kb_copy / "heldout").mkdir()
     (kb_copy / HELDOUT_SAFETY).write_text(HELDOUT_FIXTURE, encoding="utf-8")
     heldout = kb.load_safety_examples(kb_copy / HELDOUT_SAFETY)
-    report = run_eval(Matcher(knowledge), evalset, heldout)
-    assert report.heldout is not None
-    assert report.heldout.recall == 1.0 and report.heldout.false_alarms == 0.0
-    assert report.failed_floors() == []
-    lines = list(crisis_lines(report))
+    crisis = run_crisis(detector, heldout)
+    assert crisis.heldout is not None
+    assert crisis.heldout.recall == 1.0 and crisis.heldout.false_alarms == 0.0
+    assert crisis.failed_floors() == []
+    lines = list(crisis_lines(crisis, evaluation))
+    assert lines[1].startswith("  eval.yaml: akutte fanget 1.000 (2/2)")
     assert any("held-out" in line and "krav >= 0.97: ok" in line for line in lines)
     assert not any("tage mit liv" in line for line in lines), "held-out texts are never printed"
 
     missed = (SafetyExample("hvad koster en peer", True, "situation"),)
-    report = run_eval(Matcher(knowledge), evalset, missed)
-    assert report.failed_floors() == ["heldout_safety_recall"]
+    assert run_crisis(detector, missed).failed_floors() == ["heldout_safety_recall"]
     alarm = (SafetyExample("jeg vil tage mit liv", False, "ordinary"),)
-    report = run_eval(Matcher(knowledge), evalset, alarm)
-    assert report.failed_floors() == ["heldout_false_alarms"]
+    assert run_crisis(detector, alarm).failed_floors() == ["heldout_false_alarms"]
 
 
 def test_cli_eval_says_in_one_line_when_there_is_no_held_out_set(
@@ -653,12 +653,11 @@ def test_eval_reports_examples_per_author_trained_without_that_author(kb_copy: P
         )
     )
     _write_examples(kb_copy, examples)
-    knowledge = kb.load(kb_copy)
-    report = run_eval(Matcher(knowledge), kb.load_eval(kb_copy / "eval.yaml", knowledge))
-    names = [figures.name for figures in report.crisis_sets]
+    crisis = run_crisis(SafetyDetector(kb.load(kb_copy).safety))
+    names = [figures.name for figures in crisis.sets]
     assert names == ["alle", "A (trænet på B)", "B (trænet på A)"]
-    assert all(sum(f.acute.values()) == 2 for f in report.crisis_sets[1:])
-    text = "\n".join(crisis_lines(report))
+    assert all(sum(f.acute.values()) == 2 for f in crisis.sets[1:])
+    text = "\n".join(crisis_lines(crisis))
     assert "krydsvalidering, forfatter A (trænet på B): akutte fanget" in text
 
 

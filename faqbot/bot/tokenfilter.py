@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import logging
 
+from faqbot.bot.logfilter import install_privacy_filter
+
 MASK = "<token>"
-_NOISY_LOGGERS = ("httpx", "httpcore")
+_NOISY_LOGGERS = ("httpx", "httpcore", "aiosqlite")
 
 
 class TokenFilter(logging.Filter):
@@ -38,15 +40,17 @@ class TokenFilter(logging.Filter):
 
 
 def configure_logging(level: str, token: str | None) -> None:
-    """Log to stderr at ``level``, with the token masked and httpx's request lines off."""
+    """Log to stderr at ``level``, with the token masked, personal data kept out of every
+    line (``logfilter``) and httpx's request lines off."""
     logging.basicConfig(
         level=level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     for name in _NOISY_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
-    if token:
+    if token:  # first: the privacy filter masks long numbers, a token's included
         install_token_filter(token)
+    install_privacy_filter()
 
 
 def install_token_filter(token: str, logger: logging.Logger | None = None) -> TokenFilter:
