@@ -44,6 +44,10 @@ ALREADY_VOTED = "Du har allerede stemt på dette svar. Tak!"
 VOTE_THANKS_UP = "Tak! Godt at svaret kunne bruges."
 VOTE_THANKS_DOWN = "Tak! Vi bruger det til at gøre svarene bedre."
 ERROR = "Beklager, noget gik galt hos mig. Prøv igen om lidt."
+LATE_APOLOGY = (
+    "Beklager, jeg var ikke tilgængelig, da du skrev dette. "
+    "Stil gerne dit spørgsmål igen, så svarer jeg med det samme."
+)
 REPORT_DAYS_INVALID = "Skriv antal dage som et helt tal fra 1 til 3650, fx /rapport 30."
 UNANSWERED_NONE = "Der er ingen ubesvarede spørgsmål i loggen."
 RELOAD_BUSY = "Jeg genindlæser vidensbasen …"

@@ -16,6 +16,8 @@ REPO = Path(__file__).resolve().parents[2]
 # The knowledge base the bot runs on: the repository's, or another (e.g. a draft) by path.
 KNOWLEDGE = Path(os.environ.get("FAQBOT_E2E_KNOWLEDGE", REPO / "knowledge"))
 ADMIN_ID = 900_001
+PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+"""Left out of the bot's environment (a test sets them on purpose): the fake is local."""
 
 
 def bot_env(fake: FakeTelegram, data_dir: Path, **extra: str) -> dict[str, str]:
@@ -23,7 +25,7 @@ def bot_env(fake: FakeTelegram, data_dir: Path, **extra: str) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("FAQBOT_", "TELEGRAM_"))
+        if not key.startswith(("FAQBOT_", "TELEGRAM_")) and key.lower() not in PROXY_VARIABLES
     }
     env.update(
         {
