@@ -51,7 +51,8 @@ class InboxEntry:
     received_at: datetime
     payload: str
     attempts: int
-    """How often it has been taken for handling, this time included."""
+    """How often it has been taken for handling and not handed back, this time included: how
+    often a process died holding it (after ``MAX_ATTEMPTS`` the delivery gives it up)."""
 
 
 def _utc_now() -> datetime:
@@ -154,21 +155,24 @@ class Inbox:
             )
 
     async def release(self, update_ids: Iterable[int], *, retry_in: float = 0.0) -> None:
-        """Hand updates back unfinished; they can be claimed again after ``retry_in`` seconds."""
+        """Hand updates back unfinished; they can be claimed again after ``retry_in`` seconds.
+        A hand-back does not count as an attempt (only a holder that died does)."""
         not_before = self._now() + retry_in if retry_in > 0 else None
         for batch in _chunks(update_ids):
             await self.log.write(
-                f"UPDATE inbox SET claimed_by = NULL, lease_until = ? WHERE done_at IS NULL "
+                f"UPDATE inbox SET claimed_by = NULL, lease_until = ?, attempts = "
+                f"MAX(attempts - 1, 0) WHERE done_at IS NULL AND claimed_by = ? "
                 f"AND update_id IN ({_marks(len(batch))})",
-                (not_before, *batch),
+                (not_before, self.owner, *batch),
             )
 
     async def release_mine(self) -> int:
-        """Hand back every update this process holds; return how many."""
+        """Hand back every update this process holds (not counted as attempts); return how
+        many."""
         return int(
             await self.log.write(
-                "UPDATE inbox SET claimed_by = NULL, lease_until = NULL "
-                "WHERE claimed_by = ? AND done_at IS NULL",
+                "UPDATE inbox SET claimed_by = NULL, lease_until = NULL, "
+                "attempts = MAX(attempts - 1, 0) WHERE claimed_by = ? AND done_at IS NULL",
                 (self.owner,),
             )
         )

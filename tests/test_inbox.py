@@ -162,9 +162,10 @@ async def test_release_hands_back_with_a_delay_and_release_all_frees_everything(
     await inbox.accept([(1, payload(1)), (2, payload(2)), (3, payload(3))])
     await inbox.release([1], retry_in=30)
     await inbox.release([2])
-    assert [entry.update_id for entry in await inbox.claim()] == [2]
+    assert [(entry.update_id, entry.attempts) for entry in await inbox.claim()] == [(2, 1)]
     clock.advance(seconds=31)
     assert [entry.update_id for entry in await inbox.claim()] == [1]
+    await Inbox(log, owner="other", clock=clock).release([3])  # not its claim: nothing happens
     assert await inbox.release_mine() == 3  # 3 since accept, 1 and 2 since their claims
     assert [entry.update_id for entry in await Inbox(log, owner="b", clock=clock).claim()] == [
         1,

@@ -4,6 +4,7 @@ settings, and bounded retries of transient failures (never of a 4xx). Loopback o
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 from collections.abc import AsyncIterator
 
@@ -14,6 +15,7 @@ from telegram.error import NetworkError, TimedOut
 from faqbot.bot import transport
 from faqbot.bot.transport import (
     BACKOFF_CAP,
+    PollRequest,
     RetryingRequest,
     backoff_delay,
     build_requests,
@@ -172,7 +174,7 @@ def test_the_transport_is_httpx_with_the_settings_proxy_and_timeouts() -> None:
     settings = Settings(proxy_url="http://proxy.example.org:3128", request_timeout=7.0)
     send_request, poll_request = build_requests(settings, 36)
     assert send_request.retries == settings.send_retries == 3
-    assert type(poll_request).__name__ == "HTTPXRequest"  # getUpdates: the poll loop retries
+    assert not isinstance(poll_request, RetryingRequest)  # getUpdates: the poll loop retries
     for request in (send_request, poll_request):
         client = request._client
         timeout = client.timeout
@@ -192,3 +194,18 @@ def test_without_a_setting_the_proxy_comes_from_the_environment(
 def test_a_socks_proxy_is_supported() -> None:
     send_request, _ = build_requests(Settings(proxy_url="socks5://127.0.0.1:1080"), 4)
     assert send_request._client._mounts  # built without "install python-telegram-bot[socks]"
+
+
+async def test_the_poll_transport_keeps_the_updates_as_telegram_sent_them(server: Server) -> None:
+    poll = PollRequest()
+    await poll.initialize()
+    try:
+        server.plan = ["ok"]
+        await poll.do_request(server.url.replace("sendMessage", "getUpdates"), "POST")
+        assert poll.raw_updates() == {}  # {"ok": true, "result": true}: no updates
+    finally:
+        await poll.shutdown()
+    poll._last_body = json.dumps(
+        {"ok": True, "result": [{"update_id": 7, "message": {"text": "æ"}}]}
+    ).encode()
+    assert json.loads(poll.raw_updates()[7]) == {"update_id": 7, "message": {"text": "æ"}}

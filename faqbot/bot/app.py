@@ -55,7 +55,7 @@ from faqbot.bot.delivery import (
     InboxQueue,
     maintain_inbox,
 )
-from faqbot.bot.transport import RetryingRequest, build_requests
+from faqbot.bot.transport import PollRequest, RetryingRequest, build_requests
 from faqbot.kb import KnowledgeBase
 from faqbot.matcher import Matcher
 from faqbot.questionlog import open_log
@@ -84,8 +84,12 @@ COMMAND_ALIASES = {"help": handlers.help_command, "spørg": handlers.ask}
 
 CONCURRENT_UPDATES = 32
 """Updates handled at once. Matching is CPU-bound and fast, so more only adds scheduling cost;
-32 keeps ~30 replies/s flowing even at 1 s Bot API round trips. The pool has a few spare
-connections so error replies and callback answers never wait for one."""
+32 keeps ~30 replies/s flowing even at 1 s Bot API round trips."""
+
+CONNECTIONS = 8
+"""Connections to the Bot API. At Telegram's ~30 messages/s and ~0.1 s round trips about three
+are busy; httpx checks every pooled connection on each request, so a pool sized to the
+concurrency (36) cost measurably more CPU per reply (bench/bot.py) for nothing."""
 
 INTAKE_STOP_SECONDS = 1.5
 """At most this long to stop taking updates (the webhook server's open requests)."""
@@ -110,7 +114,7 @@ def build_application(settings: Settings, kb: KnowledgeBase) -> BotApplication:
     """The Application with every handler, the transport, flood control and the delivery."""
     if not settings.telegram_token:
         raise ValueError("a bot token is needed to build the Telegram application")
-    requests = build_requests(settings, CONCURRENT_UPDATES + 4)
+    requests = build_requests(settings, CONNECTIONS)
     delivery = Delivery(max_age=timedelta(minutes=settings.replay_max_age_minutes))
     application: BotApplication = (
         ApplicationBuilder()
@@ -225,9 +229,10 @@ async def post_shutdown(application: BotApplication) -> None:
     log = application.bot_data.take_log()
     if log is None:
         return
-    if delivery is not None and delivery.held:
+    if delivery is not None and delivery.held:  # others may take them at once (one SQLite
+        # process frees every claim at its next start anyway, so this may give up on a full disk)
         with contextlib.suppress(Exception):
-            await delivery.inbox.release_mine()
+            await asyncio.wait_for(delivery.inbox.release_mine(), timeout=1.0)
     await log.close()
     logger.debug("question log flushed and closed")
 
@@ -324,7 +329,10 @@ class Runner:
                 ) from error
         else:
             await application.bot.delete_webhook()  # getUpdates conflicts with a webhook
-            self._poller = asyncio.create_task(data.delivery.poll(), name="faqbot-polling")
+            poll_request = next((r for r in data.requests if isinstance(r, PollRequest)), None)
+            self._poller = asyncio.create_task(
+                data.delivery.poll(poll_request), name="faqbot-polling"
+            )
         if request is not None:
             request.retry_log_level = logging.WARNING
         kb = data.kb
@@ -389,8 +397,7 @@ class Runner:
 def _watchdog_exit() -> None:
     """The last resort: a shutdown step hung past the grace time (a stuck disk or thread)."""
     logger.warning("shutdown grace time exceeded; exiting now (the inbox keeps what is unfinished)")
-    logging.shutdown()
-    os._exit(0)
+    os._exit(0)  # no logging.shutdown(): a stuck thread may hold a handler's lock
 
 
 def run(

@@ -36,7 +36,7 @@ import os
 import secrets
 import socket
 import time
-from collections.abc import Awaitable, Iterator, Sequence
+from collections.abc import Awaitable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
@@ -68,8 +68,8 @@ MAINTENANCE_SECONDS = 15.0
 PRUNE_EVERY = 240
 """Done rows are pruned every this many maintenance runs (an hour)."""
 MAX_ATTEMPTS = 5
-"""An update taken this often without being done is given up (logged), so one that crashes
-the bot cannot stop it for good."""
+"""An update whose holder died this often (a crash, an OOM kill, never a hand-back) is given up
+(logged), so one that crashes the bot cannot stop it for good."""
 RETRY_DELAY_SECONDS = 20.0
 """A handed-back update waits at least this long before it is tried again."""
 SKEW_WARNING_SECONDS = 60.0
@@ -153,6 +153,11 @@ class Delivery:
         return self._inbox
 
     @property
+    def attached(self) -> bool:
+        """Whether updates go through the inbox yet (from start-up on)."""
+        return self._inbox is not None
+
+    @property
     def inbox(self) -> Inbox:
         if self._inbox is None:
             raise RuntimeError("the inbox is attached once the question log is open")
@@ -166,12 +171,19 @@ class Delivery:
 
     # -- intake ---------------------------------------------------------------------------
 
-    async def accept(self, updates: Sequence[Update]) -> list[Update]:
-        """Store ``updates`` durably (claimed by this process); return the new ones in order."""
+    async def accept(
+        self, updates: Sequence[Update], raw: Mapping[int, str] | None = None
+    ) -> list[Update]:
+        """Store ``updates`` durably (claimed by this process); return the new ones in order.
+        ``raw`` has them as Telegram sent them, where known (else they are serialised)."""
         if not updates:
             return []
+        raw = raw or {}
         stored = await self.inbox.accept(
-            [(update.update_id, json.dumps(update.to_dict())) for update in updates]
+            [
+                (update.update_id, raw.get(update.update_id) or json.dumps(update.to_dict()))
+                for update in updates
+            ]
         )
         now = time.time()
         fresh = [update for update in updates if update.update_id in stored]
@@ -187,13 +199,15 @@ class Delivery:
         for update in updates:
             queue.put_nowait(update)
 
-    async def poll(self) -> None:
+    async def poll(self, request: transport.PollRequest | None = None) -> None:
         """Long-poll ``getUpdates`` until cancelled; each batch is committed to the inbox
-        before the next call's offset confirms it to Telegram."""
+        before the next call's offset confirms it to Telegram. ``request`` is the transport
+        ``getUpdates`` goes through, for the updates as Telegram sent them."""
         bot = self.application.bot
         loop = asyncio.get_running_loop()
         offset = 0
         failures = 0
+        drained = False  # the previous poll found nothing: Telegram holds no backlog
         while True:
             started = loop.time()
             try:
@@ -217,11 +231,13 @@ class Delivery:
                 logger.info("polling works again after %d failed attempt(s)", failures)
                 failures = 0
             if not updates:
+                drained = True
                 continue
-            if loop.time() - started >= 1.0:
-                self._measure_skew(updates)
+            if drained:
+                self._measure_skew(updates, loop.time() - started)
+            drained = False
             try:
-                fresh = await self.accept(updates)
+                fresh = await self.accept(updates, request.raw_updates() if request else None)
             except Exception as error:  # the offset stays: Telegram keeps the updates
                 logger.warning(
                     "could not store %d update(s) (%s); asking again", len(updates), error
@@ -231,13 +247,13 @@ class Delivery:
             offset = updates[-1].update_id + 1
             self.enqueue(fresh)
 
-    def _measure_skew(self, updates: Sequence[Update]) -> None:
-        """A long poll that waited and then returned got messages written just now: how old
-        they look is how far this clock runs ahead of Telegram's."""
+    def _measure_skew(self, updates: Sequence[Update], waited: float) -> None:
+        """After a poll that found nothing, the next one returns messages written while it
+        waited: if they look older than that, this clock runs ahead of Telegram's."""
         dates = [update.message.date.timestamp() for update in updates if update.message]
         if not dates:
             return
-        skew = max(0.0, time.time() - max(dates) - 1.0)
+        skew = max(0.0, time.time() - max(dates) - waited - 1.0)  # dates are whole seconds
         if skew > SKEW_WARNING_SECONDS and self.skew <= SKEW_WARNING_SECONDS:
             logger.warning("this machine's clock seems %.0f s ahead of Telegram's; check NTP", skew)
         self.skew = skew
@@ -271,6 +287,8 @@ class Delivery:
                 return taken
 
     def _revive(self, entry: InboxEntry) -> Update | None:
+        if entry.update_id in self.held:  # still queued here (its lease could not be renewed)
+            return None
         if entry.attempts > MAX_ATTEMPTS:
             logger.warning(
                 "gave up update %d after %d attempts to handle it", entry.update_id, MAX_ATTEMPTS
@@ -293,7 +311,7 @@ class Delivery:
 
     async def maintain(self) -> None:
         """Renew this process's leases, take handed-back updates again, prune done rows."""
-        await self.inbox.renew(self.held)
+        await self.inbox.renew(list(self.held))
         await self.redeliver()
         self._maintenance_runs += 1
         if self._maintenance_runs % PRUNE_EVERY == 1:
@@ -377,7 +395,7 @@ class DeliveryProcessor(BaseUpdateProcessor):
         self.delivery = delivery
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        if isinstance(update, Update) and self.delivery._inbox is not None:
+        if isinstance(update, Update) and self.delivery.attached:
             await self.delivery.process(update, coroutine)
         else:
             await coroutine
@@ -399,7 +417,7 @@ class InboxQueue(asyncio.Queue[object]):
         self.delivery = delivery
 
     async def put(self, item: object) -> None:
-        if isinstance(item, Update) and self.delivery._inbox is not None:
+        if isinstance(item, Update) and self.delivery.attached:
             for update in await self.delivery.accept([item]):
                 self.put_nowait(update)
             return
@@ -407,7 +425,11 @@ class InboxQueue(asyncio.Queue[object]):
 
 
 async def maintain_inbox(context: BotContext) -> None:
-    """The JobQueue job behind ``Delivery.maintain``."""
+    """The JobQueue job behind ``Delivery.maintain``; a failure is retried next time."""
     delivery = context.bot_data.delivery
-    if delivery is not None and not delivery.stopping:
+    if delivery is None or delivery.stopping or not delivery.attached:
+        return
+    try:
         await delivery.maintain()
+    except Exception as error:
+        logger.warning("inbox maintenance failed (%s); trying again later", error)

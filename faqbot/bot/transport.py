@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import random
 from collections.abc import Iterator
@@ -155,7 +156,51 @@ class RetryingRequest(HTTPXRequest):
             await asyncio.sleep(delay)
 
 
-def build_requests(settings: Settings, connections: int) -> tuple[RetryingRequest, HTTPXRequest]:
+class PollRequest(HTTPXRequest):
+    """``HTTPXRequest`` for ``getUpdates`` that keeps the last answer's updates as Telegram
+    sent them, so the inbox stores them verbatim instead of re-serialising python-telegram-bot's
+    objects (which cost about as much CPU as matching the question)."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._last_body = b""
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = BaseRequest.DEFAULT_NONE,
+        write_timeout: Any = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
+        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        self._last_body = b""
+        status, body = await super().do_request(
+            url,
+            method,
+            request_data,
+            read_timeout=read_timeout,
+            write_timeout=write_timeout,
+            connect_timeout=connect_timeout,
+            pool_timeout=pool_timeout,
+        )
+        if status == 200 and _endpoint(url) == "getUpdates":
+            self._last_body = body
+        return status, body
+
+    def raw_updates(self) -> dict[int, str]:
+        """The last ``getUpdates`` answer's updates as JSON text, by update id."""
+        if not self._last_body:
+            return {}
+        try:
+            result = json.loads(self._last_body).get("result") or []
+            return {int(update["update_id"]): json.dumps(update) for update in result}
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return {}
+
+
+def build_requests(settings: Settings, connections: int) -> tuple[RetryingRequest, PollRequest]:
     """The transports for every request and for ``getUpdates``, with the proxy and timeouts.
 
     ``proxy=None`` lets httpx read the proxy environment variables; ``FAQBOT_PROXY_URL`` wins.
@@ -171,5 +216,5 @@ def build_requests(settings: Settings, connections: int) -> tuple[RetryingReques
     }
     return (
         RetryingRequest(retries=settings.send_retries, connection_pool_size=connections, **options),
-        HTTPXRequest(connection_pool_size=POLL_CONNECTIONS, **options),
+        PollRequest(connection_pool_size=POLL_CONNECTIONS, **options),
     )
