@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from faqbot import __version__, kb
-from faqbot.settings import Settings, SettingsError, load_settings
+from faqbot.settings import TELEGRAM_DEFAULT_BASE_URL, Settings, SettingsError, load_settings
 
 
 class CommandError(Exception):
@@ -184,8 +184,10 @@ def run(args: argparse.Namespace) -> int:
             url_path=(url_path or "").lstrip("/"),
         )
     except InvalidToken:
+        server = settings.telegram_base_url
+        also = "" if server == TELEGRAM_DEFAULT_BASE_URL else f", and that {server} is a Bot API"
         raise CommandError(
-            "Telegram rejected TELEGRAM_BOT_TOKEN; check the token with @BotFather."
+            f"Telegram rejected TELEGRAM_BOT_TOKEN; check the token with @BotFather{also}."
         ) from None
     except BadRequest as error:  # at start-up only setWebhook can be refused
         raise CommandError(f"the Bot API refused to start the bot: {error}.") from None

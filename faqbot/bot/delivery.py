@@ -329,20 +329,25 @@ class Delivery:
         if task is not None:
             self.in_flight[update_id] = task
         log = self.inbox.log
+        failed = False
         try:
             with log.holding() as held, transport.recording(), _handling(update_id) as unit:
                 if update_id in self.late:
                     await self._answer_late(update, coroutine)
                 else:
                     await coroutine
+        except Exception:  # handlers' errors never get here (the application's error handler
+            # has them): this is a bug in the delivery itself; give the update up, do not loop
+            logger.exception("could not handle update %d; it is given up", update_id)
+            failed = True
         finally:
             self.in_flight.pop(update_id, None)
         self.held.discard(update_id)
         self.late.discard(update_id)
-        if unit.hand_back:
+        if unit.hand_back and not failed:
             await self.inbox.release([update_id], retry_in=RETRY_DELAY_SECONDS)
         else:
-            self.inbox.complete(update_id, held)
+            self.inbox.complete(update_id, None if failed else held)
 
     async def _answer_late(self, update: Update, coroutine: Awaitable[Any]) -> None:
         """An update older than the replay age: see the module docstring."""

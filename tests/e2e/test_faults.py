@@ -475,7 +475,9 @@ def test_start_up_with_a_bad_token(fake: FakeTelegram, tmp_path: Path) -> None:
     env = bot_env(fake, tmp_path / "data")
     env["TELEGRAM_BOT_TOKEN"] = "999:wrong"
     assert_one_error(
-        run_once(env), "Telegram rejected TELEGRAM_BOT_TOKEN; check the token with @BotFather."
+        run_once(env),
+        "Telegram rejected TELEGRAM_BOT_TOKEN; check the token with @BotFather, and that "
+        f"{fake.base_url} is a Bot API.",
     )
 
 
