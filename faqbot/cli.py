@@ -77,14 +77,35 @@ def load_knowledge(settings: Settings) -> kb.KnowledgeBase:
     return kb.load(settings.knowledge_dir)
 
 
-@command(KNOWLEDGE_DIR)
+@command(
+    KNOWLEDGE_DIR,
+    arg(
+        "--guides",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="also check quotations and cited sections against the guides' texts in DIR "
+        "(one .txt file per guide; they are not part of the repository)",
+    ),
+)
 def validate(args: argparse.Namespace) -> int:
     """Check the whole knowledge base and print a summary, or every problem as path:line: message.
 
+    With --guides DIR it also checks that every quote, and every text in quotation marks in an
+    answer, occurs word for word in the text of a guide the item cites, that every cited section
+    is a heading of its guide, and that no answer copies ten words from a guide unquoted.
     Example: faqbot validate --knowledge-dir knowledge/
+    Example: faqbot validate --guides ../shared/seeds/
     """
     settings = settings_from(args)
     problems = kb.validate(settings.knowledge_dir)
+    if not problems and args.guides is not None:
+        from faqbot import guides
+
+        try:
+            problems = guides.check(load_knowledge(settings), args.guides)
+        except guides.GuidesError as error:
+            raise CommandError(str(error)) from error
     if problems:
         for problem in problems:
             print(problem)
@@ -92,10 +113,11 @@ def validate(args: argparse.Namespace) -> int:
         return 1
     knowledge = load_knowledge(settings)
     alternates = sum(len(item.alternates) for item in knowledge.items)
+    checked = " Every quotation and cited section is in its guide." if args.guides else ""
     print(
         f"OK: {len(knowledge.items)} items in {len(knowledge.categories)} categories, "
         f"{len(knowledge.sources)} sources, {alternates} alternates, "
-        f"{len(knowledge.synonyms)} synonym groups."
+        f"{len(knowledge.synonyms)} synonym groups.{checked}"
     )
     return 0
 
@@ -336,7 +358,8 @@ def ask(args: argparse.Namespace) -> int:
 
     With - in place of the question, reads questions from standard input, one per line.
     --json prints one object per question with the keys question, status, item_id, answer,
-    score, source and suggestions.
+    score, source, suggestions and small_talk (the kind of small talk, "foreign" for another
+    language, or null; answer then holds the reply or the note).
     Example: faqbot ask "Har peeren tavshedspligt?"
     Example: printf 'peer og medicin\\nhvad er recovery\\n' | faqbot ask --json -
     """
@@ -384,6 +407,8 @@ def ask_json(result: object, knowledge: kb.KnowledgeBase) -> dict[str, Any]:
         answer: str | None = item.answer
     elif result.status is Status.SAFETY:
         answer = knowledge.safety.response
+    elif result.small_talk is not None:
+        answer = result.small_talk.reply  # small talk's reply, or another language's note
     else:
         answer = None
     return {
@@ -397,6 +422,7 @@ def ask_json(result: object, knowledge: kb.KnowledgeBase) -> dict[str, Any]:
             {"item_id": s.item.id, "question": s.item.question, "score": round(s.score, 4)}
             for s in result.suggestions
         ][:3],
+        "small_talk": result.small_talk.kind if result.small_talk is not None else None,
     }
 
 
@@ -440,27 +466,213 @@ def chat(args: argparse.Namespace) -> int:
         metavar="EVAL_YAML",
         help="the eval set (default: eval.yaml in the knowledge directory)",
     ),
+    arg(
+        "--compare",
+        default=None,
+        metavar="REF",
+        help="compare with a git ref (HEAD, main, a commit) or a file saved with --save",
+    ),
+    arg("--save", type=Path, default=None, metavar="FILE", help="save the figures to FILE"),
 )
 def eval_(args: argparse.Namespace) -> int:
     """Run the knowledge base's eval set; print the figures and every miss; exit 1 below floors.
 
     Prints top-1, top-3, wrong-answer rate, clarify rate, out-of-scope rejection and safety
-    recall, per category, then every miss.
+    recall, per category, then every miss. --save FILE keeps the figures and each question's
+    outcome as a baseline. --compare REF prints instead how the figures and each question's
+    outcome changed since REF: a git ref (its knowledge directory, eval.yaml included, is
+    evaluated with the CURRENT engine, so the difference shows what the knowledge edit changed;
+    with --file, that eval set serves both sides) or a file saved with --save.
     Example: faqbot eval --knowledge-dir knowledge/
+    Example: faqbot eval --compare HEAD
+    Example: faqbot eval --save before.json
     """
-    from faqbot.evaluate import report_lines, run_eval
-    from faqbot.matcher import Matcher
+    from faqbot import compare
+    from faqbot.evaluate import report_lines
 
     settings = settings_from(args)
-    knowledge = load_knowledge(settings)
-    path = args.file or settings.knowledge_dir / "eval.yaml"
+    report, current = _evaluate(settings.knowledge_dir, args.file, "arbejdskopien")
+    if args.save is not None:
+        try:
+            compare.save_snapshot(args.save, current)
+        except OSError as error:
+            raise CommandError(f"cannot write {args.save}: {error.strerror or error}.") from None
+    if args.compare is None:
+        for line in report_lines(report):
+            print(line)
+    else:
+        baseline = _baseline(args.compare, settings.knowledge_dir, args.file)
+        for line in compare.comparison_lines(compare.compare(baseline, current)):
+            print(line)
+        failed = report.failed_floors()
+        print("Kravene er IKKE nået: " + ", ".join(failed) if failed else "Alle krav er nået.")
+    if args.save is not None:
+        print(f"Tallene er gemt i {args.save}.")
+    return 1 if report.failed_floors() else 0
+
+
+def _evaluate(knowledge_dir: Path, eval_file: Path | None, label: str) -> tuple[Any, Any]:
+    """Run the eval set on one knowledge directory: the report and its snapshot."""
+    from faqbot import compare
+    from faqbot.evaluate import run_eval
+    from faqbot.matcher import Matcher
+
+    knowledge = kb.load(knowledge_dir)
+    path = eval_file or knowledge_dir / "eval.yaml"
     if not path.is_file():
         raise CommandError(f"no eval set at {path}.")
     evalset = kb.load_eval(path, knowledge)
     report = run_eval(Matcher(knowledge), evalset)
-    for line in report_lines(report):
+    return report, compare.snapshot(report, evalset, label)
+
+
+def _baseline(ref: str, knowledge_dir: Path, eval_file: Path | None) -> Any:
+    """The snapshot to compare with: a file saved with --save, or the knowledge at a git ref."""
+    from faqbot import compare
+
+    try:
+        if Path(ref).is_file():
+            return compare.load_snapshot(Path(ref))
+        with compare.knowledge_at(ref, knowledge_dir) as old_dir:
+            try:
+                return _evaluate(old_dir, eval_file, ref)[1]
+            except kb.InvalidKnowledgeBase as error:
+                first = str(error.problems[0]).replace(f"{old_dir.parent}/", f"{ref}:")
+                raise CommandError(
+                    f"the knowledge base at {ref} does not load with the current code "
+                    f"({len(error.problems)} problem(s), the first: {first})."
+                ) from None
+    except compare.CompareError as error:
+        raise CommandError(str(error)) from None
+
+
+@command(
+    KNOWLEDGE_DIR,
+    arg("--days", default="30", metavar="N", help="read the last N days of the log (30)"),
+    arg("--out", type=Path, default=None, metavar="DIR", help="write one YAML file per item file"),
+    arg(
+        "--apply",
+        action="store_true",
+        help="write the new alternates into the item files, then validate and eval",
+    ),
+)
+def suggest(args: argparse.Namespace) -> int:
+    """Proposals for the knowledge base from the question log: alternates, gaps, confusions.
+
+    Reads the question log in FAQBOT_DATA_DIR (its stored, redacted texts only) and proposes,
+    per item file, as YAML to paste: new alternates (questions answered or resolved under
+    "Mente du ...?", no thumbs down, not close to the item's phrasings), knowledge gaps (similar
+    unanswered questions as a draft item, with the closest items) and confusions (items people
+    keep choosing between). Read-only unless --apply: that writes the alternates into the item
+    files (new lines after each item's last alternate; nothing else in a file changes), runs
+    validate (putting the files back if it fails) and eval, and shows what changed. Then send
+    /genindlaes to the bot.
+    Example: faqbot suggest --days 7
+    Example: faqbot suggest --out forslag/
+    Example: faqbot suggest --apply
+    """
+    import asyncio
+
+    from faqbot import suggest as suggesting
+    from faqbot.matcher import Matcher
+    from faqbot.questionlog import QuestionLogError
+
+    days = _report_days(args.days)
+    settings = settings_from(args)
+    knowledge = load_knowledge(settings)
+    eval_path = settings.knowledge_dir / "eval.yaml"
+    eval_questions = (
+        [q.question for q in kb.load_eval(eval_path, knowledge).questions]
+        if eval_path.is_file()
+        else []
+    )
+    matcher = Matcher(knowledge)
+    try:
+        found = asyncio.run(
+            suggesting.read_suggestions(
+                settings.database_path,
+                matcher,
+                days=days,
+                keep_text=settings.keep_text,
+                eval_questions=eval_questions,
+            )
+        )
+    except (suggesting.SuggestError, QuestionLogError) as error:
+        raise CommandError(str(error)) from None
+    files = suggesting.suggestion_files(found, knowledge)
+    for line in suggesting.summary_lines(found):
         print(line)
-    return 1 if report.failed_floors() else 0
+    if args.out is not None:
+        _write_suggestions(args.out, files)
+    elif not args.apply:
+        for text in files.values():
+            print()
+            print(text, end="")
+    if args.apply:
+        if (found.gaps or found.confusions) and args.out is None:
+            print(
+                "Videnshuller og forvekslinger skal en redaktør tage sig af: se dem med "
+                "faqbot suggest uden --apply."
+            )
+        return _apply_suggestions(settings.knowledge_dir, knowledge, found)
+    return 0
+
+
+def _write_suggestions(directory: Path, files: dict[str, str]) -> None:
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        for target, text in files.items():
+            path = directory / Path(target).name
+            path.write_text(text, encoding="utf-8")
+            print(f"Skrev {path} (forslag til {target}).")
+    except OSError as error:
+        raise CommandError(f"cannot write to {directory}: {error.strerror or error}.") from None
+
+
+def _apply_suggestions(knowledge_dir: Path, knowledge: kb.KnowledgeBase, found: Any) -> int:
+    """suggest --apply: insert, validate (or put the files back), eval before and after."""
+    from faqbot import compare
+    from faqbot import suggest as suggesting
+
+    if not found.alternates:
+        print("Ingen nye formuleringer at indsætte.")
+        return 0
+    has_eval = (knowledge_dir / "eval.yaml").is_file()
+    before = _evaluate(knowledge_dir, None, "før")[1] if has_eval else None
+    try:
+        applied = suggesting.apply_alternates(knowledge, found.alternates)
+    except suggesting.SuggestError as error:
+        raise CommandError(str(error)) from None
+    except OSError as error:
+        raise CommandError(f"cannot write the item files: {error.strerror or error}.") from None
+    problems = kb.validate(knowledge_dir)
+    if problems:
+        suggesting.restore(applied)
+        for problem in problems:
+            print(problem)
+        raise CommandError(
+            "with the new alternates the knowledge base has "
+            f"{len(problems)} problem(s), so the item files were put back as they were."
+        )
+    for entry in applied:
+        items = ", ".join(dict.fromkeys(a.item_id for a in entry.added))
+        shown = (
+            entry.path.relative_to(knowledge_dir)
+            if entry.path.is_relative_to(knowledge_dir)
+            else entry.path
+        )
+        print(f"Indsatte {len(entry.added)} i {shown}: {items}.")
+    print("faqbot validate: OK.")
+    status = 0
+    if before is not None:
+        report, after = _evaluate(knowledge_dir, None, "efter")
+        for line in compare.comparison_lines(compare.compare(before, after)):
+            print(line)
+        failed = report.failed_floors()
+        print("Kravene er IKKE nået: " + ", ".join(failed) if failed else "Alle krav er nået.")
+        status = 1 if failed else 0
+    print("Send /genindlaes til botten, så den bruger de nye formuleringer.")
+    return status
 
 
 def build_parser() -> argparse.ArgumentParser:

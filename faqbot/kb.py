@@ -1,8 +1,11 @@
 """The knowledge base: its YAML schema, loading into frozen dataclasses, and validation.
 
-This module is the only code that reads the knowledge directory's YAML. Every problem it finds
-is reported as ``path:line: message`` so a maintainer can jump straight to it; ``load`` raises
-``InvalidKnowledgeBase`` carrying all of them, and nothing half-loaded ever escapes.
+This module is the only code that reads the knowledge directory's YAML into a knowledge base
+(``faqbot.suggest`` reads an item file only to insert new alternates into it). Every problem it
+finds is reported as ``path:line: message`` so a maintainer can jump straight to it; ``load``
+raises ``InvalidKnowledgeBase`` carrying all of them, and nothing half-loaded ever escapes. The
+general rules hold for every knowledge base and are checked by ``load``; a knowledge base's own
+house rules (rules.yaml) only by ``validate`` (see the last section).
 
 Layout of the knowledge directory::
 
@@ -11,19 +14,25 @@ Layout of the knowledge directory::
     synonyms.yaml         groups of equivalent words and spellings
     safety.yaml           the crisis phrases and the fixed safety response
     out_of_scope.yaml     optional: questions the bot must not answer (negative examples)
+    categories.yaml       optional: the categories, each declared once
+    rules.yaml            optional: the house rules ``validate`` checks
+    smalltalk.yaml        optional: greetings, thanks, questions about the bot, other languages
     eval.yaml             the evaluation set and its floors (read by ``load_eval``)
 """
 
 from __future__ import annotations
 
+import difflib
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from faqbot.text import fold, words
 
 MAX_MESSAGE_CHARS = 4096
 """Telegram's limit for one message; an answer and its citation must fit in it."""
@@ -121,6 +130,40 @@ class SafetyRules:
 
 
 @dataclass(frozen=True)
+class SmallTalkKind:
+    """One kind of small talk ("hej", "tak", "hvem er du") and the bot's short reply to it."""
+
+    kind: str
+    reply: str
+    phrases: tuple[str, ...]
+    emoji: tuple[str, ...] = ()
+    """A message of only these emoji (👋, 👍) counts as this kind too."""
+
+
+@dataclass(frozen=True)
+class ForeignLanguage:
+    """How a question in another language is recognised, and the note it gets."""
+
+    note: str
+    danish_words: tuple[str, ...]
+    """Words that make a message Danish whatever else it holds ("hvad", "og", "er")."""
+    foreign_words: tuple[str, ...]
+    """Function words of other languages ("the", "what", "ist"); two of them mark a message."""
+    foreign_letters: str = ""
+    """Letters Danish never uses ("ä", "ł", "ñ"); one of them marks a message."""
+
+
+@dataclass(frozen=True)
+class SmallTalkRules:
+    """``smalltalk.yaml``: what counts as small talk, and the note for other languages."""
+
+    kinds: tuple[SmallTalkKind, ...]
+    filler: tuple[str, ...] = ()
+    """Words small talk may hold besides its phrases ("lige", "bare", "bot")."""
+    foreign: ForeignLanguage | None = None
+
+
+@dataclass(frozen=True)
 class KnowledgeBase:
     """A validated knowledge base. Build it with ``load``."""
 
@@ -134,6 +177,10 @@ class KnowledgeBase:
     subject: tuple[str, ...] = ()
     """Words that say a question is about the subject (subject.yaml: "peer", "brugerbaggrund"):
     a question naming none of them is scored down, unless it is close to an item's phrasing."""
+    item_files: Mapping[str, Path] = field(default_factory=dict, compare=False, repr=False)
+    """Item id -> the file under items/ it is written in (where suggestions go)."""
+    small_talk: SmallTalkRules | None = None
+    """Greetings, thanks and questions about the bot (smalltalk.yaml); None without the file."""
 
     @cached_property
     def _items_by_id(self) -> dict[str, Item]:
@@ -199,10 +246,19 @@ class _Seq:
 
 @dataclass
 class _Reader:
-    """Collects problems while reading the files of one knowledge directory."""
+    """Collects problems while reading the files of one knowledge directory.
+
+    Problems that leave a whole file unread (missing, empty, not YAML, the wrong shape) are
+    also kept in ``file_problems``: they are reported first and alone, because everything
+    else found meanwhile may only follow from the unread file (ids "unknown" because the file
+    that defines them could not be read).
+    """
 
     directory: Path
     problems: list[Problem] = field(default_factory=list)
+    file_problems: list[Problem] = field(default_factory=list)
+    drafts: list[_ItemDraft] = field(default_factory=list)
+    """The complete items with unique ids, with their lines (for the later rules)."""
 
     def display(self, path: Path) -> str:
         """A path the maintainer can open: relative to the working directory where possible."""
@@ -216,15 +272,20 @@ class _Reader:
     def problem(self, path: Path, line: int, message: str) -> None:
         self.problems.append(Problem(self.display(path), line, message))
 
+    def file_problem(self, path: Path, line: int, message: str) -> None:
+        """A problem that leaves the whole file unread."""
+        self.problem(path, line, message)
+        self.file_problems.append(self.problems[-1])
+
     def read(self, path: Path) -> Any:
         """Parse one YAML file into _Map/_Seq/scalars; None (and a problem) if it cannot."""
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
-            self.problem(path, 1, "file is missing")
+            self.file_problem(path, 1, "file is missing")
             return None
         except (OSError, UnicodeDecodeError) as error:
-            self.problem(path, 1, f"cannot read file: {error}")
+            self.file_problem(path, 1, f"cannot read file: {error}")
             return None
         if _FAST_LOADER is not yaml.SafeLoader:
             known = len(self.problems)
@@ -241,17 +302,17 @@ class _Reader:
         try:
             node = loader.get_single_node()
             if node is None:
-                self.problem(path, 1, "file is empty")
+                self.file_problem(path, 1, "file is empty")
                 return None
             return self._convert(loader, node, path)
         except yaml.MarkedYAMLError as error:
             mark = error.problem_mark or error.context_mark
             line = mark.line + 1 if mark is not None else 1
             reason = error.problem or error.context or "invalid YAML"
-            self.problem(path, line, f"invalid YAML: {reason}")
+            self.file_problem(path, line, f"invalid YAML: {reason}{_yaml_hint(reason)}")
             return None
         except yaml.YAMLError as error:
-            self.problem(path, 1, f"invalid YAML: {error}")
+            self.file_problem(path, 1, f"invalid YAML: {error}")
             return None
         finally:
             loader.dispose()
@@ -288,8 +349,50 @@ def _clean(text: str) -> str:
 
 
 def _same_phrase(text: str) -> str:
-    """The key under which two phrasings count as the same (case and spacing ignored)."""
+    """The key under which two list entries count as the same (case and spacing ignored)."""
     return " ".join(text.casefold().split())
+
+
+_YAML_HINTS = (
+    (
+        "mapping values are not allowed",
+        "a ':' where YAML does not expect one: put the text in quotes, or check the indentation",
+    ),
+    ("character '\\t'", "indent with spaces, not tabs"),
+    ("cannot start any token", "put text that starts with @, ` or % in quotes"),
+    ("could not find expected ':'", "check the indentation of this line and the line above"),
+    ("expected <block end>", "check the indentation of this line and the line above"),
+)
+
+
+def _yaml_hint(reason: str) -> str:
+    """A plain-words hint for PyYAML's commonest complaints ("" when there is none)."""
+    for fragment, hint in _YAML_HINTS:
+        if fragment in reason:
+            return f" ({hint})"
+    return ""
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
+    """The choice closest to ``word`` (case and æøå spelling ignored), if one is close."""
+    folded = {fold(choice.casefold()): choice for choice in choices}
+    close = difflib.get_close_matches(fold(word.casefold()), folded, n=1, cutoff=0.6)
+    return folded[close[0]] if close else None
+
+
+LIST_CHOICES_UP_TO = 12
+"""An unknown name with no close match gets the list of known ones when there are this few."""
+
+
+def _unknown(what: str, word: str, choices: Iterable[str]) -> str:
+    """``unknown <what> '<word>'`` with a hint: the closest choice, or the short list of all."""
+    options = sorted(choices)
+    guess = did_you_mean(word, options)
+    if guess is not None:
+        return f"unknown {what} '{word}' (did you mean '{guess}'?)"
+    if options and len(options) <= LIST_CHOICES_UP_TO:
+        return f"unknown {what} '{word}' (expected one of: {', '.join(options)})"
+    return f"unknown {what} '{word}'"
 
 
 class _Fields:
@@ -305,7 +408,8 @@ class _Fields:
         allowed = set(required) | set(optional)
         for key in self.mapping.values:
             if key not in allowed:
-                self.reader.problem(self.path, self.line(key), f"{self.what}: unknown key '{key}'")
+                message = _unknown("key", key, allowed)
+                self.reader.problem(self.path, self.line(key), f"{self.what}: {message}")
         for key in required:
             if key not in self.mapping.values:
                 self.reader.problem(
@@ -405,7 +509,7 @@ def _top_level_list(reader: _Reader, path: Path, data: Any, what: str) -> list[t
     if data is None:
         return []
     if not isinstance(data, _Seq):
-        reader.problem(path, 1, f"expected a list of {what} at the top level")
+        reader.file_problem(path, 1, f"expected a list of {what} at the top level")
         return []
     result = []
     for element, line in zip(data.values, data.lines, strict=True):
@@ -478,7 +582,12 @@ def _read_items(reader: _Reader, known_sources: set[str]) -> tuple[list[_ItemDra
     drafts: list[_ItemDraft] = []
     ids: set[str] = set()
     for path in files:
-        for mapping, line in _top_level_list(reader, path, reader.read(path), "items"):
+        data = reader.read(path)
+        if isinstance(data, _Seq) and not data.values:
+            reader.problem(
+                path, data.line, "no items in this file; an item file needs at least one"
+            )
+        for mapping, line in _top_level_list(reader, path, data, "items"):
             draft = _read_item(reader, path, mapping, line, known_sources)
             if draft is not None:
                 drafts.append(draft)
@@ -512,9 +621,8 @@ def _read_item(
         if values is not None:
             refs.append(SourceRef(**values))
             if values["source"] not in known_sources:
-                reader.problem(
-                    path, ref_line, f"{fields.what}: unknown source id '{values['source']}'"
-                )
+                message = _unknown("source id", values["source"], known_sources)
+                reader.problem(path, ref_line, f"{fields.what}: {message}")
     quote = None
     quote_line = fields.line("quote")
     if "quote" in mapping.values:
@@ -523,9 +631,8 @@ def _read_item(
             values = _read_ref(reader, path, value, f"{fields.what} quote", _QUOTE_KEYS)
             quote = Quote(**values) if values is not None else None
             if quote is not None and quote.source not in known_sources:
-                reader.problem(
-                    path, quote_line, f"{fields.what}: quote has unknown source id '{quote.source}'"
-                )
+                message = _unknown("source id", quote.source, known_sources)
+                reader.problem(path, quote_line, f"{fields.what}: quote has {message}")
         else:
             reader.problem(path, quote_line, f"{fields.what}: 'quote' must be a mapping")
     if None in (item_id, category, question, answer) or not refs:
@@ -574,7 +681,6 @@ def _check_items(
         first_by_id[item_id] = draft
         unique.append(draft)
 
-    phrase_owner: dict[str, tuple[str, _Located]] = {}
     for draft in unique:
         item = draft.item
         what = f"item '{item.id}'"
@@ -582,7 +688,8 @@ def _check_items(
             if related == item.id:
                 reader.problem(draft.path, line, f"{what}: related lists the item itself")
             elif related not in all_ids:
-                reader.problem(draft.path, line, f"{what}: unknown related item id '{related}'")
+                message = _unknown("related item id", related, all_ids - {item.id})
+                reader.problem(draft.path, line, f"{what}: {message}")
         first_ref = item.sources[0]
         if first_ref.source in sources:
             citation = format_citation(sources[first_ref.source], first_ref.section)
@@ -594,23 +701,67 @@ def _check_items(
                     f"{what}: answer with its citation is {length} characters, more than "
                     f"the {MAX_MESSAGE_CHARS} that fit in one Telegram message",
                 )
-        phrasings = [(item.question, draft.lines.get("question", draft.line))]
-        phrasings += list(zip(item.alternates, draft.alternate_lines, strict=True))
-        for text, line in phrasings:
-            key = _same_phrase(text)
-            owner = phrase_owner.get(key)
-            if owner is None:
-                phrase_owner[key] = (item.id, _Located(draft.path, line))
-            elif owner[0] != item.id:
-                reader.problem(
-                    draft.path,
-                    line,
-                    f"{what}: phrasing '{text}' is already used by item '{owner[0]}' "
-                    f"({reader.display(owner[1].path)}:{owner[1].line})",
-                )
-            else:
-                reader.problem(draft.path, line, f"{what}: phrasing '{text}' is repeated")
+    _check_phrasings(reader, unique)
+    reader.drafts = unique
     return [draft.item for draft in unique]
+
+
+@dataclass(frozen=True)
+class _Phrasing:
+    """One phrasing of an item with the place it was written."""
+
+    item_id: str
+    text: str
+    path: Path
+    line: int
+
+
+def _phrasings(drafts: Iterable[_ItemDraft]) -> Iterator[_Phrasing]:
+    for draft in drafts:
+        item = draft.item
+        yield _Phrasing(item.id, item.question, draft.path, draft.lines.get("question", draft.line))
+        for text, line in zip(item.alternates, draft.alternate_lines, strict=True):
+            yield _Phrasing(item.id, text, draft.path, line)
+
+
+def phrasing_key(text: str) -> str:
+    """The key under which two phrasings count as the same: the normaliser's folded words run
+    together, so case, punctuation, spaces and hyphens in compounds ("peer medarbejder",
+    "peer-medarbejder") and æ/ae/a, ø/oe/o, å/aa/a spellings are ignored."""
+    return "".join(words(text))
+
+
+def _check_phrasings(reader: _Reader, drafts: Iterable[_ItemDraft]) -> None:
+    """Every phrasing has words, and no two phrasings are the same after normalisation (the
+    matcher could not tell them apart: two items would claim one question)."""
+    first: dict[str, _Phrasing] = {}
+    for phrasing in _phrasings(drafts):
+        what = f"item '{phrasing.item_id}'"
+        key = phrasing_key(phrasing.text)
+        if not key:
+            reader.problem(
+                phrasing.path,
+                phrasing.line,
+                f"{what}: phrasing '{phrasing.text}' has no words to match on",
+            )
+            continue
+        earlier = first.setdefault(key, phrasing)
+        if earlier is phrasing:
+            continue
+        same = "" if earlier.text == phrasing.text else f" as '{earlier.text}'"
+        if earlier.item_id != phrasing.item_id:
+            message = (
+                f"phrasing '{phrasing.text}' is already used by item '{earlier.item_id}'{same} "
+                f"({reader.display(earlier.path)}:{earlier.line})"
+            )
+        elif same:
+            message = (
+                f"phrasing '{phrasing.text}' is the same as '{earlier.text}' at line "
+                f"{earlier.line} (case, punctuation, spacing and æ/ae/a spellings are ignored)"
+            )
+        else:
+            message = f"phrasing '{phrasing.text}' is repeated (first at line {earlier.line})"
+        reader.problem(phrasing.path, phrasing.line, f"{what}: {message}")
 
 
 def _optional_list(reader: _Reader, name: str, expected: str) -> tuple[Path, _Seq | None]:
@@ -620,7 +771,7 @@ def _optional_list(reader: _Reader, name: str, expected: str) -> tuple[Path, _Se
         return path, None
     data = reader.read(path)
     if data is not None and not isinstance(data, _Seq):
-        reader.problem(path, 1, expected)
+        reader.file_problem(path, 1, expected)
         return path, None
     return path, data
 
@@ -664,7 +815,7 @@ def _read_safety(reader: _Reader) -> SafetyRules | None:
     if data is None:
         return None
     if not isinstance(data, _Map):
-        reader.problem(path, 1, "expected a mapping with 'response' and 'phrases'")
+        reader.file_problem(path, 1, "expected a mapping with 'response' and 'phrases'")
         return None
     fields = _Fields(reader, path, data, "safety")
     fields.check_keys(*_SAFETY_KEYS)
@@ -707,6 +858,103 @@ def _read_texts(reader: _Reader, name: str, expected: str, each: str) -> list[st
     return texts
 
 
+_SMALL_TALK_KEYS = (("kinds",), ("filler", "foreign"))
+_SMALL_TALK_KIND_KEYS = (("kind", "reply", "phrases"), ("emoji",))
+_FOREIGN_KEYS = (("note", "danish_words", "foreign_words"), ("foreign_letters",))
+
+
+def _read_small_talk(reader: _Reader) -> SmallTalkRules | None:
+    """``smalltalk.yaml`` if it exists: kinds with unique names and phrases, filler, foreign."""
+    path = reader.directory / "smalltalk.yaml"
+    if not path.exists():
+        return None
+    data = reader.read(path)
+    if data is None:
+        return None
+    if not isinstance(data, _Map):
+        reader.file_problem(path, 1, "expected a mapping with 'kinds' (and 'filler', 'foreign')")
+        return None
+    fields = _Fields(reader, path, data, "smalltalk")
+    fields.check_keys(*_SMALL_TALK_KEYS)
+    kinds: list[SmallTalkKind] = []
+    names: dict[str, int] = {}
+    owners: dict[str, tuple[str, int]] = {}
+    for mapping, line in fields.mappings("kinds"):
+        entry = _Fields(reader, path, mapping, "small-talk kind")
+        name = entry.text("kind")
+        if name is not None:
+            entry.what = f"small-talk kind '{name}'"
+            if name in names:
+                reader.problem(
+                    path, line, f"small-talk kind '{name}' is already at line {names[name]}"
+                )
+                continue
+            names[name] = line
+        entry.check_keys(*_SMALL_TALK_KIND_KEYS)
+        reply = entry.text("reply")
+        if reply is not None and len(reply) > MAX_MESSAGE_CHARS:
+            reader.problem(
+                path,
+                entry.line("reply"),
+                f"{entry.what}: 'reply' is longer than one Telegram message",
+            )
+        phrases = entry.text_list("phrases", required=True)
+        for phrase, phrase_line in phrases:
+            key = _same_phrase(phrase)
+            owner = owners.get(key)
+            if owner is not None:
+                reader.problem(
+                    path,
+                    phrase_line,
+                    f"'{phrase}' is already a phrase of '{owner[0]}' (line {owner[1]})",
+                )
+            else:
+                owners[key] = (name or "?", phrase_line)
+        emoji = entry.text_list("emoji")
+        if name is not None and reply is not None and phrases:
+            kinds.append(
+                SmallTalkKind(name, reply, tuple(p for p, _ in phrases), tuple(e for e, _ in emoji))
+            )
+    filler = [word for word, _ in fields.text_list("filler")]
+    foreign = None
+    if "foreign" in data.values:
+        value = data.values["foreign"]
+        if isinstance(value, _Map):
+            entry = _Fields(reader, path, value, "smalltalk foreign")
+            entry.check_keys(*_FOREIGN_KEYS)
+            note = entry.text("note")
+            danish = entry.text_list("danish_words", required=True)
+            other = entry.text_list("foreign_words", required=True)
+            both = {_same_phrase(w) for w, _ in danish} & {_same_phrase(w) for w, _ in other}
+            for word in sorted(both):
+                reader.problem(
+                    path,
+                    entry.line("foreign_words"),
+                    f"'{word}' is both a Danish and a foreign word",
+                )
+            letters = entry.text("foreign_letters", required=False) or ""
+            if note is not None and danish and other:
+                foreign = ForeignLanguage(
+                    note,
+                    tuple(w for w, _ in danish),
+                    tuple(w for w, _ in other),
+                    letters.replace(" ", ""),
+                )
+        else:
+            reader.problem(path, fields.line("foreign"), "smalltalk: 'foreign' must be a mapping")
+    return SmallTalkRules(tuple(kinds), tuple(filler), foreign)
+
+
+def load_small_talk(directory: Path) -> SmallTalkRules | None:
+    """Only ``smalltalk.yaml`` of a knowledge directory (None without it); raise
+    ``InvalidKnowledgeBase`` on any problem in it."""
+    reader = _Reader(Path(directory))
+    rules = _read_small_talk(reader)
+    if reader.problems:
+        raise InvalidKnowledgeBase(reader.problems)
+    return rules
+
+
 OPTIONAL_TEXT_FILES = {
     "negatives": (
         "out_of_scope.yaml",
@@ -722,8 +970,14 @@ OPTIONAL_TEXT_FILES = {
 """KnowledgeBase field -> (file, the message when it is not a list, what one entry is)."""
 
 
-def _collect(directory: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
-    reader = _Reader(Path(directory))
+def _sorted(problems: Iterable[Problem]) -> list[Problem]:
+    return sorted(set(problems), key=lambda p: (p.path, p.line, p.message))
+
+
+def _collect(
+    directory: Path, reader: _Reader | None = None
+) -> tuple[KnowledgeBase | None, list[Problem]]:
+    reader = reader or _Reader(Path(directory))
     if not reader.directory.is_dir():
         reader.problem(reader.directory, 1, "knowledge directory does not exist")
         return None, reader.problems
@@ -731,33 +985,57 @@ def _collect(directory: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
     by_id = {source.id: source for source in sources}
     drafts, all_ids = _read_items(reader, set(known_sources))
     items = _check_items(reader, drafts, by_id, all_ids)
+    _check_categories(reader, reader.drafts)
     synonyms = _read_synonyms(reader)
     safety = _read_safety(reader)
+    small_talk = _read_small_talk(reader)
     texts = {
         field: tuple(_read_texts(reader, *spec)) for field, spec in OPTIONAL_TEXT_FILES.items()
     }
+    if reader.file_problems:  # alone: the rest may only follow from the unread files
+        return None, _sorted(reader.file_problems)
     if reader.problems or safety is None:
-        return None, sorted(set(reader.problems), key=lambda p: (p.path, p.line, p.message))
+        return None, _sorted(reader.problems)
     kb = KnowledgeBase(
         directory=reader.directory,
         sources=tuple(sources),
         items=tuple(items),
         synonyms=tuple(synonyms),
         safety=safety,
+        item_files={draft.item.id: draft.path for draft in reader.drafts},
+        small_talk=small_talk,
         **texts,
     )
     return kb, []
 
 
 def validate(directory: Path) -> list[Problem]:
-    """Every problem in the knowledge directory (and its eval set), sorted; empty if valid."""
-    kb, problems = _collect(directory)
-    if kb is not None and (Path(directory) / "eval.yaml").exists():
+    """Every problem in the knowledge directory, its eval set and its house rules (rules.yaml,
+    categories.yaml), sorted; empty if valid. A file that cannot be read is reported alone."""
+    directory = Path(directory)
+    reader = _Reader(directory)
+    eval_path = directory / "eval.yaml"
+    kb, problems = _collect(directory, reader)
+    if kb is None:
+        if not reader.file_problems and eval_path.exists():
+            syntax = _Reader(directory)
+            syntax.read(eval_path)
+            if syntax.file_problems:
+                return _sorted(syntax.file_problems)
+        return problems
+    evalset: EvalSet | None = EvalSet({}, (), (), ())  # no eval.yaml: no eval questions
+    if eval_path.exists():
         try:
-            load_eval(Path(directory) / "eval.yaml", kb)
+            evalset = load_eval(eval_path, kb)
         except InvalidKnowledgeBase as error:
             problems.extend(error.problems)
-    return problems
+            evalset = None  # its problems are reported; the rules about it would only follow
+        else:
+            problems.extend(_check_eval_honesty(reader, kb))
+    problems.extend(_check_house_rules(reader, kb, evalset))
+    if reader.file_problems:  # rules.yaml could not be read
+        return _sorted(reader.file_problems)
+    return _sorted(problems)
 
 
 def load(directory: Path) -> KnowledgeBase:
@@ -810,7 +1088,9 @@ def load_eval(path: Path, kb: KnowledgeBase) -> EvalSet:
     reader = _Reader(path.parent)
     data = reader.read(path)
     if data is not None and not isinstance(data, _Map):
-        reader.problem(path, 1, "expected a mapping with floors, questions, out_of_scope, crisis")
+        reader.file_problem(
+            path, 1, "expected a mapping with floors, questions, out_of_scope, crisis"
+        )
     if reader.problems or data is None:
         raise InvalidKnowledgeBase(reader.problems)
     fields = _Fields(reader, path, data, "eval")
@@ -843,7 +1123,7 @@ def load_eval(path: Path, kb: KnowledgeBase) -> EvalSet:
             continue
         unknown = [item_id for item_id in (expect, *(i for i, _ in also)) if item_id not in known]
         for item_id in unknown:
-            reader.problem(path, line, f"eval question: unknown item id '{item_id}'")
+            reader.problem(path, line, f"eval question: {_unknown('item id', item_id, known)}")
         if unknown:
             continue
         questions.append(EvalQuestion(question, expect, tuple(item_id for item_id, _ in also)))
@@ -861,3 +1141,360 @@ def iter_phrasings(kb: KnowledgeBase) -> Iterator[tuple[Item, str]]:
     for item in kb.items:
         for phrasing in item.phrasings:
             yield item, phrasing
+
+
+# --------------------------------------------------------------------------------------------
+# Categories (categories.yaml) and the house rules (rules.yaml)
+# --------------------------------------------------------------------------------------------
+#
+# Two kinds of rule. The general ones hold for every knowledge base (a test fixture too) and are
+# checked by ``load``, so the bot refuses what breaks them: the checks above, and, when the
+# directory declares its categories in categories.yaml, that every item names a declared
+# category and every declared category has an item. The house rules are one knowledge base's
+# own policy (how many alternates, eval questions per item, ...), written in its rules.yaml
+# and categories.yaml's ``min_items``; only ``validate`` checks them (and so ``make test``), so
+# a running bot still reloads an item that is not yet complete.
+
+CATEGORIES_FILE = "categories.yaml"
+RULES_FILE = "rules.yaml"
+
+
+@dataclass(frozen=True)
+class _Category:
+    """A declared category, with its line and its own minimum number of items (if any)."""
+
+    name: str
+    line: int
+    min_items: int | None = None
+
+
+def _count(
+    reader: _Reader, path: Path, fields: _Fields, key: str, *, share: bool = False
+) -> float | None:
+    """A whole number of at least 0 (or, with ``share``, a number from 0 to 1), or None."""
+    if key not in fields.mapping.values:
+        return None
+    value = fields.mapping.values[key]
+    if share:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+            reader.problem(path, fields.line(key), f"{fields.what}: '{key}' must be from 0 to 1")
+            return None
+        return float(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        reader.problem(
+            path, fields.line(key), f"{fields.what}: '{key}' must be a whole number of 0 or more"
+        )
+        return None
+    return value
+
+
+def _read_categories(reader: _Reader) -> list[_Category] | None:
+    """categories.yaml, if the directory has one: the categories, each declared once."""
+    path = reader.directory / CATEGORIES_FILE
+    if not path.exists():
+        return None
+    declared: list[_Category] = []
+    seen: dict[str, int] = {}
+    for mapping, line in _top_level_list(reader, path, reader.read(path), "categories"):
+        fields = _Fields(reader, path, mapping, "category")
+        name = fields.text("name")
+        if name is not None:
+            fields.what = f"category '{name}'"
+        fields.check_keys(("name",), ("min_items",))
+        if name is None:
+            continue
+        minimum = _count(reader, path, fields, "min_items")
+        if _same_phrase(name) in seen:
+            reader.problem(
+                path,
+                line,
+                f"category '{name}' is already declared at line {seen[_same_phrase(name)]}",
+            )
+            continue
+        seen[_same_phrase(name)] = line
+        declared.append(_Category(name, line, None if minimum is None else int(minimum)))
+    return declared
+
+
+def _check_categories(reader: _Reader, drafts: Sequence[_ItemDraft]) -> None:
+    """Every item names a declared category, and every declared category has an item. Without
+    categories.yaml, two categories that differ only in case, spacing or æøå are a typo."""
+    declared = _read_categories(reader)
+    if declared is None:
+        first: dict[str, _ItemDraft] = {}
+        for draft in drafts:
+            category = draft.item.category
+            earlier = first.setdefault(phrasing_key(category), draft)
+            if earlier.item.category != category:
+                reader.problem(
+                    draft.path,
+                    draft.lines.get("category", draft.line),
+                    f"item '{draft.item.id}': category '{category}' differs from "
+                    f"'{earlier.item.category}' ({reader.display(earlier.path)}:"
+                    f"{earlier.lines.get('category', earlier.line)}) only in its spelling",
+                )
+        return
+    names = {category.name for category in declared}
+    used = set()
+    for draft in drafts:
+        category = draft.item.category
+        used.add(category)
+        if category not in names:
+            message = _unknown("category", category, names)
+            reader.problem(
+                draft.path,
+                draft.lines.get("category", draft.line),
+                f"item '{draft.item.id}': {message}; the categories are listed in "
+                f"{CATEGORIES_FILE}",
+            )
+    path = reader.directory / CATEGORIES_FILE
+    for declaration in declared:
+        if declaration.name not in used and not reader.file_problems:
+            reader.problem(path, declaration.line, f"category '{declaration.name}' has no items")
+
+
+@dataclass(frozen=True)
+class HouseRules:
+    """rules.yaml: one knowledge base's own policy, checked by ``validate``. Every rule is off
+    (0 / false) unless the file sets it."""
+
+    min_items: int = 0
+    min_items_per_category: int = 0
+    min_alternates: int = 0
+    min_answer_words: int = 0
+    max_answer_words: int = 0
+    """0: no maximum."""
+    min_related_share: float = 0.0
+    min_eval_questions_per_item: int = 0
+    min_eval_out_of_scope: int = 0
+    min_eval_crisis: int = 0
+    every_source_cited: bool = False
+    lines: Mapping[str, int] = field(default_factory=dict, compare=False)
+    """The line of each rule in rules.yaml, for the problems it finds."""
+
+
+def house_rules(directory: Path) -> HouseRules:
+    """The house rules in ``directory``'s rules.yaml (none without the file); raises
+    ``InvalidKnowledgeBase`` if the file has problems."""
+    reader = _Reader(Path(directory))
+    rules = _read_house_rules(reader)
+    if reader.problems:
+        raise InvalidKnowledgeBase(reader.problems)
+    return rules
+
+
+_RULE_COUNTS = (
+    "min_items",
+    "min_items_per_category",
+    "min_alternates",
+    "min_answer_words",
+    "max_answer_words",
+    "min_eval_questions_per_item",
+    "min_eval_out_of_scope",
+    "min_eval_crisis",
+)
+
+
+def _read_house_rules(reader: _Reader) -> HouseRules:
+    """rules.yaml, if the directory has one (no rules without it)."""
+    path = reader.directory / RULES_FILE
+    if not path.exists():
+        return HouseRules()
+    data = reader.read(path)
+    if data is None:
+        return HouseRules()
+    if not isinstance(data, _Map):
+        reader.file_problem(path, 1, "expected a mapping of rule names to numbers")
+        return HouseRules()
+    fields = _Fields(reader, path, data, "rules")
+    fields.check_keys((), (*_RULE_COUNTS, "min_related_share", "every_source_cited"))
+    values: dict[str, Any] = {}
+    for key in _RULE_COUNTS:
+        value = _count(reader, path, fields, key)
+        if value is not None:
+            values[key] = int(value)
+    share = _count(reader, path, fields, "min_related_share", share=True)
+    if share is not None:
+        values["min_related_share"] = share
+    cited = data.values.get("every_source_cited")
+    if "every_source_cited" in data.values:
+        if isinstance(cited, bool):
+            values["every_source_cited"] = cited
+        else:
+            reader.problem(
+                path,
+                fields.line("every_source_cited"),
+                "rules: 'every_source_cited' must be true or false",
+            )
+    return HouseRules(**values, lines=dict(data.key_lines))
+
+
+def _check_house_rules(
+    reader: _Reader, kb: KnowledgeBase, evalset: EvalSet | None
+) -> list[Problem]:
+    """The problems the house rules find (after every general rule has passed)."""
+    problems = reader.problems
+    before = len(problems)
+    rules = _read_house_rules(reader)
+    categories = _read_categories(_Reader(reader.directory)) or []
+    rules_path = reader.directory / RULES_FILE
+    _check_item_rules(reader, rules, evalset)
+    _check_category_sizes(reader, kb, rules, categories)
+    if rules.min_items and len(kb.items) < rules.min_items:
+        reader.problem(
+            rules_path,
+            rules.lines["min_items"],
+            f"the knowledge base has {len(kb.items)} items; {RULES_FILE} asks for at least "
+            f"{rules.min_items}",
+        )
+    if rules.min_related_share:
+        with_related = sum(1 for item in kb.items if item.related)
+        if with_related < rules.min_related_share * len(kb.items):
+            reader.problem(
+                rules_path,
+                rules.lines["min_related_share"],
+                f"{with_related} of {len(kb.items)} items list related items; {RULES_FILE} asks "
+                f"for at least {rules.min_related_share:.0%}",
+            )
+    if rules.every_source_cited:
+        _check_sources_cited(reader, kb)
+    if evalset is not None:
+        _check_eval_sizes(reader, rules, evalset)
+    return problems[before:]
+
+
+def _check_item_rules(reader: _Reader, rules: HouseRules, evalset: EvalSet | None) -> None:
+    """Alternates, answer length and eval questions, per item."""
+    per_item: dict[str, int] = {}
+    if evalset is not None:
+        for question in evalset.questions:
+            per_item[question.expect] = per_item.get(question.expect, 0) + 1
+    for draft in reader.drafts:
+        item = draft.item
+        what = f"item '{item.id}'"
+        if len(item.alternates) < rules.min_alternates:
+            reader.problem(
+                draft.path,
+                draft.lines.get("alternates", draft.line),
+                f"{what}: {len(item.alternates)} alternates; {RULES_FILE} asks for at least "
+                f"{rules.min_alternates}",
+            )
+        answer_words = len(item.answer.split())
+        too_long = rules.max_answer_words and answer_words > rules.max_answer_words
+        if answer_words < rules.min_answer_words or too_long:
+            limits = (
+                f"from {rules.min_answer_words} to {rules.max_answer_words}"
+                if rules.max_answer_words
+                else f"at least {rules.min_answer_words}"
+            )
+            reader.problem(
+                draft.path,
+                draft.lines.get("answer", draft.line),
+                f"{what}: the answer has {answer_words} words; {RULES_FILE} asks for {limits}",
+            )
+        asked = per_item.get(item.id, 0)
+        if evalset is not None and asked < rules.min_eval_questions_per_item:
+            reader.problem(
+                draft.path,
+                draft.lines.get("id", draft.line),
+                f"{what}: {asked} eval question(s) in eval.yaml expect this item; {RULES_FILE} "
+                f"asks for at least {rules.min_eval_questions_per_item}",
+            )
+
+
+def _check_category_sizes(
+    reader: _Reader, kb: KnowledgeBase, rules: HouseRules, categories: Sequence[_Category]
+) -> None:
+    """Each category has its minimum number of items (its own, or rules.yaml's)."""
+    counts: dict[str, int] = {}
+    for item in kb.items:
+        counts[item.category] = counts.get(item.category, 0) + 1
+    own = {category.name: category for category in categories}
+    for name in sorted(set(counts) | set(own), key=str.casefold):
+        category = own.get(name)
+        if category is not None and category.min_items is not None:
+            minimum, where = category.min_items, (CATEGORIES_FILE, category.line)
+        elif rules.min_items_per_category:
+            minimum = rules.min_items_per_category
+            where = (RULES_FILE, rules.lines["min_items_per_category"])
+        else:
+            continue
+        if counts.get(name, 0) < minimum:
+            reader.problem(
+                reader.directory / where[0],
+                where[1],
+                f"category '{name}' has {counts.get(name, 0)} items; {where[0]} asks for at "
+                f"least {minimum}",
+            )
+
+
+def _check_sources_cited(reader: _Reader, kb: KnowledgeBase) -> None:
+    cited = {ref.source for item in kb.items for ref in item.sources}
+    path = reader.directory / "sources.yaml"
+    data = _Reader(reader.directory).read(path)
+    lines = {}
+    if isinstance(data, _Seq):
+        for entry, line in zip(data.values, data.lines, strict=True):
+            if isinstance(entry, _Map) and isinstance(entry.values.get("id"), str):
+                lines[entry.values["id"]] = line
+    for source in kb.sources:
+        if source.id not in cited:
+            reader.problem(
+                path,
+                lines.get(source.id, 1),
+                f"source '{source.id}' is cited by no item; {RULES_FILE} asks that every "
+                "source is cited",
+            )
+
+
+def _check_eval_sizes(reader: _Reader, rules: HouseRules, evalset: EvalSet) -> None:
+    path = reader.directory / RULES_FILE
+    for key, size, what in (
+        ("min_eval_out_of_scope", len(evalset.out_of_scope), "out-of-scope questions"),
+        ("min_eval_crisis", len(evalset.crisis), "crisis messages"),
+    ):
+        minimum = getattr(rules, key)
+        if size < minimum:
+            reader.problem(
+                path,
+                rules.lines[key],
+                f"eval.yaml has {size} {what}; {RULES_FILE} asks for at least {minimum}",
+            )
+
+
+def _check_eval_honesty(reader: _Reader, kb: KnowledgeBase) -> list[Problem]:
+    """An eval question that is also a phrasing, or an out-of-scope eval question that is also
+    in out_of_scope.yaml, measures nothing: the engine has seen it. Same normaliser as for
+    duplicate phrasings."""
+    before = len(reader.problems)
+    path = reader.directory / "eval.yaml"
+    data = _Reader(reader.directory).read(path)
+    if not isinstance(data, _Map):
+        return []
+    phrasings = {phrasing_key(p.text): p for p in _phrasings(reader.drafts)}
+    negatives = {phrasing_key(text) for text in kb.negatives}
+    questions = data.values.get("questions")
+    if isinstance(questions, _Seq):
+        for entry, line in zip(questions.values, questions.lines, strict=True):
+            text = entry.values.get("q") if isinstance(entry, _Map) else None
+            key = phrasing_key(str(text)) if text is not None else ""
+            copy = phrasings.get(key) if key else None
+            if copy is not None:
+                reader.problem(
+                    path,
+                    line,
+                    f"eval question '{_clean(str(text))}' is a phrasing of item '{copy.item_id}' "
+                    f"({reader.display(copy.path)}:{copy.line}); an eval question must be worded "
+                    "differently from every phrasing",
+                )
+    out_of_scope = data.values.get("out_of_scope")
+    if isinstance(out_of_scope, _Seq):
+        for text, line in zip(out_of_scope.values, out_of_scope.lines, strict=True):
+            if isinstance(text, str) and phrasing_key(text) in negatives:
+                reader.problem(
+                    path,
+                    line,
+                    f"out-of-scope question '{_clean(text)}' is also in out_of_scope.yaml; "
+                    "the eval must not test questions the engine has been given",
+                )
+    return reader.problems[before:]

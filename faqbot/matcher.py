@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from itertools import groupby
@@ -54,6 +54,7 @@ from rapidfuzz import fuzz, process
 
 from faqbot.kb import Item, KnowledgeBase
 from faqbot.safety import SafetyDetector, SafetyLevel
+from faqbot.smalltalk import SmallTalk, SmallTalkDetector
 from faqbot.text import Normalizer, tokenise
 from faqbot.text import words as words_of
 
@@ -70,6 +71,8 @@ class Status(StrEnum):
     CLARIFY = "clarify"
     NO_MATCH = "no_match"
     SAFETY = "safety"
+    SMALLTALK = "smalltalk"
+    """Greetings, thanks, questions about the bot: a short reply, not an unanswered question."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,9 @@ class Result:
     suggestions: tuple[Suggestion, ...] = ()
     safety_note: bool = False
     """The message touches on danger but reads as a question: show the short safety note first."""
+    small_talk: SmallTalk | None = None
+    """Small talk (status SMALLTALK, its reply) or a question in another language (its note is
+    shown above the suggestions)."""
 
 
 @dataclass(frozen=True)
@@ -715,6 +721,7 @@ class Matcher:
         self.thresholds = thresholds or Thresholds()
         self.weights = weights or Weights()
         self.safety = SafetyDetector(kb.safety)
+        self.small_talk = SmallTalkDetector(kb.small_talk)
         self._build()
 
     # ----------------------------------------------------------------------------------------
@@ -1107,6 +1114,8 @@ class Matcher:
         level = self.safety.assess(question[:SAFETY_MAX_CHARS])
         if level is SafetyLevel.ACUTE:
             return Result(question, Status.SAFETY, None, 1.0, ())
+        if level is SafetyLevel.NONE and (talk := self.small_talk.detect(question)) is not None:
+            return with_small_talk(question, talk, self._decide)
         result = self._decide(question)
         return replace(result, safety_note=True) if level is SafetyLevel.NOTE else result
 
@@ -1162,6 +1171,18 @@ def _typo_buckets(terms: Sequence[str]) -> dict[tuple[str, int], list[str]]:
         if len(term) >= 4:
             buckets.setdefault((term[0], len(term)), []).append(term)
     return buckets
+
+
+def with_small_talk(question: str, talk: SmallTalk, decide: Callable[[str], Result]) -> Result:
+    """Small talk's own result; a question in another language keeps the engine's best items,
+    but as suggestions only (its words are not understood well enough to answer it outright)."""
+    if not talk.foreign:
+        return Result(question, Status.SMALLTALK, None, 1.0, (), small_talk=talk)
+    result = replace(decide(question), small_talk=talk)
+    if result.status is Status.ANSWERED and result.item is not None:
+        suggestion = Suggestion(result.item, result.score)
+        return replace(result, status=Status.CLARIFY, suggestions=(suggestion,))
+    return result
 
 
 def decide(

@@ -43,7 +43,7 @@ from faqbot.settings import KeepText, Settings
 
 logger = logging.getLogger(__name__)
 
-STATUSES = ("answered", "clarify", "no_match", "safety")
+STATUSES = ("answered", "clarify", "no_match", "safety", "smalltalk")
 UNANSWERED = ("clarify", "no_match")
 CHAT_KINDS = ("private", "group", "terminal")
 _CHAT_KIND_ALIASES = {"supergroup": "group", "channel": "group"}
@@ -190,8 +190,9 @@ def redact(text: str) -> str:
 
 
 def keeps_text(policy: KeepText, status: str) -> bool:
-    """Whether the policy stores this status's question text (never a safety message's)."""
-    if status == "safety":
+    """Whether the policy stores this status's question text (never a safety message's, nor small
+    talk's: "hej" and "tak" tell a leader nothing)."""
+    if status in ("safety", "smalltalk"):
         return False
     if policy is KeepText.ALL:
         return True
@@ -829,3 +830,73 @@ class QuestionLog:
 def _resolve(write: _Write, result: Any) -> None:
     if write.future is not None and not write.future.done():
         write.future.set_result(result)
+
+
+# --------------------------------------------------------------------------------------------
+# Reads for the maintainers' suggestions (faqbot suggest)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SuggestionRow:
+    """One logged question as ``faqbot suggest`` reads it (text redacted, or None)."""
+
+    asked_at: datetime
+    status: str
+    item_id: str | None
+    """The item answered with, or the first suggestion of a clarify."""
+    picks: tuple[str, ...]
+    """The items picked under "Mente du …?", in the order they were picked."""
+    voted_down: frozenset[str]
+    """The items someone gave a thumbs down on this question's answer."""
+    text: str | None
+
+
+async def suggestion_rows(
+    db: aiosqlite.Connection, start: datetime, end: datetime
+) -> list[SuggestionRow]:
+    """Every question asked in ``[start, end)`` outside the terminal chat (a maintainer's test
+    channel), crisis messages left out, oldest first, with its picks and thumbs-down items."""
+    bounds = (to_timestamp(start), to_timestamp(end))
+    inside = (
+        "questions.asked_at >= ? AND questions.asked_at < ? "
+        "AND questions.chat_kind != 'terminal' AND questions.status != 'safety'"
+    )
+    cursor = await db.execute(
+        "SELECT picks.question_id, picks.item_id FROM picks "
+        f"JOIN questions ON questions.id = picks.question_id WHERE {inside} "
+        "ORDER BY picks.picked_at, picks.rowid",
+        bounds,
+    )
+    picks: dict[str, list[str]] = {}
+    for question_id, item_id in await cursor.fetchall():
+        picks.setdefault(question_id, []).append(item_id)
+    await cursor.close()
+    cursor = await db.execute(
+        "SELECT votes.question_id, votes.item_id FROM votes "
+        f"JOIN questions ON questions.id = votes.question_id WHERE {inside} "
+        "AND votes.helpful = 0 AND votes.item_id IS NOT NULL",
+        bounds,
+    )
+    down: dict[str, set[str]] = {}
+    for question_id, item_id in await cursor.fetchall():
+        down.setdefault(question_id, set()).add(item_id)
+    await cursor.close()
+    cursor = await db.execute(
+        "SELECT id, asked_at, status, item_id, text FROM questions "
+        f"WHERE {inside} ORDER BY asked_at, rowid",
+        bounds,
+    )
+    rows = await cursor.fetchall()
+    await cursor.close()
+    return [
+        SuggestionRow(
+            asked_at=from_timestamp(asked_at),
+            status=status,
+            item_id=item_id,
+            picks=tuple(picks.get(question_id, ())),
+            voted_down=frozenset(down.get(question_id, ())),
+            text=text,
+        )
+        for question_id, asked_at, status, item_id, text in rows
+    ]

@@ -46,10 +46,13 @@ def answer_plain(item: Item, kb: KnowledgeBase) -> str:
 def _result(result: Result, kb: KnowledgeBase, esc: Callable[[str], str], html: bool) -> str:
     if result.status is Status.SAFETY:
         return esc(kb.safety.response)
+    talk = result.small_talk  # small talk's reply, or the note above another language's suggestions
+    if talk is not None and (result.status is Status.SMALLTALK or not result.suggestions):
+        return esc(talk.reply)
     if result.status is Status.ANSWERED and result.item is not None:
         return answer_html(result.item, kb) if html else answer_plain(result.item, kb)
     if result.status is Status.CLARIFY and result.suggestions:
-        lines = [CLARIFY_LEAD]
+        lines = [CLARIFY_LEAD] if talk is None else [esc(talk.reply), "", CLARIFY_LEAD]
         lines += [
             f"{number}. {esc(suggestion.item.question)}"
             for number, suggestion in enumerate(result.suggestions, start=1)

@@ -33,6 +33,7 @@ STATUS_LABELS: Mapping[str, str] = {
     "clarify": "Uklart (forslag vist)",
     "no_match": "Ikke besvaret",
     "safety": "Krisebeskeder (kun talt)",
+    "smalltalk": "Småsnak (hej, tak …)",
 }
 TOP_ITEMS = 10
 TOP_TEXT_GROUPS = 25
@@ -572,6 +573,7 @@ def _week_svg(weeks: tuple[Week, ...]) -> str:
         "clarify": "#e0a526",
         "no_match": "#b3261e",
         "safety": "#6b4fa0",
+        "smalltalk": "#9aa5b1",
     }
     column, gap, chart_height = 44, 16, 160
     largest = max((w.total for w in weeks), default=0) or 1

@@ -50,8 +50,10 @@ def test_validate_prints_every_problem_and_exits_1(
     captured = capsys.readouterr()
     assert captured.out.splitlines() == [
         "kb/items/tavshed.yaml:1: item 'peer-tavshed': missing required field 'answer'",
-        "kb/items/tavshed.yaml:6: item 'peer-tavshed': unknown key 'answr'",
-        "kb/items/tavshed.yaml:10: item 'peer-tavshed': unknown source id 'guide-q'",
+        "kb/items/tavshed.yaml:6: item 'peer-tavshed': unknown key 'answr' "
+        "(did you mean 'answer'?)",
+        "kb/items/tavshed.yaml:10: item 'peer-tavshed': unknown source id 'guide-q' "
+        "(did you mean 'guide-b'?)",
     ]
     assert captured.err == "Error: the knowledge base has 3 problem(s).\n"
 

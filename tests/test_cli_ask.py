@@ -13,7 +13,7 @@ from faqbot.chat import BAD_NUMBER, ChatSession, chat_loop, run_chat
 from faqbot.matcher import Matcher
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "engine_kb"
-KEYS = ["question", "status", "item_id", "answer", "score", "source", "suggestions"]
+KEYS = ["question", "status", "item_id", "answer", "score", "source", "suggestions", "small_talk"]
 
 
 @pytest.fixture(scope="module")

@@ -130,7 +130,7 @@ BROKEN = [
     (
         "items/zz.yaml",
         item_file() + "  answr: stavefejl\n",
-        ["kb/items/zz.yaml:11: item 'nyt-item': unknown key 'answr'"],
+        ["kb/items/zz.yaml:11: item 'nyt-item': unknown key 'answr' (did you mean 'answer'?)"],
     ),
     (
         "items/zz.yaml",
@@ -140,12 +140,18 @@ BROKEN = [
     (
         "items/zz.yaml",
         item_file(source="guide-x"),
-        ["kb/items/zz.yaml:8: item 'nyt-item': unknown source id 'guide-x'"],
+        [
+            "kb/items/zz.yaml:8: item 'nyt-item': unknown source id 'guide-x' "
+            "(did you mean 'guide-b'?)"
+        ],
     ),
     (
         "items/zz.yaml",
         item_file(related="findes-ikke"),
-        ["kb/items/zz.yaml:10: item 'nyt-item': unknown related item id 'findes-ikke'"],
+        [
+            "kb/items/zz.yaml:10: item 'nyt-item': unknown related item id 'findes-ikke' "
+            "(expected one of: peer-syg, peer-symptomer, peer-tavshed)"
+        ],
     ),
     (
         "items/zz.yaml",
@@ -160,7 +166,7 @@ BROKEN = [
         item_file(alternate="Peer  SYGEFRAVÆR"),
         [
             "kb/items/zz.yaml:5: item 'nyt-item': phrasing 'Peer SYGEFRAVÆR' is already used "
-            "by item 'peer-syg' (kb/items/sygdom.yaml:6)"
+            "by item 'peer-syg' as 'peer sygefravær' (kb/items/sygdom.yaml:6)"
         ],
     ),
     (
@@ -174,16 +180,22 @@ BROKEN = [
     (
         "items/zz.yaml",
         item_file() + "  quote:\n    text: Citat.\n    source: guide-z\n    section: Del 9\n",
-        ["kb/items/zz.yaml:11: item 'nyt-item': quote has unknown source id 'guide-z'"],
+        [
+            "kb/items/zz.yaml:11: item 'nyt-item': quote has unknown source id 'guide-z' "
+            "(did you mean 'guide-b'?)"
+        ],
     ),
     (
         "sources.yaml",
         "- id: guide-a\n  title: Guide A\n  publisher: Forlag A\n  year: 2023\n  licence: fri\n"
         "- id: guide-a\n  title: Guide A2\n  publisher: Forlag A\n  year: 2024\n  licence: fri\n",
         [
-            "kb/items/sygdom.yaml:21: item 'peer-symptomer': unknown source id 'guide-b'",
-            "kb/items/sygdom.yaml:23: item 'peer-symptomer': quote has unknown source id 'guide-b'",
-            "kb/items/tavshed.yaml:10: item 'peer-tavshed': unknown source id 'guide-b'",
+            "kb/items/sygdom.yaml:21: item 'peer-symptomer': unknown source id 'guide-b' "
+            "(did you mean 'guide-a'?)",
+            "kb/items/sygdom.yaml:23: item 'peer-symptomer': quote has unknown source id "
+            "'guide-b' (did you mean 'guide-a'?)",
+            "kb/items/tavshed.yaml:10: item 'peer-tavshed': unknown source id 'guide-b' "
+            "(did you mean 'guide-a'?)",
             "kb/sources.yaml:6: duplicate source id 'guide-a' (first at kb/sources.yaml:1)",
         ],
     ),
@@ -207,13 +219,19 @@ BROKEN = [
         "eval.yaml",
         "floors: {top1: 0.9}\nquestions:\n  - q: hej\n    expect: ukendt-item\n"
         "out_of_scope: [frokost]\ncrisis: [selvmord]\n",
-        ["kb/eval.yaml:3: eval question: unknown item id 'ukendt-item'"],
+        [
+            "kb/eval.yaml:3: eval question: unknown item id 'ukendt-item' "
+            "(expected one of: peer-syg, peer-symptomer, peer-tavshed)"
+        ],
     ),
     (
         "eval.yaml",
         "floors: {top1: 0.9}\nquestions:\n  - q: hej\n    expect: peer-syg\n    also: [nej]\n"
         "out_of_scope: [frokost]\ncrisis: [selvmord]\n",
-        ["kb/eval.yaml:3: eval question: unknown item id 'nej'"],
+        [
+            "kb/eval.yaml:3: eval question: unknown item id 'nej' "
+            "(expected one of: peer-syg, peer-symptomer, peer-tavshed)"
+        ],
     ),
     (
         "eval.yaml",
@@ -266,8 +284,10 @@ def test_load_raises_with_every_problem(kb_copy: Path) -> None:
     with pytest.raises(kb.InvalidKnowledgeBase) as caught:
         kb.load(kb_copy)
     assert [str(problem) for problem in caught.value.problems] == [
-        "kb/items/zz.yaml:8: item 'nyt-item': unknown source id 'guide-x'",
-        "kb/items/zz.yaml:10: item 'nyt-item': unknown related item id 'findes-ikke'",
+        "kb/items/zz.yaml:8: item 'nyt-item': unknown source id 'guide-x' "
+        "(did you mean 'guide-b'?)",
+        "kb/items/zz.yaml:10: item 'nyt-item': unknown related item id 'findes-ikke' "
+        "(expected one of: peer-syg, peer-symptomer, peer-tavshed)",
     ]
 
 

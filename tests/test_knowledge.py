@@ -4,6 +4,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+import yaml
 
 from faqbot import kb
 
@@ -96,3 +97,26 @@ def test_eval_questions_are_not_copies_of_item_phrasings(
         if " ".join(q.question.casefold().split()) in phrasings
     ]
     assert copies == []
+
+
+def test_the_house_rules_hold_the_floors_above() -> None:
+    """rules.yaml states these rules for `faqbot validate`; they must not be lowered quietly."""
+    rules = kb.house_rules(KNOWLEDGE)
+    assert rules.min_items >= 80
+    assert rules.min_items_per_category >= 3
+    assert rules.min_alternates >= 5
+    assert rules.min_answer_words >= 30
+    assert 0 < rules.max_answer_words <= 200
+    assert rules.min_related_share >= 0.9
+    assert rules.min_eval_questions_per_item >= 2
+    assert rules.min_eval_out_of_scope >= 25
+    assert rules.min_eval_crisis >= 8
+    assert rules.every_source_cited
+
+
+def test_the_categories_are_declared_once_in_categories_yaml() -> None:
+    declared = yaml.safe_load((KNOWLEDGE / "categories.yaml").read_text(encoding="utf-8"))
+    assert {entry["name"] for entry in declared} == CATEGORIES
+    assert {entry["name"] for entry in declared if entry.get("min_items", 0) >= 5} == set(
+        MOST_ASKED
+    )

@@ -18,7 +18,7 @@ import yaml
 
 from faqbot import report as reporting
 from faqbot.kb import Item, KnowledgeBase, SafetyRules, Source, SourceRef
-from faqbot.questionlog import QuestionLog
+from faqbot.questionlog import STATUSES, QuestionLog
 from faqbot.report import (
     Count,
     ReportError,
@@ -160,6 +160,7 @@ async def test_status_counts_against_previous_period(fixture_report: reporting.R
         "clarify": (4, 0),
         "no_match": (2, 1),
         "safety": (1, 0),
+        "smalltalk": (0, 0),
     }
     assert (fixture_report.total.count, fixture_report.total.previous) == (14, 4)
     assert fixture_report.start == NOW - timedelta(days=DAYS)
@@ -178,9 +179,21 @@ async def test_most_asked_items_and_categories(fixture_report: reporting.Report)
 async def test_weekly_trend(fixture_report: reporting.Report) -> None:
     weeks = [(w.label, w.total, dict(w.counts)) for w in fixture_report.weeks]
     assert weeks == [
-        ("uge 46 2026", 4, {"answered": 3, "clarify": 1, "no_match": 0, "safety": 0}),
-        ("uge 47 2026", 9, {"answered": 4, "clarify": 3, "no_match": 1, "safety": 1}),
-        ("uge 48 2026", 1, {"answered": 0, "clarify": 0, "no_match": 1, "safety": 0}),
+        (
+            "uge 46 2026",
+            4,
+            {"answered": 3, "clarify": 1, "no_match": 0, "safety": 0, "smalltalk": 0},
+        ),
+        (
+            "uge 47 2026",
+            9,
+            {"answered": 4, "clarify": 3, "no_match": 1, "safety": 1, "smalltalk": 0},
+        ),
+        (
+            "uge 48 2026",
+            1,
+            {"answered": 0, "clarify": 0, "no_match": 1, "safety": 0, "smalltalk": 0},
+        ),
     ]
 
 
@@ -306,7 +319,7 @@ async def test_csv_format(fixture_report: reporting.Report) -> None:
         "3",
     ]
     assert ["Løn og ansættelse", "Løn og ansættelse", "4", "0", "4"] in by_section["kategori"]
-    assert len(by_section["uge"]) == 3 * 4
+    assert len(by_section["uge"]) == 3 * len(STATUSES)
     assert by_section["ubesvaret"][0][1:3] == ["Hvad tjener peers?", "2"]
     assert by_section["tommel_ned"][0] == [
         "peer-opgaver",
@@ -369,7 +382,7 @@ async def test_html_format_is_self_contained(fixture_report: reporting.Report) -
         "Spørgsmål i alt 14 før: 4 (+10)",
         "Krisebeskeder (kun talt) 1 før: 0 (ny)",
         "Hvad laver en peer-medarbejder? 5 2 +3",
-        "uge 47 2026 4 3 1 1 9",
+        "uge 47 2026 4 3 1 1 0 9",
         "2 Hvad tjener peers?",
         "I alt 3 ned og 2 op i perioden.",
         '- "Hvad tjener peers?"',
@@ -436,7 +449,7 @@ async def test_empty_log_renders_in_every_format(tmp_path: Path) -> None:
     assert built.total.count == 0 and built.items == () and len(built.weeks) == 2
     assert "Spørgsmål i alt: 0 (perioden før: 0, ±0)" in report_text(built)
     assert "Ingen besvarede spørgsmål i perioden." in report_html(built)
-    assert report_csv(built).count("\n") == 1 + 1 + 5 + 2 * 4
+    assert report_csv(built).count("\n") == 1 + 1 + (len(STATUSES) + 1) + 2 * len(STATUSES)
     png_size(report_png(built))
 
 
@@ -515,7 +528,7 @@ async def test_html_renders_in_headless_chromium(
         "Ikke besvaret 2 før: 1 (+1)",
         "Krisebeskeder (kun talt) 1 før: 0 (ny)",
         "Hvad laver en peer-medarbejder? 5 2 +3",
-        "uge 46 2026 3 1 0 0 4",
+        "uge 46 2026 3 1 0 0 0 4",
         "2 Hvad tjener peers?",
     ):
         assert expected in text

@@ -101,7 +101,7 @@ async def answer_question(update: Update, context: Context, question: str) -> No
     elif result.status is Status.CLARIFY and result.suggestions:
         items = [suggestion.item for suggestion in result.suggestions]
         markup = keyboards.clarify_keyboard(kb, items, question_id)
-    elif result.status is Status.NO_MATCH:
+    elif result.status in (Status.NO_MATCH, Status.SMALLTALK):
         markup = keyboards.no_match_keyboard()
     await message.reply_text(render.result_html(result, kb), reply_markup=markup)
 
