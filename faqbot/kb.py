@@ -288,14 +288,14 @@ class _Reader:
             self.file_problem(path, 1, f"cannot read file: {error}")
             return None
         if _FAST_LOADER is not yaml.SafeLoader:
-            known = len(self.problems)
+            known, known_files = len(self.problems), len(self.file_problems)
             loader = _FAST_LOADER(text)
             try:
                 node = loader.get_single_node()
                 if node is not None:
                     return self._convert(loader, node, path)
-            except yaml.YAMLError:
-                del self.problems[known:]  # reported again, in the usual words, below
+            except yaml.YAMLError:  # reported again, in the usual words, below
+                del self.problems[known:], self.file_problems[known_files:]
             finally:
                 loader.dispose()
         loader = yaml.SafeLoader(text)
