@@ -244,7 +244,7 @@ class Delivery:
                 )
                 await asyncio.sleep(1.0)
                 continue
-            offset = updates[-1].update_id + 1
+            offset = max(update.update_id for update in updates) + 1
             self.enqueue(fresh)
 
     def _measure_skew(self, updates: Sequence[Update], waited: float) -> None:
