@@ -289,8 +289,8 @@ class Runner:
                 await stopping
             stopping.cancel()
             try:
-                if starting.done() and not starting.cancelled() and starting.exception():
-                    raise starting.exception()  # type: ignore[misc]
+                if starting.done() and not starting.cancelled():
+                    starting.result()  # a start-up failure propagates (after the clean-up)
             finally:
                 await self._shutdown()
         finally:
