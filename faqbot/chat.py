@@ -121,6 +121,7 @@ class ChatSession:
                 latency_ms=latency_ms,
                 chat_kind="terminal",
                 user_id=None,
+                off_topic=result.off_topic,
             )
         if result.status is Status.CLARIFY:
             self._choices = [("item", suggestion.item) for suggestion in result.suggestions]

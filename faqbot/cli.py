@@ -231,6 +231,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 REPORT_FORMATS = ("text", "csv", "html", "png")
+REPORT_EXTENSIONS = {".txt": "text", ".csv": "csv", ".html": "html", ".htm": "html", ".png": "png"}
 
 
 def _report_days(raw: str) -> int:
@@ -244,17 +245,54 @@ def _report_days(raw: str) -> int:
     return days
 
 
+def _report_format(raw: str | None, out: Path | None) -> str:
+    """``--format``, or the one ``--out``'s extension names; they must agree when both given."""
+    named = REPORT_EXTENSIONS.get(out.suffix.lower()) if out is not None else None
+    if raw is None:
+        if out is None or not out.suffix:
+            return "text"
+        if named is None:
+            raise CommandError(
+                f"cannot tell the format from the file name {out.name}; "
+                f"give --format ({', '.join(REPORT_FORMATS)})."
+            )
+        return named
+    form = raw.strip().lower()
+    if form not in REPORT_FORMATS:
+        raise CommandError(f"--format must be one of {', '.join(REPORT_FORMATS)}; got {raw!r}.")
+    if out is not None and named is not None and named != form:
+        raise CommandError(
+            f"--format {form} does not match the file name {out.name}; "
+            "drop --format or change the name."
+        )
+    return form
+
+
 @command(
     KNOWLEDGE_DIR,
     arg("--days", default="30", metavar="N", help="the last N days, against the N before (30)"),
-    arg("--format", default="text", metavar="FORMAT", help="text (default), csv, html or png"),
+    arg(
+        "--format",
+        default=None,
+        metavar="FORMAT",
+        help="text, csv, html or png (default: from --out's extension, else text)",
+    ),
     arg("--out", type=Path, default=None, metavar="FILE", help="write to FILE, not stdout"),
+    arg(
+        "--include-terminal",
+        action="store_true",
+        help="count the questions typed in the terminal chat (a test channel) too",
+    ),
 )
 def report(args: argparse.Namespace) -> int:
-    """The leaders' report: what is asked, what goes unanswered, which answers got thumbs down.
+    """The leaders' report: what colleagues ask, knowledge gaps, off-topic and crisis counts.
 
-    Reads the question log in FAQBOT_DATA_DIR. html is one self-contained file to open or e-mail.
-    Example: faqbot report --days 30 --format html --out rapport.html
+    Reads the question log in FAQBOT_DATA_DIR; the period is shortened to what the log holds.
+    The format follows --out's extension (.txt, .csv, .html, .png); html is one self-contained
+    file to open or e-mail, png the chart the bot sends. Questions from the terminal chat are
+    left out unless --include-terminal.
+    Example: faqbot report --days 30 --out rapport.html
+    Example: faqbot report --days 7
     """
     import asyncio
     import sqlite3
@@ -263,11 +301,7 @@ def report(args: argparse.Namespace) -> int:
     from faqbot.questionlog import QuestionLogError
 
     days = _report_days(args.days)
-    form = args.format.strip().lower()
-    if form not in REPORT_FORMATS:
-        raise CommandError(
-            f"--format must be one of {', '.join(REPORT_FORMATS)}; got {args.format!r}."
-        )
+    form = _report_format(args.format, args.out)
     if form == "png" and args.out is None:
         raise CommandError("--format png needs --out FILE.")
     settings = settings_from(args)
@@ -275,12 +309,19 @@ def report(args: argparse.Namespace) -> int:
         knowledge: kb.KnowledgeBase | None = load_knowledge(settings)
     except kb.InvalidKnowledgeBase as error:
         print(
-            f"Advarsel: vidensbasen har {len(error.problems)} fejl; emner vises med deres id.",
+            f"Advarsel: vidensbasen har {len(error.problems)} fejl; spørgsmål vises med deres id.",
             file=sys.stderr,
         )
         knowledge = None
     try:
-        built = asyncio.run(reporting.build_report(settings.database_path, days=days, kb=knowledge))
+        built = asyncio.run(
+            reporting.build_report(
+                settings.database_path,
+                days=days,
+                kb=knowledge,
+                include_terminal=args.include_terminal,
+            )
+        )
     except (reporting.ReportError, QuestionLogError) as error:
         raise CommandError(str(error)) from None
     except sqlite3.DatabaseError as error:

@@ -97,6 +97,9 @@ class Result:
     small_talk: SmallTalk | None = None
     """Small talk (status SMALLTALK, its reply) or a question in another language (its note is
     shown above the suggestions)."""
+    off_topic: bool = False
+    """A no_match because the question is outside the subject (an out-of-scope example fits it
+    as well, or it names no subject word), not a gap in the knowledge base."""
 
 
 @dataclass(frozen=True)
@@ -1125,7 +1128,7 @@ class Matcher:
         best = self._ranked(scores.combined, 4)
         ranked = [(self.kb.items[i], score) for i, score in best]
         if not ranked:
-            return decide(question, ranked, self.thresholds)
+            return self._scoped(decide(question, ranked, self.thresholds))
         evidence = float(scores.similarity[best[0][0]])
         th = self.thresholds
         if (
@@ -1134,8 +1137,14 @@ class Matcher:
             and scores.negative >= evidence + th.negative_margin
         ):
             item, score = ranked[0]
-            return Result(question, Status.NO_MATCH, item, score, ())
-        return decide(question, ranked, th, evidence)
+            return Result(question, Status.NO_MATCH, item, score, (), off_topic=True)
+        return self._scoped(decide(question, ranked, th, evidence))
+
+    def _scoped(self, result: Result) -> Result:
+        """A no_match for a question that names no subject word is off topic."""
+        if result.status is Status.NO_MATCH and not self.on_topic(result.question):
+            return replace(result, off_topic=True)
+        return result
 
 
 def _set_index(docs: Sequence[np.ndarray], n_features: int) -> _Index:

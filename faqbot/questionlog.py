@@ -30,7 +30,7 @@ import secrets
 import sqlite3
 import stat
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -96,7 +96,17 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX picks_by_question ON picks (question_id, picked_at)",
         "CREATE INDEX votes_by_time ON votes (voted_at)",
     ),
-    # 2 -> 3: the update inbox (faqbot.inbox): an update from Telegram is stored here before it
+    # 2 -> 3 (the leaders' report): whether a no_match was outside the knowledge base's subject
+    # (NULL on older rows: counted as in scope), and which leaders have a private chat with the
+    # bot, by pseudonymous key, so the weekly digest is sent only where it can arrive.
+    (
+        "ALTER TABLE questions ADD COLUMN off_topic INTEGER",
+        """CREATE TABLE leader_chats (
+            user_key TEXT PRIMARY KEY,
+            started_at REAL NOT NULL
+        )""",
+    ),
+    # 3 -> 4: the update inbox (faqbot.inbox): an update from Telegram is stored here before it
     # is confirmed and kept, with its payload, only until it is handled.
     (
         """CREATE TABLE inbox (
@@ -500,11 +510,13 @@ class QuestionLog:
         latency_ms: float,
         chat_kind: str,
         user_id: int | None,
+        off_topic: bool = False,
     ) -> str:
         """Queue one question's row and return its id (16 hex chars); never blocks or drops.
 
         The text is stored only where the policy keeps it, redacted and cut to 1000 chars;
-        a safety message's text is never stored.
+        a safety message's text is never stored. ``off_topic`` marks a no_match the matcher
+        judged to be outside the subject (the report keeps those apart from knowledge gaps).
         """
         status = str(status)
         if status not in STATUSES:
@@ -517,7 +529,7 @@ class QuestionLog:
         self._enqueue(
             _Write(
                 "INSERT INTO questions (id, asked_at, chat_kind, user_key, status, item_id, "
-                "score, latency_ms, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "score, latency_ms, text, off_topic) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     question_id,
                     to_timestamp(self._clock()),
@@ -528,6 +540,7 @@ class QuestionLog:
                     float(score),
                     float(latency_ms),
                     text,
+                    int(bool(off_topic) and status == "no_match"),
                 ),
             )
         )
@@ -709,6 +722,41 @@ class QuestionLog:
         row = await cursor.fetchone()
         return int(row[0]) if row else 0
 
+    # -- leaders' private chats (for the weekly digest) ------------------------------------
+
+    def record_leader_chat(self, user_id: int) -> None:
+        """Queue that this leader has a private chat with the bot (stored by key, not by id)."""
+        key = self.user_key(user_id)
+        self._enqueue(
+            _Write(
+                "INSERT OR IGNORE INTO leader_chats (user_key, started_at) VALUES (?, ?)",
+                (key, to_timestamp(self._clock())),
+            )
+        )
+
+    def forget_leader_chat(self, user_id: int) -> None:
+        """Queue that the bot can no longer write to this leader (blocked, chat gone)."""
+        self._enqueue(
+            _Write("DELETE FROM leader_chats WHERE user_key = ?", (self.user_key(user_id),))
+        )
+
+    async def leaders_with_chat(self, admin_ids: Iterable[int]) -> list[int]:
+        """Those of ``admin_ids`` (from the settings) who have a private chat with the bot.
+
+        The raw ids come from the configuration; the log holds only their keys.
+        """
+        await self.flush()
+        by_key = {self.user_key(admin_id): admin_id for admin_id in admin_ids}
+        if not by_key:
+            return []
+        marks = ", ".join("?" * len(by_key))
+        cursor = await self._db.execute(
+            f"SELECT user_key FROM leader_chats WHERE user_key IN ({marks})", tuple(by_key)
+        )
+        rows = await cursor.fetchall()
+        await cursor.close()
+        return sorted(by_key[row[0]] for row in rows)
+
     # -- the writer -----------------------------------------------------------------------
 
     async def _write_forever(self) -> None:
@@ -830,6 +878,131 @@ class QuestionLog:
 def _resolve(write: _Write, result: Any) -> None:
     if write.future is not None and not write.future.done():
         write.future.set_result(result)
+
+
+# --------------------------------------------------------------------------------------------
+# Reads for the leaders' report
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoggedQuestion:
+    """One question as the report reads it (text redacted, or None where not kept)."""
+
+    asked_at: datetime
+    status: str
+    item_id: str | None
+    picked_item_id: str | None
+    """The suggestion picked last after a clarify, if any."""
+    off_topic: bool
+    """A no_match judged outside the subject when it was logged (False on rows from before)."""
+    user_key: str | None
+    text: str | None
+
+
+@dataclass(frozen=True)
+class LoggedVote:
+    """One thumbs-up or thumbs-down on an answer."""
+
+    voted_at: datetime
+    item_id: str | None
+    helpful: bool
+
+
+def _terminal_clause(include_terminal: bool) -> str:
+    """The terminal chat is a test channel: left out unless asked for."""
+    return "" if include_terminal else " AND questions.chat_kind != 'terminal'"
+
+
+async def _fetch(db: aiosqlite.Connection, sql: str, parameters: tuple[Any, ...]) -> list[Any]:
+    cursor = await db.execute(sql, parameters)
+    rows = await cursor.fetchall()
+    await cursor.close()
+    return list(rows)
+
+
+async def questions_between(
+    db: aiosqlite.Connection, start: datetime, end: datetime, *, include_terminal: bool = False
+) -> list[LoggedQuestion]:
+    """Every question asked in ``[start, end)``, oldest first, with the suggestion picked last."""
+    rows = await _fetch(
+        db,
+        "SELECT asked_at, status, item_id, "
+        "(SELECT picks.item_id FROM picks WHERE picks.question_id = questions.id "
+        "ORDER BY picks.picked_at DESC, picks.rowid DESC LIMIT 1), "
+        "off_topic, user_key, text FROM questions WHERE asked_at >= ? AND asked_at < ?"
+        + _terminal_clause(include_terminal)
+        + " ORDER BY asked_at, rowid",
+        (to_timestamp(start), to_timestamp(end)),
+    )
+    return [
+        LoggedQuestion(
+            asked_at=from_timestamp(row[0]),
+            status=row[1],
+            item_id=row[2],
+            picked_item_id=row[3],
+            off_topic=bool(row[4]),
+            user_key=row[5],
+            text=row[6],
+        )
+        for row in rows
+    ]
+
+
+async def votes_between(
+    db: aiosqlite.Connection, start: datetime, end: datetime, *, include_terminal: bool = False
+) -> list[LoggedVote]:
+    """Every vote cast in ``[start, end)`` on a question the log holds, oldest first."""
+    rows = await _fetch(
+        db,
+        "SELECT votes.voted_at, votes.item_id, votes.helpful FROM votes "
+        "JOIN questions ON questions.id = votes.question_id "
+        "WHERE votes.voted_at >= ? AND votes.voted_at < ?"
+        + _terminal_clause(include_terminal)
+        + " ORDER BY votes.voted_at, votes.rowid",
+        (to_timestamp(start), to_timestamp(end)),
+    )
+    return [LoggedVote(from_timestamp(row[0]), row[1], bool(row[2])) for row in rows]
+
+
+async def first_question_at(
+    db: aiosqlite.Connection, *, include_terminal: bool = False
+) -> datetime | None:
+    """When the oldest question in the log was asked (None for an empty log)."""
+    rows = await _fetch(
+        db,
+        "SELECT MIN(asked_at) FROM questions WHERE 1 = 1" + _terminal_clause(include_terminal),
+        (),
+    )
+    return from_timestamp(rows[0][0]) if rows and rows[0][0] is not None else None
+
+
+async def latest_unresolved(
+    db: aiosqlite.Connection, *, limit: int, include_terminal: bool = False
+) -> list[LoggedQuestion]:
+    """The latest stored questions the bot could not answer and nobody resolved by a pick
+    (knowledge gaps and off-topic ones alike), newest first."""
+    rows = await _fetch(
+        db,
+        "SELECT asked_at, status, item_id, off_topic, user_key, text FROM questions "
+        "WHERE status IN ('clarify', 'no_match') AND text IS NOT NULL "
+        "AND NOT EXISTS (SELECT 1 FROM picks WHERE picks.question_id = questions.id)"
+        + _terminal_clause(include_terminal)
+        + " ORDER BY asked_at DESC, rowid DESC LIMIT ?",
+        (int(limit),),
+    )
+    return [
+        LoggedQuestion(
+            asked_at=from_timestamp(row[0]),
+            status=row[1],
+            item_id=row[2],
+            picked_item_id=None,
+            off_topic=bool(row[3]),
+            user_key=row[4],
+            text=row[5],
+        )
+        for row in rows
+    ]
 
 
 # --------------------------------------------------------------------------------------------

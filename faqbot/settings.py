@@ -8,8 +8,10 @@ and what it expected (``SettingsError``).
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import time
 from enum import StrEnum
 from pathlib import Path
 
@@ -50,6 +52,8 @@ class Settings:
     rate_limit_retries: int = 5
     webhook_secret: str | None = None
     log_level: str = "INFO"
+    digest_time: time | None = time(8, 0)
+    """When on Mondays (Danish time) leaders get the weekly digest; None switches it off."""
     proxy_url: str | None = None
     request_timeout: float = 5.0
     send_retries: int = 3
@@ -168,6 +172,19 @@ def _log_level(name: str, raw: str) -> str:
     return value
 
 
+_OFF = ("off", "fra", "no", "nej", "false", "0")
+
+
+def _time_or_off(name: str, raw: str) -> time | None:
+    value = raw.strip().lower()
+    if value in _OFF:
+        return None
+    match = re.fullmatch(r"([01]?[0-9]|2[0-3])[:.]([0-5][0-9])", value)
+    if match:
+        return time(int(match[1]), int(match[2]))
+    raise SettingsError(f"{name} must be a time of day as HH:MM (e.g. 08:00) or off; got {raw!r}.")
+
+
 @dataclass(frozen=True)
 class _Spec:
     env: str
@@ -248,6 +265,13 @@ SPECS: tuple[_Spec, ...] = (
         "log_level",
         _log_level,
         "Logging level: DEBUG, INFO (default), WARNING, ERROR.",
+    ),
+    _Spec(
+        "FAQBOT_DIGEST_TIME",
+        "digest_time",
+        _time_or_off,
+        "When leaders get last week's report every Monday (HH:MM, Danish time), or `off`. "
+        "Default 08:00.",
     ),
     _Spec(
         "FAQBOT_PROXY_URL",

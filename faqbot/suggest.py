@@ -20,7 +20,7 @@ import os
 import re
 import tempfile
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -34,6 +34,7 @@ from faqbot.kb import KnowledgeBase, phrasing_key
 from faqbot.matcher import Matcher, Status
 from faqbot.questionlog import SuggestionRow, connect, suggestion_rows
 from faqbot.settings import KeepText
+from faqbot.similar import TextGroup, group_similar
 from faqbot.text import Normalizer, words
 
 CLOSE = 90.0
@@ -43,8 +44,6 @@ MAX_ALTERNATE_CHARS = 300
 """A longer question is a story, not a phrasing to match on: it is not proposed."""
 MIN_CONFUSIONS = 2
 """A pair of items is a confusion when people chose between them at least this often."""
-SIMILAR = 0.6
-"""Dice coefficient of two questions' terms from which they count as one gap."""
 NEW_ITEMS_FILE = "items/nye-emner.yaml"
 """Where a gap goes when no existing item is close to it."""
 LOCAL_TIME = ZoneInfo("Europe/Copenhagen")
@@ -73,16 +72,6 @@ class Alternate:
     @property
     def count(self) -> int:
         return self.answered + self.picked
-
-
-@dataclass(frozen=True)
-class TextGroup:
-    """Similar texts as one line: the most frequent wording, how often, when last."""
-
-    text: str
-    count: int
-    last_asked: datetime
-    wordings: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -338,41 +327,6 @@ def _gaps(rows: Sequence[SuggestionRow], matcher: Matcher, left_out: Counter[str
         Gap(group, tuple(item.id for item, _ in matcher.ranked(group.text, 3)))
         for group in group_similar(unanswered, terms=normalizer.terms)
     ]
-
-
-def group_similar(
-    texts: Iterable[tuple[datetime, str]], *, terms: Callable[[str], Sequence[str]]
-) -> list[TextGroup]:
-    """Group (time, text) pairs into lines of similar questions, biggest group first.
-
-    Two texts are alike when the Dice coefficient of their term sets reaches ``SIMILAR``; a text
-    joins the most similar group (compared with the group's first text). Texts without terms
-    group only with texts of the same phrasing key.
-    """
-    groups: list[tuple[frozenset[str] | str, Counter[str], list[datetime]]] = []
-    for asked_at, text in texts:
-        term_set = frozenset(terms(text))
-        key: frozenset[str] | str = term_set or phrasing_key(text)
-        best, best_score = None, 0.0
-        for group in groups:
-            other = group[0]
-            if isinstance(key, str) or isinstance(other, str):
-                score = 1.0 if key == other else 0.0
-            else:
-                score = 2 * len(key & other) / (len(key) + len(other))
-            if score >= SIMILAR and score > best_score:
-                best, best_score = group, score
-        if best is None:
-            best = (key, Counter(), [])
-            groups.append(best)
-        best[1][text] += 1
-        best[2].append(asked_at)
-    lines = []
-    for _, counts, times in groups:
-        wordings = tuple(sorted(counts.items(), key=lambda pair: -pair[1]))
-        lines.append(TextGroup(wordings[0][0], sum(counts.values()), max(times), wordings))
-    lines.sort(key=lambda line: (-line.count, -line.last_asked.timestamp(), line.text))
-    return lines
 
 
 def _confusions(rows: Sequence[SuggestionRow], kb: KnowledgeBase) -> list[Confusion]:

@@ -257,15 +257,6 @@ def test_report_days(args: list[str], days: int | None) -> None:
 # --- texts --------------------------------------------------------------------------------------
 
 
-def test_split_text_keeps_lines_and_limits() -> None:
-    text = "\n".join(f"linje {n} " + "x" * (n % 50) for n in range(400))
-    pieces = texts.split_text(text, 500)
-    assert all(len(piece) <= 500 for piece in pieces)
-    assert "\n".join(pieces) == text
-    long = texts.split_text("y" * 1200, 500)
-    assert [len(p) for p in long] == [500, 500, 200]
-
-
 def test_reload_failure_lists_problems_escaped_and_within_one_message() -> None:
     problems = [
         kb_module.Problem(f"knowledge/items/x{n}.yaml", n, "bad <b>value</b> & more " * 3)
@@ -330,7 +321,6 @@ def test_bot_texts_are_valid_telegram_html() -> None:
         texts.UNKNOWN_COMMAND,
         texts.ERROR,
         texts.REPORT_DAYS_INVALID,
-        texts.report_caption(30),
     ):
         assert_telegram_html(text)
     for text in (texts.STALE_BUTTON, texts.ALREADY_VOTED, texts.VOTE_THANKS_UP):

@@ -141,12 +141,15 @@ def test_report_text_to_stdout(data_dir: Path, capsys: pytest.CaptureFixture[str
     item_id = fill(data_dir)
     code, out, err = run(capsys, "report", "--days", "7")
     assert (code, err) == (0, "")
-    assert "(7 dage)" in out
-    assert "Spørgsmål i alt: 5 (perioden før: 0, ny)" in out
-    assert "Krisebeskeder (kun talt)      1" in out
+    lines = out.splitlines()
+    assert "(1 dag)" in lines[1]  # the log is younger than 7 days
+    assert "Loggen går kun 1 dag tilbage, så perioden er 1 dag (ikke 7)." in lines
+    assert "  Spørgsmål: 5 (før 0, ny)" in lines
+    assert "Krisebeskeder: 1 (før 0, ny)" in lines
     question = kb.load(FIXTURE_KB).item(item_id).question
-    assert f"    3  ( ny)  {question} ({item_id})" in out
-    assert "1 × Hvem ringer jeg til på [telefonnr.]?" in out
+    assert f"   1.     3  ny    {question}" in lines
+    assert "    1 × Hvem ringer jeg til på [telefonnr.]?" in lines
+    assert item_id not in out
     assert "12 34 56 78" not in out and "ikke mere" not in out
 
 
@@ -155,15 +158,95 @@ def test_report_csv_to_a_file(
 ) -> None:
     item_id = fill(data_dir)
     out_file = tmp_path / "rapport.csv"
-    assert run(capsys, "report", "--format", "csv", "--out", str(out_file)) == (
+    assert run(capsys, "report", "--out", str(out_file)) == (
         0,
         f"Rapporten er gemt i {out_file}.\n",
         "",
     )
-    table = list(csv.reader(io.StringIO(out_file.read_text(encoding="utf-8"))))
+    table = list(csv.reader(io.StringIO(out_file.read_text(encoding="utf-8-sig")), delimiter=";"))
     assert table[0][0] == "afsnit"
-    assert ["status", "total", "Spørgsmål i alt", "5", "0", "5"] in table
-    assert any(row[:2] == ["emne", item_id] and row[3] == "3" for row in table)
+    assert table[2][:5] == ["overblik", "Spørgsmål", "5", "0", "5"]
+    question = kb.load(FIXTURE_KB).item(item_id).question
+    assert ["spørgsmål", question, "3", "0", "3", ""] in table
+
+
+@pytest.mark.parametrize(
+    ("name", "start"),
+    [
+        ("rapport.html", b"<!DOCTYPE html>"),
+        ("RAPPORT.HTM", b"<!DOCTYPE html>"),
+        ("rapport.csv", b'\xef\xbb\xbf"afsnit";"navn"'),
+        ("rapport.png", b"\x89PNG\r\n\x1a\n"),
+        ("rapport.txt", b"Rapport: hvad"),
+        ("rapport", b"Rapport: hvad"),
+    ],
+)
+def test_report_format_follows_the_file_name(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, start: bytes
+) -> None:
+    fill(data_dir)
+    out_file = tmp_path / name
+    assert run(capsys, "report", "--out", str(out_file))[0] == 0
+    assert out_file.read_bytes().startswith(start)
+
+
+def test_report_format_and_file_name_must_agree(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fill(data_dir)
+    out_file = tmp_path / "rapport.html"
+    assert run(capsys, "report", "--format", "csv", "--out", str(out_file)) == (
+        1,
+        "",
+        "Error: --format csv does not match the file name rapport.html; "
+        "drop --format or change the name.\n",
+    )
+    assert not out_file.exists()
+    assert run(capsys, "report", "--out", str(tmp_path / "rapport.pdf")) == (
+        1,
+        "",
+        "Error: cannot tell the format from the file name rapport.pdf; "
+        "give --format (text, csv, html, png).\n",
+    )
+    assert run(capsys, "report", "--format", "text", "--out", str(tmp_path / "r.log"))[0] == 0
+
+
+def test_report_leaves_out_the_terminal_chat_unless_asked(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fill(data_dir)
+
+    async def chat() -> None:
+        log = await QuestionLog.open(
+            data_dir / "faqbot.sqlite3", secret=b"s", keep_text=KeepText.ALL, retention_days=90
+        )
+        log.log_question(
+            question="en test i terminalen",
+            status="no_match",
+            item_id=None,
+            score=0.1,
+            latency_ms=1.0,
+            chat_kind="terminal",
+            user_id=None,
+        )
+        await log.close()
+
+    asyncio.run(chat())
+    out = run(capsys, "report")[1]
+    assert "  Spørgsmål: 5 (før 0, ny)" in out and "en test i terminalen" not in out
+    out = run(capsys, "report", "--include-terminal")[1]
+    assert "  Spørgsmål: 6 (før 0, ny)" in out and "en test i terminalen" in out
+    assert "Spørgsmål fra terminalchatten (test) er talt med." in out
+
+
+def test_report_days_are_bounded_by_the_log(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fill(data_dir, ages_in_days=(20,))  # 20 days and part of a day: 21 whole days
+    code, out, _ = run(capsys, "report", "--days", "100000")
+    assert code == 0
+    assert "Loggen går kun 21 dage tilbage, så perioden er 21 dage (ikke 100000)." in out
+    assert len(out.splitlines()) < 120
 
 
 def test_report_html_to_a_file(
@@ -208,7 +291,7 @@ def test_report_with_a_broken_knowledge_base_still_reports(
     code, out, err = run(capsys, "report", "--knowledge-dir", str(empty))
     assert code == 0
     assert err.startswith("Advarsel: vidensbasen har ") and "vises med deres id" in err
-    assert f"    3  ( ny)  {item_id}\n" in out
+    assert f"   1.     3  ny    {item_id}\n" in out
 
 
 def test_purge_deletes_old_texts(

@@ -1,5 +1,6 @@
 """Settings come from an injectable mapping; every bad value fails with one precise sentence."""
 
+from datetime import time
 from pathlib import Path
 
 import pytest
@@ -136,6 +137,22 @@ def test_every_value_is_read_from_the_mapping(tmp_path: Path) -> None:
             "FAQBOT_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL; got 'loud'.",
         ),
         (
+            "FAQBOT_DIGEST_TIME",
+            "25:00",
+            "FAQBOT_DIGEST_TIME must be a time of day as HH:MM (e.g. 08:00) or off; got '25:00'.",
+        ),
+        (
+            "FAQBOT_DIGEST_TIME",
+            "8",
+            "FAQBOT_DIGEST_TIME must be a time of day as HH:MM (e.g. 08:00) or off; got '8'.",
+        ),
+        (
+            "FAQBOT_DIGEST_TIME",
+            "０８:００",
+            "FAQBOT_DIGEST_TIME must be a time of day as HH:MM (e.g. 08:00) or off; "
+            "got '０８:００'.",
+        ),
+        (
             "FAQBOT_PROXY_URL",
             "proxy.example.org:3128",
             "FAQBOT_PROXY_URL must be a proxy URL such as http://proxy.example.org:3128 "
@@ -200,6 +217,7 @@ def test_every_setting_has_an_error_case_above() -> None:
         "FAQBOT_RATE_LIMIT_RETRIES",
         "FAQBOT_WEBHOOK_SECRET",
         "FAQBOT_LOG_LEVEL",
+        "FAQBOT_DIGEST_TIME",
         "FAQBOT_PROXY_URL",
         "FAQBOT_REQUEST_TIMEOUT",
         "FAQBOT_SEND_RETRIES",
@@ -207,6 +225,23 @@ def test_every_setting_has_an_error_case_above() -> None:
         "FAQBOT_SHUTDOWN_SECONDS",
     }
     assert {spec.env for spec in SPECS} == tested
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (None, time(8, 0)),
+        ("07:30", time(7, 30)),
+        (" 7:05 ", time(7, 5)),
+        ("23.59", time(23, 59)),
+        ("off", None),
+        ("OFF", None),
+        ("fra", None),
+    ],
+)
+def test_digest_time_or_off(raw: str | None, expected: time | None) -> None:
+    settings = load_settings({} if raw is None else {"FAQBOT_DIGEST_TIME": raw})
+    assert settings.digest_time == expected
 
 
 def test_readme_documents_every_setting() -> None:

@@ -44,7 +44,7 @@ from telegram.ext import (
     filters,
 )
 
-from faqbot.bot import handlers
+from faqbot.bot import digest, handlers
 from faqbot.bot.commands import COMMANDS, bot_commands, public_commands
 from faqbot.bot.context import CONTEXT_TYPES, BotApplication, BotContext
 from faqbot.bot.delivery import (
@@ -171,7 +171,7 @@ def build_application(settings: Settings, kb: KnowledgeBase) -> BotApplication:
         )
     )
     application.add_error_handler(handlers.on_error)
-    assert application.job_queue is not None
+    assert application.job_queue is not None, "built with a JobQueue above"
     application.job_queue.run_repeating(
         maintain_inbox,
         interval=MAINTENANCE_SECONDS,
@@ -179,6 +179,8 @@ def build_application(settings: Settings, kb: KnowledgeBase) -> BotApplication:
         name="faqbot-inbox-maintenance",
         job_kwargs={"max_instances": 1, "coalesce": True},
     )
+    if settings.digest_time is not None:
+        digest.schedule(application.job_queue, settings.digest_time)
     return application
 
 
@@ -201,6 +203,7 @@ async def post_init(application: BotApplication) -> None:
         asyncio.get_running_loop().create_task(data.log.purge_daily(), name="faqbot-daily-purge")
     )
     await set_commands(application, settings)
+    _on_signal_send_digest(application)
 
 
 async def set_commands(application: BotApplication, settings: Settings) -> None:
@@ -216,10 +219,41 @@ async def set_commands(application: BotApplication, settings: Settings) -> None:
             await application.bot.set_my_commands(everything, scope=BotCommandScopeChat(admin_id))
         except TelegramError as error:  # e.g. the leader has not started a chat with the bot yet
             logger.info("could not set the leaders' menu for one admin: %s", error)
+        else:  # Telegram knows the chat, so the weekly digest can reach this leader too
+            application.bot_data.log.record_leader_chat(admin_id)
+
+
+def _on_signal_send_digest(application: BotApplication) -> None:
+    """SIGUSR1 sends the weekly digest now (where the platform has the signal); with the
+    digest switched off it only says so, rather than the signal's default: ending the bot."""
+    settings = application.bot_data.settings
+    job_queue = application.job_queue
+    assert job_queue is not None, "build_application gives the application a job queue"
+    if settings.digest_time is None:
+        logger.info("weekly digest off (FAQBOT_DIGEST_TIME=off)")
+    else:
+        logger.info(
+            "weekly digest: Mondays at %s Europe/Copenhagen; SIGUSR1 sends it now",
+            settings.digest_time.strftime("%H:%M"),
+        )
+
+    def send_now() -> None:
+        if settings.digest_time is None:
+            logger.info("SIGUSR1: the weekly digest is off (FAQBOT_DIGEST_TIME=off); nothing sent")
+            return
+        logger.info("SIGUSR1: sending the weekly digest now")
+        digest.run_now(job_queue)
+
+    if hasattr(signal, "SIGUSR1"):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, send_now)
 
 
 async def post_shutdown(application: BotApplication) -> None:
     """Stop the background tasks, hand unfinished updates back, flush and close the log."""
+    if hasattr(signal, "SIGUSR1"):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGUSR1)
     tasks, application.bot_data.tasks = application.bot_data.tasks, []
     for task in tasks:
         task.cancel()

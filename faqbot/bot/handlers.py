@@ -20,7 +20,8 @@ from telegram.error import BadRequest, NetworkError, TelegramError
 
 from faqbot import kb as kb_module
 from faqbot import render
-from faqbot.bot import delivery, keyboards, texts
+from faqbot import report as report_module
+from faqbot.bot import delivery, digest, keyboards, texts
 from faqbot.bot.addressing import (
     addressed_question,
     chat_kind,
@@ -32,6 +33,7 @@ from faqbot.bot.addressing import (
 from faqbot.bot.commands import COMMANDS, bot_commands
 from faqbot.bot.context import BotContext
 from faqbot.matcher import MAX_QUERY_CHARS, Matcher, Status
+from faqbot.questionlog import latest_unresolved
 
 if TYPE_CHECKING:
     from faqbot.questionlog import QuestionLog
@@ -94,6 +96,7 @@ async def answer_question(update: Update, context: Context, question: str) -> No
         latency_ms=latency_ms,
         chat_kind=chat_kind(message.chat.type),
         user_id=_user_id(update),
+        off_topic=result.off_topic,
     )
     markup = None
     if result.status is Status.ANSWERED and result.item is not None:
@@ -164,7 +167,13 @@ async def start(update: Update, context: Context) -> None:
     if message is None:
         return
     await message.reply_text(texts.start(_matcher(context).kb, context.bot.username))
-    if _is_private(message) and is_admin(_user_id(update), _settings(context).admin_ids):
+    user_id = _user_id(update)
+    if (
+        _is_private(message)
+        and user_id is not None
+        and is_admin(user_id, _settings(context).admin_ids)
+    ):
+        _log(context).record_leader_chat(user_id)  # the weekly digest can reach this leader
         # A leader's own menu can only be set once the leader has a chat with the bot.
         try:
             await context.bot.set_my_commands(
@@ -310,7 +319,7 @@ def parse_days(args: list[str] | None) -> int | None:
 
 
 async def report(update: Update, context: Context) -> None:
-    """/rapport [dage]: the report's summary as text, then the chart of the most-asked items."""
+    """/rapport [dage]: the report as messages, then its chart (as the weekly digest has it)."""
     if not await _admin_allowed(update, context):
         return
     message = cast(Message, update.effective_message)
@@ -318,27 +327,31 @@ async def report(update: Update, context: Context) -> None:
     if days is None:
         await message.reply_text(texts.REPORT_DAYS_INVALID)
         return
-    # Imported here so matplotlib stays out of the bot's memory until a leader asks.
-    from faqbot import report as report_module
-
-    log = _log(context)
-    await log.flush()
-    built = await report_module.build_report(log, days=days)
-    for piece in texts.split_text(report_module.report_text(built), texts.MAX_MESSAGE_CHARS - 11):
-        await message.reply_text(f"<pre>{escape(piece)}</pre>")
-    png = await asyncio.to_thread(report_module.report_png, built)
-    await message.reply_photo(png, caption=texts.report_caption(days))
+    built = await report_module.build_report(_log(context), days=days, kb=_matcher(context).kb)
+    await digest.send_report(
+        context.bot,
+        message.chat_id,
+        report_module.report_messages(built),
+        await digest.report_chart(built),
+        report_module.chart_caption(built),
+    )
 
 
 async def unanswered(update: Update, context: Context) -> None:
-    """/ubesvarede: the latest questions the bot could not answer, redacted."""
+    """/ubesvarede: the latest questions the bot could not answer and nobody resolved by a
+    pick (redacted; off-topic ones marked, terminal tests left out)."""
     if not await _admin_allowed(update, context):
         return
-    from faqbot.report import LOCAL_TIME
-
-    rows = await _log(context).unanswered(limit=UNANSWERED_LIMIT)
+    log = _log(context)
+    await log.flush()
+    rows = await latest_unresolved(log.connection, limit=UNANSWERED_LIMIT)
     listing = [
-        (row.asked_at.astimezone(LOCAL_TIME).strftime("%d.%m %H:%M"), row.text) for row in rows
+        (
+            row.asked_at.astimezone(report_module.LOCAL_TIME).strftime("%d.%m %H:%M"),
+            report_module.display_text(row.text or "")
+            + (texts.OFF_TOPIC_MARK if row.off_topic else ""),
+        )
+        for row in rows
     ]
     await cast(Message, update.effective_message).reply_text(texts.unanswered(listing))
 

@@ -50,12 +50,8 @@ LATE_APOLOGY = (
 )
 REPORT_DAYS_INVALID = "Skriv antal dage som et helt tal fra 1 til 3650, fx /rapport 30."
 UNANSWERED_NONE = "Der er ingen ubesvarede spørgsmål i loggen."
+OFF_TOPIC_MARK = " (uden for emnet)"
 RELOAD_BUSY = "Jeg genindlæser vidensbasen …"
-
-
-def report_caption(days: int) -> str:
-    """The caption under the report's chart."""
-    return f"De mest stillede spørgsmål de seneste {days} dage."
 
 
 def start(kb: KnowledgeBase, bot_username: str | None) -> str:
@@ -188,25 +184,3 @@ def bounded_lines(lines: Sequence[str], limit: int) -> str:
         out.append(escaped)
         used += len(escaped) + 1
     return "\n".join(out)
-
-
-def split_text(text: str, limit: int = MAX_MESSAGE_CHARS) -> list[str]:
-    """Split plain text into pieces of at most ``limit`` chars at line breaks (cut long lines)."""
-    pieces: list[str] = []
-    current = ""
-    for line in text.splitlines():
-        while len(line) > limit:
-            if current:
-                pieces.append(current)
-                current = ""
-            pieces.append(line[:limit])
-            line = line[limit:]
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit:
-            pieces.append(current)
-            current = line
-        else:
-            current = candidate
-    if current:
-        pieces.append(current)
-    return pieces or [""]

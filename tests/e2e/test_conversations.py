@@ -450,7 +450,9 @@ def test_a_leaders_start_gives_the_leader_the_full_menu(server, bot) -> None:
     assert "rapport" not in [command["command"] for command in server.commands()]
 
 
-def test_admin_report_sends_the_chart(server, bot) -> None:
+def test_admin_report_names_questions_and_sends_the_chart(server, bot, matcher) -> None:
+    question, result = answered_question(matcher)
+    say(server, question, new_user())
     admin = FakeTelegram.user(ADMIN_ID, "Leder")
     mark = server.mark()
     server.send_command("/rapport", user=admin)
@@ -458,7 +460,12 @@ def test_admin_report_sends_the_chart(server, bot) -> None:
     assert photo.files["photo"].data.startswith(b"\x89PNG\r\n\x1a\n")
     assert photo.result["photo"][-1]["width"] > 100
     summary = [c for c in server.calls_to("sendMessage", after=mark) if c.chat_id == ADMIN_ID]
-    assert summary and summary[0].text.startswith("<pre>")
+    visible = "\n".join(parse_html(c.text) for c in summary)
+    assert visible.startswith("Rapport: hvad kollegerne spørger om\n")
+    assert "(30 dage)" in visible or "Loggen går kun" in visible
+    assert result.item is not None and result.item.question[:30] in visible
+    for item in matcher.kb.items:  # named by their question, never by id
+        assert f" {item.id}" not in visible
 
 
 def test_non_admin_report_is_refused_with_nothing_leaked(server, bot) -> None:
