@@ -86,10 +86,12 @@ CONCURRENT_UPDATES = 32
 """Updates handled at once. Matching is CPU-bound and fast, so more only adds scheduling cost;
 32 keeps ~30 replies/s flowing even at 1 s Bot API round trips."""
 
-CONNECTIONS = 8
-"""Connections to the Bot API. At Telegram's ~30 messages/s and ~0.1 s round trips about three
-are busy; httpx checks every pooled connection on each request, so a pool sized to the
-concurrency (36) cost measurably more CPU per reply (bench/bot.py) for nothing."""
+CONNECTIONS = CONCURRENT_UPDATES + 4
+"""Connections to the Bot API: one for every update being handled and a few spare, so a reply
+never waits for a connection while others hang until their read timeout (a Telegram fault the
+tests inject). httpx checks every pooled connection on each request, so a pool of 8 cost less
+CPU in bench/bot.py (5.3-6.4 against 6.5-8.5 ms a reply, noisy), but at a 1 s round trip it
+would carry only 8 replies a second; idle connections cost nothing at Telegram's 30 a second."""
 
 INTAKE_STOP_SECONDS = 1.5
 """At most this long to stop taking updates (the webhook server's open requests)."""
