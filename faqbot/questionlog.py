@@ -25,7 +25,6 @@ import hashlib
 import hmac
 import logging
 import os
-import re
 import secrets
 import sqlite3
 import stat
@@ -34,11 +33,13 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
+from faqbot.redact import redact
 from faqbot.settings import KeepText, Settings
 
 logger = logging.getLogger(__name__)
@@ -106,7 +107,18 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             started_at REAL NOT NULL
         )""",
     ),
-    # 3 -> 4: the update inbox (faqbot.inbox): an update from Telegram is stored here before it
+    # 3 -> 4: the pseudonymous chat each question was answered in, so a button press counts
+    # only from that chat; one pick per suggestion per person. Rows that forged or repeated
+    # presses left behind (picks and votes for questions never logged, repeated picks) go.
+    (
+        "ALTER TABLE questions ADD COLUMN chat_key TEXT",
+        """DELETE FROM picks WHERE rowid NOT IN (SELECT MIN(rowid) FROM picks
+            GROUP BY question_id, item_id, COALESCE(user_key, ''))""",
+        "DELETE FROM picks WHERE question_id NOT IN (SELECT id FROM questions)",
+        "DELETE FROM votes WHERE question_id NOT IN (SELECT id FROM questions)",
+        "CREATE UNIQUE INDEX picks_once ON picks (question_id, item_id, COALESCE(user_key, ''))",
+    ),
+    # 4 -> 5: the update inbox (faqbot.inbox): an update from Telegram is stored here before it
     # is confirmed and kept, with its payload, only until it is handled.
     (
         """CREATE TABLE inbox (
@@ -130,7 +142,7 @@ class QuestionLogError(Exception):
 
 
 # --------------------------------------------------------------------------------------------
-# Privacy: secret, pseudonymous keys, redaction
+# Privacy: secret, pseudonymous keys, file modes (redaction lives in faqbot.redact)
 # --------------------------------------------------------------------------------------------
 
 
@@ -143,8 +155,8 @@ def load_or_create_secret(settings: Settings) -> bytes:
     if settings.secret:
         return settings.secret.encode("utf-8")
     path = settings.data_dir / SECRET_FILE
+    secure_directory(settings.data_dir)
     if not path.exists():
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f".{SECRET_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
@@ -157,8 +169,7 @@ def load_or_create_secret(settings: Settings) -> bytes:
                 os.link(temporary, path)
         finally:
             temporary.unlink(missing_ok=True)
-    if stat.S_IMODE(path.stat().st_mode) & 0o077:
-        os.chmod(path, 0o600)
+    secure_file(path)
     value = path.read_text(encoding="utf-8").strip()
     if not value:
         raise QuestionLogError(
@@ -168,35 +179,38 @@ def load_or_create_secret(settings: Settings) -> bytes:
     return value.encode("utf-8")
 
 
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_USERNAME = re.compile(r"(?<![\w@])@\w+")
-# A Danish number with its country code: +45 / 0045 / (+45), then 8 digits in any grouping.
-_PHONE_INTERNATIONAL = re.compile(r"(?<![\w+])(?:\+|00|\(\+)45\)?[ .-]?\d(?:[ .-]?\d){7}(?!\d)")
-# CPR: ddmmyy-xxxx, ddmmyy xxxx, ddmmyyxxxx (any 10 digits: better too much than too little).
-_CPR = re.compile(r"(?<!\d)(?<!\d[.,])\d{6}[ -]?\d{4}(?!\d|[.,]\d)")
-# A Danish phone number without code: 8 digits, plain or in groups of 2 (by spaces, hyphens or
-# dots, the same throughout: 12-34-56-78), of 4 (by a space: "2016-2017" is a span of years) or
-# 3-2-3.
-_PHONE = re.compile(
-    r"(?<!\d)(?<!\d[.,-])"
-    r"(?:\d{8}|\d{2}([ .-])\d{2}\1\d{2}\1\d{2}|\d{4} \d{4}|\d{3} \d{2} \d{3})"
-    r"(?!\d|[.,-]\d)"
-)
-
-REDACTIONS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (_EMAIL, "[e-mail]"),
-    (_USERNAME, "[bruger]"),
-    (_PHONE_INTERNATIONAL, "[telefonnr.]"),
-    (_CPR, "[CPR-nr.]"),
-    (_PHONE, "[telefonnr.]"),
-)
+PRIVATE_FILE_MODE = 0o600
+PRIVATE_DIRECTORY_MODE = 0o700
 
 
-def redact(text: str) -> str:
-    """Replace CPR numbers, phone numbers, e-mail addresses and @usernames with a marker."""
-    for pattern, marker in REDACTIONS:
-        text = pattern.sub(marker, text)
-    return text
+def secure_directory(path: Path) -> None:
+    """Create the data directory 0700, or tighten it to 0700 when others may read it.
+
+    A shared directory (sticky bit, like /tmp) or one owned by someone else is left alone
+    with a warning: tightening it would lock other users out of their own files.
+    """
+    path = Path(path)
+    path.mkdir(mode=PRIVATE_DIRECTORY_MODE, parents=True, exist_ok=True)
+    info = path.stat()
+    if not stat.S_IMODE(info.st_mode) & 0o077:
+        return
+    if info.st_mode & stat.S_ISVTX or info.st_uid != os.geteuid():
+        logger.warning("the data directory %s is readable by others; make it 0700", path)
+        return
+    try:
+        os.chmod(path, PRIVATE_DIRECTORY_MODE)
+    except OSError as error:
+        logger.warning("cannot make the data directory %s private (0700): %s", path, error)
+
+
+def secure_file(path: Path) -> None:
+    """Tighten a private file (database, WAL, SHM, secret) to 0600 if it exists and is looser."""
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        return
+    if mode & 0o077 or mode & 0o600 != 0o600:
+        os.chmod(path, PRIVATE_FILE_MODE)
 
 
 def keeps_text(policy: KeepText, status: str) -> bool:
@@ -228,21 +242,37 @@ def from_timestamp(value: float) -> datetime:
     return datetime.fromtimestamp(value, tz=UTC)
 
 
+def _companions(path: Path) -> tuple[Path, ...]:
+    """The database with its WAL and shared-memory files."""
+    return (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm"))
+
+
 async def connect(path: Path) -> aiosqlite.Connection:
-    """Open (creating if needed) the database in WAL mode and migrate it to ``SCHEMA_VERSION``."""
+    """Open (creating if needed) the database in WAL mode and migrate it to ``SCHEMA_VERSION``.
+
+    The directory is made 0700 and the database, WAL and SHM files 0600 (tightened when an
+    older install left them readable; SQLite gives new WAL and SHM files the database's
+    mode). ``secure_delete`` makes SQLite overwrite deleted content with zeros, whatever it
+    was compiled with, so a purged text is not left behind in free space.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    secure_directory(path.parent)
     with contextlib.suppress(FileExistsError):  # a new log is private to its owner (0600)
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE))
+    for file in _companions(path):
+        secure_file(file)
     db = await aiosqlite.connect(path, isolation_level=None)
     try:
         await db.execute("PRAGMA busy_timeout = 10000")
+        await db.execute("PRAGMA secure_delete = ON")
         await _use_wal(db, path)
         await db.execute("PRAGMA synchronous = FULL")
         await migrate(db, path)
     except BaseException:
         await db.close()
         raise
+    for file in _companions(path):
+        secure_file(file)
     return db
 
 
@@ -374,6 +404,34 @@ class _Write:
     result: Callable[[sqlite3.Cursor | aiosqlite.Cursor], Any] | None = None
     together: tuple[_Write, ...] = ()
     rows: bool = False
+    anytime: bool = False
+    """In a ``together`` group: may run after the rest of the transaction (nothing depends on
+    it, it depends on nothing there); the inbox's marks."""
+    outside_transaction: bool = False
+    """Run alone, between transactions (a WAL checkpoint cannot run inside one)."""
+
+
+class Counted(Enum):
+    """What became of a button press: counted, a repeat of one already counted, or refused
+    (no such question was answered or asked back in that chat). True only when counted."""
+
+    RECORDED = "recorded"
+    REPEATED = "repeated"
+    REFUSED = "refused"
+
+    def __bool__(self) -> bool:
+        return self is Counted.RECORDED
+
+
+# A vote counts for a question the bot answered, or asked back and then had a suggestion
+# picked, in the chat the question came from.
+_VOTABLE = """SELECT 1 FROM questions AS q WHERE q.id = ? AND q.chat_key IS ?
+    AND (q.status = 'answered'
+         OR (q.status = 'clarify' AND EXISTS (SELECT 1 FROM picks WHERE question_id = q.id)))"""
+# A pick counts for a question the bot asked back, in the chat it came from.
+_PICKABLE = "SELECT 1 FROM questions WHERE id = ? AND status = 'clarify' AND chat_key IS ?"
+CHECKPOINT_ATTEMPTS = 50
+"""How often purge retries a WAL checkpoint that readers or writers kept from completing."""
 
 
 _STOP = object()
@@ -486,6 +544,14 @@ class QuestionLog:
             return None
         return hmac.new(self._secret, str(int(user_id)).encode("ascii"), hashlib.sha256).hexdigest()
 
+    def chat_key(self, chat_id: int | None) -> str | None:
+        """The pseudonymous key for a Telegram chat id (its own HMAC domain: a private chat's
+        id is its user's id, but its chat key is not that user's key)."""
+        if chat_id is None:
+            return None
+        message = b"chat:" + str(int(chat_id)).encode("ascii")
+        return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
+
     # -- writes ---------------------------------------------------------------------------
 
     def _enqueue(self, write: _Write) -> None:
@@ -511,12 +577,15 @@ class QuestionLog:
         chat_kind: str,
         user_id: int | None,
         off_topic: bool = False,
+        chat_id: int | None = None,
     ) -> str:
         """Queue one question's row and return its id (16 hex chars); never blocks or drops.
 
         The text is stored only where the policy keeps it, redacted and cut to 1000 chars;
         a safety message's text is never stored. ``off_topic`` marks a no_match the matcher
         judged to be outside the subject (the report keeps those apart from knowledge gaps).
+        ``chat_id`` (stored as a pseudonymous key) is the chat the answer goes to: its buttons
+        count only when pressed there.
         """
         status = str(status)
         if status not in STATUSES:
@@ -525,16 +594,19 @@ class QuestionLog:
         if kind not in CHAT_KINDS:
             raise ValueError(f"unknown chat kind {chat_kind!r}; expected {', '.join(CHAT_KINDS)}")
         question_id = secrets.token_hex(8)
-        text = redact(question)[:MAX_TEXT_CHARS] if keeps_text(self.keep_text, status) else None
+        keep = keeps_text(self.keep_text, status)
+        text = redact(question, limit=MAX_TEXT_CHARS) if keep else None
         self._enqueue(
             _Write(
-                "INSERT INTO questions (id, asked_at, chat_kind, user_key, status, item_id, "
-                "score, latency_ms, text, off_topic) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO questions (id, asked_at, chat_kind, user_key, chat_key, status, "
+                "item_id, score, latency_ms, text, off_topic) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     question_id,
                     to_timestamp(self._clock()),
                     kind,
                     self.user_key(user_id),
+                    self.chat_key(chat_id),
                     status,
                     None if status == "safety" else item_id,
                     float(score),
@@ -546,13 +618,50 @@ class QuestionLog:
         )
         return question_id
 
-    def log_pick(self, *, question_id: str, item_id: str, user_id: int | None) -> None:
-        """Queue that a clarify suggestion was picked: which question led to which item."""
-        self._enqueue(
-            _Write(
-                "INSERT INTO picks (question_id, item_id, user_key, picked_at) VALUES (?, ?, ?, ?)",
-                (question_id, item_id, self.user_key(user_id), to_timestamp(self._clock())),
-            )
+    def _pick(
+        self, question_id: str, item_id: str, user_id: int | None, chat_id: int | None
+    ) -> _Write:
+        return _Write(
+            "INSERT OR IGNORE INTO picks (question_id, item_id, user_key, picked_at) "
+            f"SELECT ?, ?, ?, ? WHERE EXISTS ({_PICKABLE})",
+            (
+                question_id,
+                item_id,
+                self.user_key(user_id),
+                to_timestamp(self._clock()),
+                question_id,
+                self.chat_key(chat_id),
+            ),
+        )
+
+    def log_pick(
+        self, *, question_id: str, item_id: str, user_id: int | None, chat_id: int | None = None
+    ) -> None:
+        """Queue that a clarify suggestion was picked (see ``record_pick``), without waiting."""
+        self._enqueue(self._pick(question_id, item_id, user_id, chat_id))
+
+    async def record_pick(
+        self, *, question_id: str, item_id: str, user_id: int | None, chat_id: int | None
+    ) -> Counted:
+        """Record that a clarify suggestion was picked: which question led to which item.
+
+        Counted once per suggestion per person, and only for a question the bot asked back
+        in that chat; anything else (a forged or foreign button) is refused.
+        """
+        write = self._pick(question_id, item_id, user_id, chat_id)
+        write.result = _inserted
+        if await self._submit(write):
+            return Counted.RECORDED
+        return await self._repeat_or_refused(
+            "SELECT 1 FROM picks WHERE question_id = ? AND item_id = ? "
+            f"AND COALESCE(user_key, '') = ? AND EXISTS ({_PICKABLE})",
+            (
+                question_id,
+                item_id,
+                self.user_key(user_id) or "",
+                question_id,
+                self.chat_key(chat_id),
+            ),
         )
 
     async def record_vote(
@@ -561,39 +670,61 @@ class QuestionLog:
         question_id: str,
         user_id: int | None,
         helpful: bool,
+        chat_id: int | None = None,
         item_id: str | None = None,
-    ) -> bool:
-        """Record a thumbs-up/down; False if this user already voted on this answer.
+    ) -> Counted:
+        """Record a thumbs-up/down, once per user per answer (a repeat is ``REPEATED``).
 
-        The vote is about ``item_id`` if given, else the last suggestion picked for the
-        question, else the question's own item (resolved in the writer, after earlier rows).
-        Votes without a user id (the terminal) count as one anonymous user.
+        Counted only for a question the bot answered (or asked back and had a suggestion
+        picked) in the chat ``chat_id``; anything else is ``REFUSED``. The vote is about
+        ``item_id`` if given, else the last suggestion picked for the question, else the
+        question's own item (resolved in the writer, after earlier rows). Votes without a user
+        id (the terminal) count as one anonymous user.
         """
-        return bool(
-            await self._submit(
-                _Write(
-                    "INSERT OR IGNORE INTO votes (question_id, user_key, helpful, voted_at, "
-                    "item_id) VALUES (?, ?, ?, ?, COALESCE(?, (SELECT item_id FROM picks "
-                    "WHERE question_id = ? ORDER BY picked_at DESC, rowid DESC LIMIT 1), "
-                    "(SELECT item_id FROM questions WHERE id = ?)))",
-                    (
-                        question_id,
-                        self.user_key(user_id) or "",
-                        int(bool(helpful)),
-                        to_timestamp(self._clock()),
-                        item_id,
-                        question_id,
-                        question_id,
-                    ),
-                    result=lambda cursor: cursor.rowcount == 1,
-                )
+        chat_key, user_key = self.chat_key(chat_id), self.user_key(user_id) or ""
+        recorded = await self._submit(
+            _Write(
+                "INSERT OR IGNORE INTO votes (question_id, user_key, helpful, voted_at, "
+                "item_id) SELECT ?, ?, ?, ?, COALESCE(?, (SELECT item_id FROM picks "
+                "WHERE question_id = ? ORDER BY picked_at DESC, rowid DESC LIMIT 1), "
+                f"(SELECT item_id FROM questions WHERE id = ?)) WHERE EXISTS ({_VOTABLE})",
+                (
+                    question_id,
+                    user_key,
+                    int(bool(helpful)),
+                    to_timestamp(self._clock()),
+                    item_id,
+                    question_id,
+                    question_id,
+                    question_id,
+                    chat_key,
+                ),
+                result=_inserted,
             )
         )
+        if recorded:
+            return Counted.RECORDED
+        return await self._repeat_or_refused(
+            f"SELECT 1 FROM votes WHERE question_id = ? AND user_key = ? AND EXISTS ({_VOTABLE})",
+            (question_id, user_key, question_id, chat_key),
+        )
+
+    async def _repeat_or_refused(self, sql: str, parameters: tuple[Any, ...]) -> Counted:
+        """After an insert that did nothing: was it already there (a repeat) or refused?"""
+        cursor = await self._db.execute(sql, parameters)
+        row = await cursor.fetchone()
+        await cursor.close()
+        return Counted.REPEATED if row else Counted.REFUSED
 
     async def purge(self, now: datetime | None = None) -> int:
-        """Delete question texts older than the retention period; return how many."""
+        """Delete question texts older than the retention period; return how many.
+
+        The texts are overwritten in the database (``secure_delete``), then the WAL is
+        checkpointed into it and truncated to zero bytes, so no copy of a purged text is left
+        in the WAL either, even beside a running bot that keeps writing.
+        """
         cutoff = (now or self._clock()) - timedelta(days=self.retention_days)
-        return int(
+        removed = int(
             await self._submit(
                 _Write(
                     "UPDATE questions SET text = NULL WHERE text IS NOT NULL AND asked_at < ?",
@@ -602,6 +733,24 @@ class QuestionLog:
                 )
             )
         )
+        await self.checkpoint()  # also when nothing was due: a checkpoint earlier readers blocked
+        return removed
+
+    async def checkpoint(self) -> bool:
+        """Copy the WAL into the database and truncate it; False if it never got its turn.
+
+        A checkpoint waits (busy timeout) for other connections' transactions; when readers
+        keep it from finishing, it is retried a while before giving up with a warning.
+        """
+        for attempt in range(CHECKPOINT_ATTEMPTS):
+            busy, _, _ = await self._submit(
+                _Write("PRAGMA wal_checkpoint(TRUNCATE)", (), outside_transaction=True)
+            )
+            if not busy:
+                return True
+            await asyncio.sleep(min(0.05 * (attempt + 1), 0.5))
+        logger.warning("the question log's WAL could not be checkpointed; purged texts remain")
+        return False
 
     async def purge_daily(self, every: timedelta = timedelta(days=1)) -> None:
         """Purge now and then once per ``every``, until cancelled (a task the bot can start)."""
@@ -637,10 +786,13 @@ class QuestionLog:
     def write_together(self, held: HeldWrites, statements: Sequence[Statement] = ()) -> None:
         """Queue the held rows and then ``statements`` as one transaction (``flush`` waits).
 
-        The statements must not depend on rows other than their own update's: groups queued
-        together are committed statement by statement (see ``_commit_together``).
+        The statements (the inbox's marks) must depend on nothing the held rows write, and
+        nothing on them: they may run at the end of the transaction (see ``_commit_together``).
         """
-        parts = [*held.writes, *(_Write(sql, tuple(parameters)) for sql, parameters in statements)]
+        parts = [
+            *held.writes,
+            *(_Write(sql, tuple(parameters), anytime=True) for sql, parameters in statements),
+        ]
         held.writes = []
         if not parts:
             return
@@ -764,13 +916,16 @@ class QuestionLog:
         stopping = False
         while not stopping:
             batch: list[_Write] = []
+            alone: _Write | None = None
             item = await self._queue.get()
             while True:
                 if item is _STOP:
                     stopping = True
+                elif item.outside_transaction:
+                    alone = item
                 else:
                     batch.append(item)
-                if stopping or len(batch) >= BATCH_ROWS or self._queue.empty():
+                if stopping or alone or len(batch) >= BATCH_ROWS or self._queue.empty():
                     break
                 item = self._queue.get_nowait()
             if batch:
@@ -778,6 +933,20 @@ class QuestionLog:
                     await self._write(batch)
                 except Exception:  # a bug must not stop the writer: keep draining
                     logger.exception("question log writer failed on a batch")
+            if alone is not None:
+                await self._run_alone(alone)
+
+    async def _run_alone(self, write: _Write) -> None:
+        """One statement outside any transaction; its first row is the result."""
+        try:
+            cursor = await self._db.execute(write.sql, write.parameters)
+            row = await cursor.fetchone()
+            await cursor.close()
+        except Exception as error:
+            if write.future is not None and not write.future.done():
+                write.future.set_exception(QuestionLogError(f"could not run: {error}"))
+        else:
+            _resolve(write, tuple(row) if row is not None else None)
 
     async def _write(self, batch: list[_Write]) -> None:
         """Commit a batch; on a bad row, fall back to row by row.
@@ -848,19 +1017,33 @@ class QuestionLog:
         return results
 
     async def _commit_together(self, batch: Sequence[_Write], start: int) -> int:
-        """The run of ``together`` writes from ``start``, one ``executemany`` per statement.
+        """The run of ``together`` writes from ``start``, in as few calls as order allows.
 
-        Their parts (held log rows, inbox marks) are plain rows that never depend on another
-        update's rows, so running them statement by statement keeps each group whole (the
-        transaction holds all or none) at a fraction of the cost of one call per row.
+        The held rows run in their order (a pick may need the question row before it), runs of
+        one statement as one ``executemany``; the ``anytime`` marks run last, one
+        ``executemany`` each. The transaction still holds every group whole, at a fraction of
+        the cost of one call per row (an update's question row and its inbox mark alternate).
         """
         end = start
-        rows_by_sql: dict[str, list[tuple[Any, ...]]] = {}
+        ordered: list[_Write] = []
+        marks: dict[str, list[tuple[Any, ...]]] = {}
         while end < len(batch) and batch[end].together:
             for part in batch[end].together:
-                rows_by_sql.setdefault(part.sql, []).append(part.parameters)
+                if part.anytime:
+                    marks.setdefault(part.sql, []).append(part.parameters)
+                else:
+                    ordered.append(part)
             end += 1
-        for sql, rows in rows_by_sql.items():
+        first = 0
+        while first < len(ordered):
+            last = first
+            while last < len(ordered) and ordered[last].sql == ordered[first].sql:
+                last += 1
+            await self._db.executemany(
+                ordered[first].sql, [part.parameters for part in ordered[first:last]]
+            )
+            first = last
+        for sql, rows in marks.items():
             await self._db.executemany(sql, rows)
         return end
 
@@ -873,6 +1056,10 @@ class QuestionLog:
             return write.result(cursor) if write.result else None
         finally:
             await cursor.close()
+
+
+def _inserted(cursor: sqlite3.Cursor | aiosqlite.Cursor) -> bool:
+    return cursor.rowcount == 1
 
 
 def _resolve(write: _Write, result: Any) -> None:

@@ -76,7 +76,10 @@ def test_callback_data_round_trips_within_64_bytes(action: keyboards.Action) -> 
 @pytest.mark.parametrize(
     "data",
     [None, "", "x", "t|1", "c|1", "c|a|abcdef", "c|1|ABCDEF", "c|1|abc", "i|-1|abcdef",
-     "p|1|abcdef", "p|1|abcdef|bad id!", "n|", "v|q|2", "v|q", "c|1234567|abcdef", "i|1|abcdef|x"],
+     "p|1|abcdef", "p|1|abcdef|bad id!", "n|", "v|q|2", "v|q", "c|1234567|abcdef", "i|1|abcdef|x",
+     # issue 14: an empty vote counted as 👎, digits Python reads but int() refuses
+     f"v|{QID}|", "v|q|01", "i|²|abcdef", "c|²|abcdef", f"p|²|abcdef|{QID}", "i|٣|abcdef",
+     "i|１|abcdef", f"v|{QID}\n|1", "i|1|abcdef\n", f"n|{QID}\n"],
 )  # fmt: skip
 def test_malformed_callback_data_decodes_to_none(data: str | None) -> None:
     assert keyboards.decode(data) is None
@@ -220,6 +223,24 @@ def test_group_messages_are_answered_only_when_addressed(
         assert result == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "other"),
+    [
+        ("/spørg@otherbot hvad er en peer", True),  # issue 14: answered by this bot
+        ("/spoerg@otherbot hvad er en peer", True),
+        ("/hjaelp@OtherBot", True),
+        (f"/spoerg@{BOT}2 hej", True),
+        (f"/spørg@{BOT} hvad er en peer", False),
+        (f"/spoerg@{BOT.upper()} hej", False),
+        ("/spoerg hvad er en peer", False),
+        ("hvad er en peer /spoerg@otherbot", False),  # a command starts the message
+        ("skriv til anna@otherbot.dk", False),
+    ],
+)
+def test_commands_for_another_bot_are_recognised(text: str, other: bool) -> None:
+    assert addressing.for_another_bot(text, BOT) is other
+
+
 def test_command_argument_handles_bot_suffix_and_empty() -> None:
     assert addressing.command_argument(f"/spoerg@{BOT}   Hvad er  løn?") == "Hvad er  løn?"
     assert addressing.command_argument("/spoerg") == ""
@@ -248,7 +269,8 @@ def test_only_listed_admins_are_admins() -> None:
 @pytest.mark.parametrize(
     ("args", "days"),
     [([], 30), (["7"], 7), (["3650"], 3650), (["0"], None), (["-3"], None), (["x"], None),
-     (["3651"], None), (["1", "2"], None)],
+     (["3651"], None), (["1", "2"], None), (["²"], None), (["٣"], None), (["１"], None),
+     (["7\n"], None), (["99999999999999999999"], None)],
 )  # fmt: skip
 def test_report_days(args: list[str], days: int | None) -> None:
     assert parse_days(args) == days

@@ -50,15 +50,16 @@ async def log(tmp_path: Path):
         await opened.close()
 
 
-def ask(log: QuestionLog, question: str = "Hvad laver en peer?") -> str:
+def ask(log: QuestionLog, question: str = "Hvad laver en peer?", status: str = "answered") -> str:
     return log.log_question(
         question=question,
-        status="answered",
+        status=status,
         item_id="peer-opgaver",
         score=0.9,
         latency_ms=1.0,
         chat_kind="private",
         user_id=42,
+        chat_id=42,
     )
 
 
@@ -89,8 +90,8 @@ async def test_held_rows_commit_only_with_the_done_mark(log: QuestionLog) -> Non
     inbox = Inbox(log, owner="a", clock=Clock())
     await inbox.accept([(10, payload(10))])
     with log.holding() as held:
-        ask(log)
-        log.log_pick(question_id="q", item_id="peer-opgaver", user_id=42)
+        question_id = ask(log, status="clarify")
+        log.log_pick(question_id=question_id, item_id="peer-opgaver", user_id=42, chat_id=42)
     await log.flush()
     assert rows(log.path, "SELECT COUNT(*) FROM questions") == [(0,)]  # held, not queued
     assert len(held) == 2
@@ -101,6 +102,27 @@ async def test_held_rows_commit_only_with_the_done_mark(log: QuestionLog) -> Non
     assert rows(log.path, "SELECT payload, claimed_by, done_at IS NOT NULL FROM inbox") == [
         (None, None, 1)
     ]
+
+
+async def test_groups_committed_together_keep_the_order_their_rows_need(
+    log: QuestionLog,
+) -> None:
+    """One writer batch holds many updates' groups; a pick needs its question's row first,
+    even when the question came in the update before (the inbox marks may run last)."""
+    inbox = Inbox(log, owner="a", clock=Clock())
+    await inbox.accept([(n, payload(n)) for n in (1, 2, 3)])
+    with log.holding() as first:
+        asked = ask(log, status="clarify")
+    with log.holding() as second:
+        log.log_pick(question_id=asked, item_id="peer-opgaver", user_id=42, chat_id=42)
+    with log.holding() as third:
+        ask(log)
+    for update_id, held in ((1, first), (2, second), (3, third)):
+        inbox.complete(update_id, held)  # queued back to back: one transaction
+    await log.flush()
+    assert rows(log.path, "SELECT COUNT(*) FROM questions") == [(2,)]
+    assert rows(log.path, "SELECT question_id FROM picks") == [(asked,)]
+    assert await inbox.counts() == (0, 3)
 
 
 async def test_rows_held_for_an_update_that_is_handed_back_are_never_written(
@@ -117,10 +139,10 @@ async def test_rows_held_for_an_update_that_is_handed_back_are_never_written(
 
 
 async def test_awaited_writes_are_not_held(log: QuestionLog) -> None:
+    question_id = ask(log)  # an earlier update's question, already written
     with log.holding() as held:
-        question_id = ask(log)
-        assert await log.record_vote(question_id=question_id, user_id=1, helpful=True)
-    assert len(held) == 1
+        assert await log.record_vote(question_id=question_id, user_id=1, helpful=True, chat_id=42)
+    assert len(held) == 0
     assert rows(log.path, "SELECT COUNT(*) FROM votes") == [(1,)]
 
 

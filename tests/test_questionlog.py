@@ -23,10 +23,10 @@ import pytest
 from faqbot import questionlog
 from faqbot.questionlog import (
     SCHEMA_VERSION,
+    Counted,
     QuestionLog,
     QuestionLogError,
     load_or_create_secret,
-    redact,
 )
 from faqbot.settings import KeepText, Settings
 
@@ -127,10 +127,10 @@ async def test_close_flushes_what_is_queued(db_path: Path) -> None:
     log = await open_log(db_path)
     for number in range(250):
         ask(log, user_id=number)
-    log.log_pick(question_id="0" * 16, item_id="peer-opgaver", user_id=1)
+    log.log_pick(question_id=ask(log, status="clarify"), item_id="peer-opgaver", user_id=1)
     await log.close()
     await log.close()  # twice is harmless
-    assert rows(db_path, "SELECT COUNT(*) FROM questions") == [(250,)]
+    assert rows(db_path, "SELECT COUNT(*) FROM questions") == [(251,)]
     assert rows(db_path, "SELECT COUNT(*) FROM picks") == [(1,)]
     with pytest.raises(QuestionLogError, match="closed"):
         ask(log)
@@ -343,74 +343,6 @@ async def test_stored_texts_are_redacted_and_cut(db_path: Path) -> None:
     assert b"23 45 67 89" not in db_path.read_bytes()
 
 
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        # CPR numbers
-        ("mit cpr er 010203-1234", "mit cpr er [CPR-nr.]"),
-        ("cpr 0102031234.", "cpr [CPR-nr.]."),
-        ("CPR: 311299 4321", "CPR: [CPR-nr.]"),
-        ("(010203-1234)", "([CPR-nr.])"),
-        ("hun har 2501851234 som nummer", "hun har [CPR-nr.] som nummer"),
-        ("cpr-nr.010203-1234", "cpr-nr.[CPR-nr.]"),
-        # Danish phone numbers
-        ("ring på 12345678", "ring på [telefonnr.]"),
-        ("ring på 12 34 56 78 i dag", "ring på [telefonnr.] i dag"),
-        ("tlf. 1234 5678", "tlf. [telefonnr.]"),
-        ("tlf 123 45 678", "tlf [telefonnr.]"),
-        ("+45 12 34 56 78", "[telefonnr.]"),
-        ("+4512345678", "[telefonnr.]"),
-        ("+45 1234 5678!", "[telefonnr.]!"),
-        ("0045 12345678", "[telefonnr.]"),
-        ("(+45) 12345678", "[telefonnr.]"),
-        ("ring: 70 10 20 30.", "ring: [telefonnr.]."),
-        ("to numre: 11223344, 55667788", "to numre: [telefonnr.], [telefonnr.]"),
-        ("hendes nr. er 12-34-56-78", "hendes nr. er [telefonnr.]"),
-        ("ring 12.34.56.78 efter kl. 9", "ring [telefonnr.] efter kl. 9"),
-        ("tlf.12345678", "tlf.[telefonnr.]"),
-        # e-mail addresses
-        ("skriv til anne.hansen@regionh.dk", "skriv til [e-mail]"),
-        ("mail: peer+test@sub.example.co.uk!", "mail: [e-mail]!"),
-        ("FORNAVN_EFTERNAVN@RN.DK?", "[e-mail]?"),
-        ("jørgen.ø@psykiatri.dk", "[e-mail]"),
-        # @usernames
-        ("spørg @anna_peer om det", "spørg [bruger] om det"),
-        ("@Lederen123 sagde nej", "[bruger] sagde nej"),
-        ("hej @søren.", "hej [bruger]."),
-        # several at once
-        (
-            "@bo har cpr 010203-1234, tlf 12345678 og bo@x.dk",
-            "[bruger] har cpr [CPR-nr.], tlf [telefonnr.] og [e-mail]",
-        ),
-    ],
-)
-def test_redact(text: str, expected: str) -> None:
-    assert redact(text) == expected
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Hvad tjener en peer i 2024?",
-        "Er 37 timer om ugen for meget?",
-        "Mødet er kl. 12.30 den 3.4.2025",
-        "Vi har 1234567 kr. i budget",  # seven digits
-        "Løn på 123.456.789 kr.",
-        "Projektet kørte 2016-2017",
-        "Dato 12-03-2024",
-        "Dato 12.03.2024 og 1.2.3.4",
-        "Version 1-22-33-44-55",  # five groups: not a phone number
-        "Mellem 2016-2017 og 2018-2019",
-        "Hvad er en peer?",
-        "Hvad betyder § 56?",
-        "mail os",
-        "a @ b",
-    ],
-)
-def test_redact_leaves_ordinary_text_alone(text: str) -> None:
-    assert redact(text) == text
-
-
 # --------------------------------------------------------------------------------------------
 # Votes, picks, unanswered, retention
 # --------------------------------------------------------------------------------------------
@@ -552,7 +484,9 @@ async def test_version_1_database_is_migrated_forward(db_path: Path) -> None:
     db.close()
     log = await open_log(db_path)
     try:
-        assert await log.record_vote(question_id="00000000000000bb", user_id=9, helpful=True)
+        # No vote buttons were ever sent for a question without an answer.
+        refused = await log.record_vote(question_id="00000000000000bb", user_id=9, helpful=True)
+        assert refused is Counted.REFUSED
         assert await log.record_vote(question_id="00000000000000aa", user_id=None, helpful=True)
         new_id = ask(log, "nyt spørgsmål", status="clarify", latency_ms=3.0)
         log.log_pick(question_id=new_id, item_id="peer-loen", user_id=9)
@@ -632,3 +566,279 @@ def test_empty_secret_file_is_an_error(tmp_path: Path) -> None:
 async def test_open_refuses_an_empty_secret(db_path: Path) -> None:
     with pytest.raises(QuestionLogError, match="secret"):
         await QuestionLog.open(db_path, secret=b"", keep_text=KeepText.NONE, retention_days=90)
+
+
+# --------------------------------------------------------------------------------------------
+# Buttons: only presses on what the bot sent, in the chat it sent it to, count
+# --------------------------------------------------------------------------------------------
+
+CHAT = -100_200_300
+OTHER_CHAT = -100_999_999
+
+
+async def test_a_vote_counts_only_for_an_answer_sent_to_that_chat(db_path: Path) -> None:
+    log = await open_log(db_path)
+    try:
+        answered = ask(log, chat_id=CHAT)
+        no_match = ask(log, status="no_match", item_id=None, chat_id=CHAT)
+        clarify = ask(log, status="clarify", chat_id=CHAT)
+        safety = ask(log, status="safety", item_id=None, chat_id=CHAT)
+
+        async def vote(question_id: str, user: int = 1, chat: int = CHAT) -> Counted:
+            return await log.record_vote(
+                question_id=question_id, user_id=user, helpful=True, chat_id=chat
+            )
+
+        assert await vote("0123456789abcdef") is Counted.REFUSED  # forged: never logged
+        assert await vote(answered, chat=OTHER_CHAT) is Counted.REFUSED  # another chat
+        assert await vote(answered, chat=None) is Counted.REFUSED  # type: ignore[arg-type]
+        assert await vote(no_match) is Counted.REFUSED  # no vote buttons were sent
+        assert await vote(safety) is Counted.REFUSED
+        assert await vote(clarify) is Counted.REFUSED  # nothing picked, so nothing to judge
+        assert await vote(answered) is Counted.RECORDED
+        assert await vote(answered) is Counted.REPEATED
+        assert await vote(answered, user=2) is Counted.RECORDED  # another member of the group
+        assert await log.record_pick(
+            question_id=clarify, item_id="peer-loen", user_id=1, chat_id=CHAT
+        )
+        assert await vote(clarify) is Counted.RECORDED
+    finally:
+        await log.close()
+    assert rows(db_path, "SELECT question_id, item_id FROM votes ORDER BY rowid") == [
+        (answered, "peer-opgaver"),
+        (answered, "peer-opgaver"),
+        (clarify, "peer-loen"),
+    ]
+
+
+async def test_three_thousand_forged_votes_store_nothing(db_path: Path) -> None:
+    log = await open_log(db_path)
+    try:
+        outcomes = await asyncio.gather(
+            *(
+                log.record_vote(
+                    question_id=f"{number:016x}", user_id=number, helpful=True, chat_id=CHAT
+                )
+                for number in range(3000)
+            )
+        )
+    finally:
+        await log.close()
+    assert set(outcomes) == {Counted.REFUSED}
+    assert rows(db_path, "SELECT COUNT(*) FROM votes") == [(0,)]
+
+
+async def test_a_pick_counts_once_per_person_and_suggestion(db_path: Path) -> None:
+    log = await open_log(db_path)
+    try:
+        clarify = ask(log, status="clarify", chat_id=CHAT)
+        answered = ask(log, chat_id=CHAT)
+
+        async def pick(
+            question_id: str, item: str = "peer-loen", user: int = 1, chat: int = CHAT
+        ) -> Counted:
+            return await log.record_pick(
+                question_id=question_id, item_id=item, user_id=user, chat_id=chat
+            )
+
+        assert await pick(clarify) is Counted.RECORDED
+        repeats = await asyncio.gather(*(pick(clarify) for _ in range(300)))
+        assert set(repeats) == {Counted.REPEATED}
+        assert await pick(clarify, item="peer-opgaver") is Counted.RECORDED
+        assert await pick(clarify, user=2) is Counted.RECORDED
+        assert await pick(clarify, chat=OTHER_CHAT) is Counted.REFUSED
+        assert await pick(answered) is Counted.REFUSED  # no suggestions were offered
+        assert await pick("0123456789abcdef") is Counted.REFUSED
+        # The terminal's picks (no user, no chat) are one anonymous person's too.
+        terminal = ask(log, status="clarify", chat_kind="terminal", user_id=None)
+        log.log_pick(question_id=terminal, item_id="peer-loen", user_id=None)
+        log.log_pick(question_id=terminal, item_id="peer-loen", user_id=None)
+    finally:
+        await log.close()
+    assert rows(db_path, "SELECT COUNT(*) FROM picks WHERE question_id = ?", (clarify,)) == [(3,)]
+    assert rows(db_path, "SELECT COUNT(*) FROM picks WHERE question_id = ?", (terminal,)) == [(1,)]
+
+
+async def test_no_raw_chat_id_in_the_database(db_path: Path) -> None:
+    chat_id = -1_001_234_567_890
+    log = await open_log(db_path, KeepText.ALL)
+    question_id = ask(log, chat_id=chat_id)
+    assert await log.record_vote(question_id=question_id, user_id=5, helpful=True, chat_id=chat_id)
+    await log.close()
+    raw = db_path.read_bytes()
+    assert log.chat_key(chat_id).encode() in raw
+    assert log.chat_key(42) != log.user_key(42)  # a private chat's key is not its user's key
+    for encoded in (str(chat_id).encode(), str(-chat_id).encode(), struct.pack("<q", chat_id)):
+        assert encoded not in raw
+
+
+VERSION_2_WITH_FORGED_PRESSES = """
+INSERT INTO questions (id, asked_at, user_key, status, item_id, score, text)
+VALUES ('00000000000000cc', 1790000000.0, 'k1', 'clarify', 'peer-loen', 0.4, NULL);
+INSERT INTO picks VALUES ('00000000000000cc', 'peer-loen', 'k1', 1790000001.0);
+INSERT INTO picks VALUES ('00000000000000cc', 'peer-loen', 'k1', 1790000002.0);
+INSERT INTO picks VALUES ('00000000000000cc', 'peer-loen', 'k1', 1790000003.0);
+INSERT INTO picks VALUES ('00000000000000cc', 'peer-opgaver', 'k1', 1790000004.0);
+INSERT INTO picks VALUES ('ffffffffffffffff', 'peer-loen', 'k2', 1790000005.0);
+INSERT INTO votes VALUES ('ffffffffffffffff', 'k2', 1, 1790000006.0, 'peer-loen');
+INSERT INTO votes VALUES ('00000000000000cc', 'k1', 0, 1790000007.0, 'peer-opgaver');
+"""
+
+
+async def test_version_2_database_loses_its_forged_and_repeated_presses(db_path: Path) -> None:
+    db_path.parent.mkdir(parents=True)
+    with sqlite3.connect(db_path) as db:
+        for target, statements in enumerate(questionlog.MIGRATIONS[:2], start=1):
+            for statement in statements:
+                db.execute(statement)
+            db.execute(f"PRAGMA user_version = {target}")
+        db.executescript(VERSION_2_WITH_FORGED_PRESSES)
+    db.close()
+    log = await open_log(db_path)
+    await log.close()
+    assert rows(db_path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
+    assert rows(db_path, "SELECT question_id, item_id, picked_at FROM picks ORDER BY rowid") == [
+        ("00000000000000cc", "peer-loen", 1790000001.0),
+        ("00000000000000cc", "peer-opgaver", 1790000004.0),
+    ]
+    assert rows(db_path, "SELECT question_id FROM votes") == [("00000000000000cc",)]
+
+
+# --------------------------------------------------------------------------------------------
+# Deletion that deletes, private files
+# --------------------------------------------------------------------------------------------
+
+RUNNING_WRITER = """
+import asyncio, sys
+from pathlib import Path
+from faqbot.questionlog import QuestionLog
+from faqbot.settings import KeepText
+
+async def main():
+    log = await QuestionLog.open(
+        Path(sys.argv[1]), secret=b"k", keep_text=KeepText.ALL, retention_days=90
+    )
+    number = 0
+    while True:
+        log.log_question(question=f"nyt spørgsmål {number}", status="no_match", item_id=None,
+                         score=0.1, latency_ms=1.0, chat_kind="private", user_id=number)
+        await log.flush()
+        number += 1
+        if number == 20:
+            print("writing", flush=True)
+        await asyncio.sleep(0.002)
+
+asyncio.run(main())
+"""
+
+
+def _files_bytes(db_path: Path) -> dict[str, bytes]:
+    return {
+        path.name: path.read_bytes()
+        for path in db_path.parent.iterdir()
+        if path.name.startswith(db_path.name)
+    }
+
+
+@pytest.mark.parametrize("purger", ["faqbot purge", "the daily job"])
+async def test_purge_beside_a_running_writer_leaves_no_text_in_any_file(
+    db_path: Path, purger: str
+) -> None:
+    db_path.parent.mkdir(parents=True)
+    writer = subprocess.Popen(
+        [sys.executable, "-c", RUNNING_WRITER, str(db_path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert writer.stdout is not None
+        ready, _, _ = select.select([writer.stdout], [], [], 20)
+        assert ready and writer.stdout.readline() == "writing\n"
+        clock = Clock(datetime.now(UTC) - timedelta(days=120))
+        log = await open_log(db_path, KeepText.ALL, clock=clock)
+        try:
+            for number in range(300):
+                ask(log, f"GAMMEL-HEMMELIGHED-{number:04d} om min kollega", status="no_match")
+            await log.flush()
+            before = _files_bytes(db_path)
+            assert any(b"GAMMEL-HEMMELIGHED" in data for data in before.values())
+            assert db_path.name + "-wal" in before  # the writer keeps the WAL alive
+            if purger == "faqbot purge":
+                environment = {**os.environ, "FAQBOT_DATA_DIR": str(db_path.parent)}
+                environment["FAQBOT_SECRET"] = "k"
+                done = subprocess.run(
+                    [sys.executable, "-m", "faqbot", "purge"],
+                    env=environment,
+                    capture_output=True,
+                    text=True,
+                    timeout=60,
+                )
+                assert done.stdout == "Slettede 300 spørgsmålstekster ældre end 90 dage.\n"
+            else:
+                clock.now = datetime.now(UTC)
+                assert await log.purge() == 300
+            assert writer.poll() is None  # still writing beside the purge
+            after = _files_bytes(db_path)
+        finally:
+            await log.close()
+    finally:
+        writer.kill()
+        writer.wait(10)
+        if writer.stdout is not None:
+            writer.stdout.close()
+    assert set(after) >= {db_path.name, db_path.name + "-wal", db_path.name + "-shm"}
+    for name, data in after.items():
+        assert b"GAMMEL-HEMMELIGHED" not in data, name
+    assert rows(db_path, "SELECT COUNT(*) FROM questions WHERE text LIKE 'nyt%'")[0][0] > 20
+
+
+async def test_the_log_overwrites_deleted_content(db_path: Path) -> None:
+    log = await open_log(db_path)
+    try:
+        cursor = await log.connection.execute("PRAGMA secure_delete")
+        assert await cursor.fetchone() == (1,)
+    finally:
+        await log.close()
+
+
+async def test_database_files_and_directory_are_private_and_tightened(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    db_path = data / "faqbot.sqlite3"
+    log = await open_log(db_path)
+    ask(log)
+    await log.flush()
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in data.iterdir()}
+    await log.close()
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    assert modes == {
+        "faqbot.sqlite3": 0o600,
+        "faqbot.sqlite3-wal": 0o600,
+        "faqbot.sqlite3-shm": 0o600,
+    }
+    # An older install left everything readable: the next start tightens it.
+    data.chmod(0o755)
+    db_path.chmod(0o644)
+    for suffix in ("-wal", "-shm"):
+        companion = data / f"faqbot.sqlite3{suffix}"
+        companion.touch()
+        companion.chmod(0o666)
+    log = await open_log(db_path)
+    ask(log)
+    await log.flush()
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in data.iterdir()}
+    await log.close()
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    assert set(modes.values()) == {0o600}, modes
+
+
+def test_secret_directory_is_created_private(tmp_path: Path) -> None:
+    load_or_create_secret(Settings(data_dir=tmp_path / "data"))
+    assert stat.S_IMODE((tmp_path / "data").stat().st_mode) == 0o700
+
+
+def test_a_shared_directory_is_left_alone(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    with caplog.at_level(logging.WARNING, logger="faqbot.questionlog"):
+        questionlog.secure_directory(shared)
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o1777
+    assert "readable by others" in caplog.text

@@ -55,6 +55,19 @@ def addressed_question(
     return None
 
 
+COMMAND_FOR_A_BOT = re.compile(r"^/[^\s@/]+@(\w+)")
+"""A command addressed to a bot by name: ``/spoerg@SomeBot``, ``/spørg@SomeBot``."""
+
+
+def for_another_bot(text: str, bot_username: str | None) -> bool:
+    """Whether the message is a command addressed to another bot (``/spørg@otherbot``), which
+    this bot must leave alone even in a group where it reads every message."""
+    match = COMMAND_FOR_A_BOT.match(text)
+    if match is None:
+        return False
+    return not bot_username or match.group(1).casefold() != bot_username.casefold()
+
+
 def command_argument(text: str) -> str:
     """The text after a leading ``/command`` or ``/command@BotName``, whitespace kept inside."""
     parts = text.split(maxsplit=1)

@@ -45,6 +45,7 @@ from telegram.ext import (
 )
 
 from faqbot.bot import digest, handlers
+from faqbot.bot.addressing import COMMAND_FOR_A_BOT
 from faqbot.bot.commands import COMMANDS, bot_commands, public_commands
 from faqbot.bot.context import CONTEXT_TYPES, BotApplication, BotContext
 from faqbot.bot.delivery import (
@@ -150,6 +151,14 @@ def build_application(settings: Settings, kb: KnowledgeBase) -> BotApplication:
     application.bot_data.requests = requests  # closed by run() even when start-up fails
     application.bot_data.delivery = delivery
 
+    # First (group -1): a command addressed to another bot (/spørg@otherbot) goes no further.
+    application.add_handler(
+        MessageHandler(
+            filters.UpdateType.MESSAGE & filters.Regex(COMMAND_FOR_A_BOT),
+            handlers.command_for_another_bot,
+        ),
+        group=-1,
+    )
     for name, callback in (*COMMAND_HANDLERS.items(), *COMMAND_ALIASES.items()):
         if name.isascii():
             application.add_handler(CommandHandler(name, callback))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from html import escape
 from typing import TYPE_CHECKING, cast
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, cast
 from telegram import BotCommandScopeChat, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest, NetworkError, TelegramError
+from telegram.ext import ApplicationHandlerStop
 
 from faqbot import kb as kb_module
 from faqbot import render
@@ -27,13 +29,14 @@ from faqbot.bot.addressing import (
     chat_kind,
     command_argument,
     cut_question,
+    for_another_bot,
     is_admin,
     strip_mention,
 )
 from faqbot.bot.commands import COMMANDS, bot_commands
 from faqbot.bot.context import BotContext
 from faqbot.matcher import MAX_QUERY_CHARS, Matcher, Status
-from faqbot.questionlog import latest_unresolved
+from faqbot.questionlog import Counted, latest_unresolved
 
 if TYPE_CHECKING:
     from faqbot.questionlog import QuestionLog
@@ -79,6 +82,7 @@ async def answer_question(update: Update, context: Context, question: str) -> No
     message = update.effective_message
     if message is None:
         return
+    asked = question  # logged whole: redaction must see a number the cut would split
     question = cut_question(question, MAX_QUERY_CHARS)
     if not question:
         await message.reply_text(texts.HINT_EMPTY)
@@ -89,7 +93,7 @@ async def answer_question(update: Update, context: Context, question: str) -> No
     result = matcher.match(question)
     latency_ms = (time.perf_counter() - started) * 1000
     question_id = _log(context).log_question(
-        question=question,
+        question=asked,
         status=result.status.value,
         item_id=result.item.id if result.item is not None else None,
         score=result.score,
@@ -97,6 +101,7 @@ async def answer_question(update: Update, context: Context, question: str) -> No
         chat_kind=chat_kind(message.chat.type),
         user_id=_user_id(update),
         off_topic=result.off_topic,
+        chat_id=message.chat.id,
     )
     markup = None
     if result.status is Status.ANSWERED and result.item is not None:
@@ -149,6 +154,14 @@ async def other_message(update: Update, context: Context) -> None:
         if not (to_bot or mentioned):
             return
     await message.reply_text(texts.HINT_NOT_TEXT)
+
+
+async def command_for_another_bot(update: Update, context: Context) -> None:
+    """Runs before every other handler: a command addressed to another bot
+    (``/spørg@otherbot``) stops here, so no handler of this bot answers it."""
+    message = update.effective_message
+    if message is not None and for_another_bot(message.text or "", context.bot.username):
+        raise ApplicationHandlerStop
 
 
 async def unknown_command(update: Update, context: Context) -> None:
@@ -221,16 +234,23 @@ async def button(update: Update, context: Context) -> None:
         return
     action = keyboards.decode(query.data)
     message = query.message if isinstance(query.message, Message) else None
+    # The chat the button was pressed in (also known for a message too old to edit).
+    chat_id = query.message.chat.id if query.message is not None else None
     if action is None or (message is None and not isinstance(action, keyboards.Vote)):
         await query.answer(texts.STALE_BUTTON)
         return
     kb = _matcher(context).kb
     match action:
         case keyboards.Vote(question_id, helpful):
-            recorded = await _log(context).record_vote(
-                question_id=question_id, user_id=_user_id(update), helpful=helpful
+            if chat_id is None:
+                await query.answer(texts.STALE_BUTTON)
+                return
+            counted = await _log(context).record_vote(
+                question_id=question_id, user_id=_user_id(update), helpful=helpful, chat_id=chat_id
             )
-            if not recorded:
+            if counted is Counted.REFUSED:
+                await query.answer(texts.STALE_BUTTON)
+            elif counted is Counted.REPEATED:
                 await query.answer(texts.ALREADY_VOTED)
             else:
                 await query.answer(texts.VOTE_THANKS_UP if helpful else texts.VOTE_THANKS_DOWN)
@@ -262,9 +282,15 @@ async def button(update: Update, context: Context) -> None:
             if item is None:
                 await query.answer(texts.STALE_BUTTON)
                 return
-            _log(context).log_pick(
-                question_id=question_id, item_id=item.id, user_id=_user_id(update)
+            counted = await _log(context).record_pick(
+                question_id=question_id, item_id=item.id, user_id=_user_id(update), chat_id=chat_id
             )
+            if counted is Counted.REFUSED:
+                await query.answer(texts.STALE_BUTTON)
+                return
+            if counted is Counted.REPEATED:  # one answer per press, not one per click
+                await query.answer(texts.ALREADY_PICKED)
+                return
             await query.answer()
             await message.reply_text(  # type: ignore[union-attr]
                 render.answer_html(item, kb),
@@ -309,10 +335,12 @@ async def _admin_allowed(update: Update, context: Context) -> bool:
 
 
 def parse_days(args: list[str] | None) -> int | None:
-    """/rapport's optional day count: 30 by default, None when it is not 1..3650."""
+    """/rapport's optional day count: 30 by default, None when it is not 1..3650.
+
+    Only ASCII digits: "²" and "٣" pass ``str.isdigit`` but are no day count."""
     if not args:
         return REPORT_DEFAULT_DAYS
-    if len(args) != 1 or not args[0].isdigit():
+    if len(args) != 1 or not re.fullmatch(r"[0-9]{1,5}", args[0]):
         return None
     days = int(args[0])
     return days if 1 <= days <= REPORT_MAX_DAYS else None

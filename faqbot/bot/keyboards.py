@@ -30,8 +30,8 @@ MAX_CALLBACK_BYTES = 64
 BUTTON_CHARS = 60
 """Longer button labels are cut with an ellipsis; Telegram clients truncate them anyway."""
 
-_QUESTION_ID = re.compile(r"^[0-9A-Za-z_-]{1,40}$")
-_CHECK = re.compile(r"^[0-9a-f]{6}$")
+_QUESTION_ID = re.compile(r"[0-9A-Za-z_-]{1,40}")
+_CHECK = re.compile(r"[0-9a-f]{6}")
 
 
 def check(name: str) -> str:
@@ -109,8 +109,12 @@ def encode(action: Action) -> str:
     return data
 
 
+_INDEX = re.compile(r"[0-9]{1,6}")
+
+
 def _index(text: str) -> int | None:
-    return int(text) if text.isdigit() and len(text) <= 6 else None
+    """An item or category index: ASCII digits only ("²" is a digit to ``str.isdigit``)."""
+    return int(text) if _INDEX.fullmatch(text) else None
 
 
 def decode(data: str | None) -> Action | None:
@@ -123,18 +127,23 @@ def decode(data: str | None) -> Action | None:
         return Topics()
     if kind in ("c", "i", "p") and len(fields) == (3 if kind == "p" else 2):
         index = _index(fields[0])
-        if index is None or not _CHECK.match(fields[1]):
+        if index is None or not _CHECK.fullmatch(fields[1]):
             return None
         if kind == "c":
             return CategoryRef(index, fields[1])
         if kind == "i":
             return ItemRef(index, fields[1])
-        if not _QUESTION_ID.match(fields[2]):
+        if not _QUESTION_ID.fullmatch(fields[2]):
             return None
         return Pick(index, fields[1], fields[2])
-    if kind == "n" and len(fields) == 1 and _QUESTION_ID.match(fields[0]):
+    if kind == "n" and len(fields) == 1 and _QUESTION_ID.fullmatch(fields[0]):
         return NoneOfThem(fields[0])
-    if kind == "v" and len(fields) == 2 and _QUESTION_ID.match(fields[0]) and fields[1] in "01":
+    if (
+        kind == "v"
+        and len(fields) == 2
+        and _QUESTION_ID.fullmatch(fields[0])
+        and fields[1] in {"0", "1"}
+    ):
         return Vote(fields[0], fields[1] == "1")
     return None
 

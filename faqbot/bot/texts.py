@@ -41,6 +41,7 @@ HINT_EMPTY_MENTION = "Skriv dit spørgsmål sammen med mit navn, så svarer jeg.
 UNKNOWN_COMMAND = "Den kommando kender jeg ikke. Se /hjaelp."
 STALE_BUTTON = "Denne knap er forældet – vidensbasen er opdateret. Brug /emner eller spørg igen."
 ALREADY_VOTED = "Du har allerede stemt på dette svar. Tak!"
+ALREADY_PICKED = "Du har allerede valgt det spørgsmål – svaret står ovenfor."
 VOTE_THANKS_UP = "Tak! Godt at svaret kunne bruges."
 VOTE_THANKS_DOWN = "Tak! Vi bruger det til at gøre svarene bedre."
 ERROR = "Beklager, noget gik galt hos mig. Prøv igen om lidt."

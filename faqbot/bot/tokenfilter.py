@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import logging
 
+from faqbot.bot.logfilter import install_privacy_filter
+
 MASK = "<token>"
-_NOISY_LOGGERS = ("httpx", "httpcore", "apscheduler")
+_NOISY_LOGGERS = ("httpx", "httpcore", "aiosqlite", "apscheduler")
 
 
 class TokenFilter(logging.Filter):
@@ -58,20 +60,21 @@ class LibraryTracebackFilter(logging.Filter):
 
 
 def configure_logging(level: str, token: str | None) -> None:
-    """Log to stderr at ``level``, with the token masked and httpx's request lines off;
-    libraries' tracebacks only at DEBUG."""
+    """Log to stderr at ``level``, with the token masked, personal data kept out of every
+    line (``logfilter``), httpx's request lines off and libraries' tracebacks only at DEBUG."""
     logging.basicConfig(
         level=level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     for name in _NOISY_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
-    if logging.getLevelName(level) != logging.DEBUG:
+    if logging.getLevelName(level) != logging.DEBUG:  # before the masks: it writes the line
         for handler in logging.getLogger().handlers:
             if not any(isinstance(f, LibraryTracebackFilter) for f in handler.filters):
                 handler.addFilter(LibraryTracebackFilter())
-    if token:
+    if token:  # first: the privacy filter masks long numbers, a token's included
         install_token_filter(token)
+    install_privacy_filter()
 
 
 def install_token_filter(token: str, logger: logging.Logger | None = None) -> TokenFilter:

@@ -823,6 +823,26 @@ class FakeTelegram:
         self._push_update({"callback_query": query})
         return query
 
+    def press_forged(
+        self, message: Mapping[str, Any], *, user: Mapping[str, Any], data: str
+    ) -> dict[str, Any]:
+        """A callback query carrying any ``data`` for a bot message, as a modified client or a
+        forged webhook delivery would send it. Returns the callback_query."""
+        chat_id = message["chat"]["id"]
+        with self._lock:
+            current = self._state.messages.get((chat_id, message["message_id"]), message)
+            query_id = str(next(self._query_ids))
+            self._state.callback_queries[query_id] = _CallbackQuery(query_id, user["id"])
+            query = {
+                "id": query_id,
+                "from": dict(user),
+                "message": copy.deepcopy(current),
+                "chat_instance": str(abs(chat_id) * 31 + 7),
+                "data": data,
+            }
+        self._push_update({"callback_query": query})
+        return query
+
     def bot_message(self, chat_id: int, message_id: int) -> dict[str, Any] | None:
         """The current state of a message in the server (after edits), or None if deleted."""
         with self._lock:

@@ -551,7 +551,7 @@ def test_start_up_with_a_full_data_directory(fake: FakeTelegram, tmp_path: Path)
     data = tmp_path / "data"
     data.mkdir()
     assert_one_error(
-        run_once(bot_env(fake, data), *confined(data, "size=64k", fill=True)),
+        run_once(bot_env(fake, data), *confined(data, "size=64k,mode=700", fill=True)),
         f"the data directory {data} is full (database or disk is full); free space on its "
         "disk and start faqbot again.",
     )
@@ -566,7 +566,7 @@ def test_start_up_with_a_read_only_data_directory(fake: FakeTelegram, tmp_path: 
         prefix: tuple[str, ...] = ()
         reason = "Permission denied"
     elif can_mount_in_a_user_namespace():
-        prefix = confined(data, "ro,size=64k", fill=False)
+        prefix = confined(data, "ro,size=64k,mode=700", fill=False)
         reason = "Read-only file system"
     else:
         pytest.skip("root ignores file modes; needs unshare for a read-only file system")
@@ -595,7 +595,13 @@ def test_sigterm_with_the_disk_full_and_a_vote_pending_stops_within_10_s(
     mark = fake.mark()
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [*confined(data, "size=2m", fill=False), sys.executable, "-m", "faqbot", "run"],
+            [
+                *confined(data, "size=2m,mode=700", fill=False),
+                sys.executable,
+                "-m",
+                "faqbot",
+                "run",
+            ],
             cwd=tmp_path,
             env=env,
             stdout=output,
