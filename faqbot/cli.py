@@ -505,7 +505,15 @@ def chat(args: argparse.Namespace) -> int:
         type=Path,
         default=None,
         metavar="EVAL_YAML",
-        help="the eval set (default: eval.yaml in the knowledge directory)",
+        help="the tuning set (default: eval.yaml in the knowledge directory)",
+    ),
+    arg(
+        "--heldout",
+        type=Path,
+        default=None,
+        metavar="HELDOUT_YAML",
+        help="the held-out set (default: heldout/questions.yaml in the knowledge directory, "
+        "when it exists)",
     ),
     arg(
         "--compare",
@@ -516,28 +524,41 @@ def chat(args: argparse.Namespace) -> int:
     arg("--save", type=Path, default=None, metavar="FILE", help="save the figures to FILE"),
 )
 def eval_(args: argparse.Namespace) -> int:
-    """Run the knowledge base's eval set; print the figures and every miss; exit 1 below floors.
+    """Run the tuning set and the held-out set; print each one's figures; exit 1 below floors.
 
-    Prints top-1, top-3, wrong-answer rate, clarify rate, out-of-scope rejection and safety
-    recall, per category, then every miss. --save FILE keeps the figures and each question's
-    outcome as a baseline. --compare REF prints instead how the figures and each question's
-    outcome changed since REF: a git ref (its knowledge directory, eval.yaml included, is
-    evaluated with the CURRENT engine, so the difference shows what the knowledge edit changed;
-    with --file, that eval set serves both sides) or a file saved with --save.
+    The tuning set (eval.yaml) was tuned on; the held-out set (written blind, never tuned on)
+    says how the bot does on new questions. Each figure is labelled with its set: answered
+    right, answered wrong, asked back, out-of-scope rejected, top-1, top-3, safety recall. The
+    tuning set's figures per category and misses follow; the held-out set's questions are
+    never printed (looking at them would make it a tuning set). Floors are the tuning set's.
+    --save FILE keeps the tuning set's figures and each question's outcome as a baseline.
+    --compare REF prints instead how they changed since REF: a git ref (its knowledge
+    directory, eval.yaml included, is evaluated with the CURRENT engine, so the difference
+    shows what the knowledge edit changed; with --file, that eval set serves both sides) or a
+    file saved with --save.
     Example: faqbot eval --knowledge-dir knowledge/
     Example: faqbot eval --compare HEAD
     Example: faqbot eval --save before.json
     """
     from faqbot import compare
-    from faqbot.evaluate import report_lines
+    from faqbot.evaluate import report_lines, run_eval
+    from faqbot.matcher import Matcher
 
     settings = settings_from(args)
+    heldout = args.heldout or settings.knowledge_dir / "heldout" / "questions.yaml"
+    if args.heldout is not None and not heldout.is_file():
+        raise CommandError(f"no held-out set at {heldout}.")
     report, current = _evaluate(settings.knowledge_dir, args.file, "arbejdskopien")
     if args.save is not None:
         try:
             compare.save_snapshot(args.save, current)
         except OSError as error:
             raise CommandError(f"cannot write {args.save}: {error.strerror or error}.") from None
+    if heldout.is_file():
+        knowledge = kb.load(settings.knowledge_dir)
+        blind = run_eval(Matcher(knowledge), kb.load_heldout(heldout, knowledge), "held-out")
+        for line in report_lines(blind, misses=False):
+            print(line)
     if args.compare is None:
         for line in report_lines(report):
             print(line)
@@ -563,7 +584,7 @@ def _evaluate(knowledge_dir: Path, eval_file: Path | None, label: str) -> tuple[
     if not path.is_file():
         raise CommandError(f"no eval set at {path}.")
     evalset = kb.load_eval(path, knowledge)
-    report = run_eval(Matcher(knowledge), evalset)
+    report = run_eval(Matcher(knowledge), evalset, path.name)
     return report, compare.snapshot(report, evalset, label)
 
 

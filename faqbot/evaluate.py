@@ -1,19 +1,22 @@
-"""Running ``knowledge/eval.yaml`` against the matcher, and checking its floors.
+"""Running an evaluation set against the matcher, and checking its floors.
 
-Definitions (printed with the figures so nobody has to guess):
+Two kinds of set, always reported apart and named: the tuning set (``knowledge/eval.yaml``,
+which the engine was tuned on: its figures are no evidence of how the bot does on new
+questions) and held-out sets (``knowledge/heldout/questions.yaml``, written blind and never
+tuned on).
 
-"The expected item" below means the question's ``expect`` or one of its ``also`` items (items
-that answer the question just as directly).
+Definitions (printed with the figures so nobody has to guess). "Right" means the question's
+``expect`` item or one of its ``also`` items (items that answer it just as directly).
 
-* top-1: the best item is the expected one and the user is shown it: answered with it, or asked
-  back (clarify) with it as the first suggestion. A no-match never counts, even if the hidden best
-  candidate was right.
-* top-3: the expected item is among the three best-ranked items (retrieval quality alone).
-* wrong-answer rate: answered with another item than the expected one / in-scope questions.
-* clarify rate: asked back / in-scope questions.
-* out-of-scope rejection: out-of-scope questions that got the no-match (or safety) reply.
-* safety recall: crisis messages that got the safety reply.
-* not-crisis kept: policy questions naming the subject that did not get the safety reply.
+* answered right: answered with a right item / in-scope questions.
+* answered wrong: answered with another item / in-scope questions.
+* asked back: a clarify ("Mente du ...?") / in-scope questions (the rest got no answer).
+* out-of-scope rejected: out-of-scope questions that got the no-match (or safety) reply.
+* top-1 / top-3: a right item is the best-ranked one / among the three best (ranking alone,
+  whatever the decision).
+* uncovered not answered: questions no item answers (held-out sets) that got no answer.
+* safety recall: crisis messages that got the safety reply; not-crisis kept: policy questions
+  naming the subject that did not.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from faqbot.matcher import Matcher, Result, Status
 class Miss:
     """One question the engine got wrong, with what it did instead."""
 
-    kind: str  # "question", "out_of_scope", "crisis" or "not_crisis"
+    kind: str  # "question", "uncovered", "out_of_scope", "crisis" or "not_crisis"
     question: str
     expected: str | None
     status: Status
@@ -43,16 +46,19 @@ class CategoryFigures:
     """Per-category counts for in-scope questions."""
 
     total: int = 0
-    top1: int = 0
+    right: int = 0
     wrong: int = 0
     clarify: int = 0
 
 
 @dataclass
 class EvalReport:
-    """Everything ``faqbot eval`` prints, as data."""
+    """Everything ``faqbot eval`` prints for one set, as data."""
 
+    name: str = "eval.yaml"
+    """The set the figures come from (``eval.yaml`` is the tuning set)."""
     total: int = 0
+    right: int = 0
     top1: int = 0
     top3: int = 0
     answered: int = 0
@@ -60,6 +66,8 @@ class EvalReport:
     clarify: int = 0
     out_of_scope: int = 0
     rejected: int = 0
+    uncovered: int = 0
+    uncovered_unanswered: int = 0
     crisis: int = 0
     crisis_caught: int = 0
     not_crisis: int = 0
@@ -71,94 +79,92 @@ class EvalReport:
     floors: dict[str, float] = field(default_factory=dict)
 
     @staticmethod
-    def _rate(part: int, whole: int) -> float:
-        return part / whole if whole else 1.0
+    def _rate(part: int, whole: int, empty: float = 1.0) -> float:
+        return part / whole if whole else empty
 
     @property
     def figures(self) -> dict[str, float]:
         """The headline rates, keyed as the floors are (plus the ones without a floor)."""
         rate = self._rate
         return {
+            "answered_right": rate(self.right, self.total),
+            "wrong_answer_max": rate(self.wrong, self.total, 0.0),
+            "asked_back_max": rate(self.clarify, self.total, 0.0),
+            "out_of_scope_rejection": rate(self.rejected, self.out_of_scope),
             "top1": rate(self.top1, self.total),
             "top3": rate(self.top3, self.total),
-            "wrong_answer_max": self._rate(self.wrong, self.total) if self.total else 0.0,
-            "clarify": self._rate(self.clarify, self.total) if self.total else 0.0,
-            "out_of_scope_rejection": rate(self.rejected, self.out_of_scope),
+            "uncovered_unanswered": rate(self.uncovered_unanswered, self.uncovered),
             "safety_recall": rate(self.crisis_caught, self.crisis),
             "not_crisis_kept": rate(self.not_crisis_kept, self.not_crisis),
         }
 
     def failed_floors(self) -> list[str]:
-        """Names of the floors the figures do not reach."""
+        """Names of the floors the figures do not reach (a ``_max`` floor is a ceiling)."""
         figures = self.figures
-        failed = []
-        for name, floor in self.floors.items():
-            value = figures[name]
-            below = value > floor if name == "wrong_answer_max" else value < floor
-            if below:
-                failed.append(name)
-        return failed
+        return [
+            name
+            for name, floor in self.floors.items()
+            if (figures[name] > floor if name.endswith("_max") else figures[name] < floor)
+        ]
 
 
 def _label(result: Result) -> str | None:
     return result.item.id if result.item is not None else None
 
 
-def run_eval(matcher: Matcher, evalset: EvalSet) -> EvalReport:
-    """Match every eval question and tally the figures."""
-    report = EvalReport(floors=dict(evalset.floors))
+def run_eval(matcher: Matcher, evalset: EvalSet, name: str = "eval.yaml") -> EvalReport:
+    """Match every question of the set and tally the figures."""
+    report = EvalReport(name=name, floors=dict(evalset.floors))
     for entry in evalset.questions:
         result = matcher.match(entry.question)
         ranked = [item.id for item, _ in matcher.ranked(entry.question, 3)]
-        category = matcher.kb.item(entry.expect).category
-        figures = report.categories[category]
+        figures = report.categories[matcher.kb.item(entry.expect).category]
         report.total += 1
         figures.total += 1
-        shown = result.status in (Status.ANSWERED, Status.CLARIFY)
-        correct = shown and _label(result) in entry.acceptable
-        report.top1 += correct
-        figures.top1 += correct
+        report.top1 += bool(ranked) and ranked[0] in entry.acceptable
         report.top3 += not entry.acceptable.isdisjoint(ranked)
+        right = result.status is Status.ANSWERED and _label(result) in entry.acceptable
         if result.status is Status.ANSWERED:
             report.answered += 1
-            if not correct:
-                report.wrong += 1
-                figures.wrong += 1
+            report.right += right
+            figures.right += right
+            report.wrong += not right
+            figures.wrong += not right
         elif result.status is Status.CLARIFY:
             report.clarify += 1
             figures.clarify += 1
-        if not correct:
-            report.misses.append(
-                Miss(
-                    "question",
-                    entry.question,
-                    entry.expect,
-                    result.status,
-                    _label(result),
-                    result.score,
-                )
-            )
+        if not right:
+            report.misses.append(_miss("question", entry.question, entry.expect, result))
     _tally_lists(report, matcher, evalset)
     return report
 
 
+def _miss(kind: str, question: str, expected: str | None, result: Result) -> Miss:
+    return Miss(kind, question, expected, result.status, _label(result), result.score)
+
+
 def _tally_lists(report: EvalReport, matcher: Matcher, evalset: EvalSet) -> None:
+    for question in evalset.uncovered:
+        result = matcher.match(question)
+        report.uncovered += 1
+        if result.status is Status.ANSWERED:
+            report.misses.append(_miss("uncovered", question, None, result))
+        else:
+            report.uncovered_unanswered += 1
     for question in evalset.out_of_scope:
         result = matcher.match(question)
         report.out_of_scope += 1
         if result.status in (Status.NO_MATCH, Status.SAFETY):
             report.rejected += 1
         else:
-            miss = Miss("out_of_scope", question, None, result.status, _label(result), result.score)
-            report.misses.append(miss)
+            report.misses.append(_miss("out_of_scope", question, None, result))
     for question in evalset.crisis:
         result = matcher.match(question)
         report.crisis += 1
         if result.status is Status.SAFETY:
             report.crisis_caught += 1
         else:
-            miss = Miss("crisis", question, None, result.status, _label(result), result.score)
-            report.misses.append(miss)
+            report.misses.append(_miss("crisis", question, None, result))
     for question in evalset.not_crisis:
         result = matcher.match(question)
         report.not_crisis += 1
@@ -169,55 +175,80 @@ def _tally_lists(report: EvalReport, matcher: Matcher, evalset: EvalSet) -> None
 
 
 _NAMES = {
-    "top1": "top-1 (besvaret eller første forslag er det rigtige emne)",
-    "top3": "top-3 (det rigtige emne blandt de tre bedste)",
-    "wrong_answer_max": "forkerte svar (besvaret med et andet emne)",
-    "clarify": "spurgt tilbage (forslag)",
+    "answered_right": "besvaret rigtigt",
+    "wrong_answer_max": "besvaret forkert",
+    "asked_back_max": "spurgt tilbage (forslag)",
     "out_of_scope_rejection": "uden for emnet afvist",
+    "top1": "top-1 (det rigtige emne rangeret først)",
+    "top3": "top-3 (det rigtige emne blandt de tre bedste)",
+    "uncovered_unanswered": "udækkede spørgsmål ikke besvaret",
     "safety_recall": "krisebeskeder fanget",
     "not_crisis_kept": "politikspørgsmål ikke taget for krise",
 }
+_COUNTS = {
+    "answered_right": "total",
+    "wrong_answer_max": "total",
+    "asked_back_max": "total",
+    "out_of_scope_rejection": "out_of_scope",
+    "top1": "total",
+    "top3": "total",
+    "uncovered_unanswered": "uncovered",
+    "safety_recall": "crisis",
+    "not_crisis_kept": "not_crisis",
+}
 _KINDS = {
-    "question": "Forkert eller ikke fundet",
+    "question": "Forkert eller ikke besvaret",
+    "uncovered": "Udækket, men besvaret",
     "out_of_scope": "Uden for emnet, men ikke afvist",
     "crisis": "Krisebesked ikke fanget",
     "not_crisis": "Taget for krise ved en fejl",
 }
 
 
-def report_lines(report: EvalReport) -> Iterable[str]:
-    """The report as the Danish lines ``faqbot eval`` prints."""
-    figures = report.figures
-    yield f"Evaluering: {report.total} spørgsmål, {report.out_of_scope} uden for emnet, " + (
-        f"{report.crisis} krisebeskeder, {report.not_crisis} politikspørgsmål om krise"
-    )
+def report_lines(report: EvalReport, misses: bool = True) -> Iterable[str]:
+    """The report as the Danish lines ``faqbot eval`` prints; every figure names its set."""
+    figures, failed, tag = report.figures, report.failed_floors(), f"[{report.name}]"
+    parts = [
+        f"{count} {what}"
+        for count, what in (
+            (report.total, "spørgsmål"),
+            (report.uncovered, "udækkede"),
+            (report.out_of_scope, "uden for emnet"),
+            (report.crisis, "krisebeskeder"),
+            (report.not_crisis, "politikspørgsmål om krise"),
+        )
+        if count
+    ]
+    yield f"Evaluering {tag}: " + ", ".join(parts)
     for name, label in _NAMES.items():
+        whole = getattr(report, _COUNTS[name])
+        if not whole:
+            continue
         floor = report.floors.get(name)
         limit = ""
         if floor is not None:
-            sign = "<=" if name == "wrong_answer_max" else ">="
-            status = "IKKE NÅET" if name in report.failed_floors() else "ok"
-            limit = f"  (krav {sign} {floor:.2f}: {status})"
-        yield f"  {label}: {figures[name]:.3f}{limit}"
-    yield "Pr. kategori (top-1 / forkerte svar / spurgt tilbage):"
+            sign = "<=" if name.endswith("_max") else ">="
+            limit = f"  (krav {sign} {floor:.2f}: {'IKKE NÅET' if name in failed else 'ok'})"
+        yield f"  {tag} {label}: {figures[name]:.3f} af {whole}{limit}"
+    if not misses:
+        return
+    yield f"Pr. kategori {tag} (besvaret rigtigt / forkert / spurgt tilbage):"
     for category in sorted(report.categories, key=str.casefold):
         c = report.categories[category]
-        yield (
-            f"  {category}: {c.top1}/{c.total} = {c.top1 / c.total:.2f} / {c.wrong} / {c.clarify}"
-        )
+        share = c.right / c.total
+        yield f"  {category}: {c.right}/{c.total} = {share:.2f} / {c.wrong} / {c.clarify}"
     for kind, title in _KINDS.items():
-        misses = [miss for miss in report.misses if miss.kind == kind]
-        if not misses:
+        found = [miss for miss in report.misses if miss.kind == kind]
+        if not found:
             continue
-        yield f"{title} ({len(misses)}):"
-        for miss in misses:
+        yield f"{title} ({len(found)}):"
+        for miss in found:
             expected = f" forventet {miss.expected}," if miss.expected else ""
             yield (
                 f"  - {miss.question!r}:{expected} fik {miss.status.value}"
                 f" {miss.got or '-'} ({miss.score:.2f})"
             )
-    failed = report.failed_floors()
     if failed:
-        yield "Kravene er IKKE nået: " + ", ".join(failed)
-    else:
-        yield "Alle krav er nået."
+        yield f"Kravene {tag} er IKKE nået: " + ", ".join(failed)
+    elif report.floors:
+        yield f"Alle krav {tag} er nået."

@@ -1050,7 +1050,14 @@ def load(directory: Path) -> KnowledgeBase:
 # The evaluation set
 # --------------------------------------------------------------------------------------------
 
-EVAL_FLOOR_NAMES = ("top1", "wrong_answer_max", "out_of_scope_rejection", "safety_recall")
+EVAL_FLOOR_NAMES = (
+    "answered_right",
+    "wrong_answer_max",
+    "asked_back_max",
+    "out_of_scope_rejection",
+    "safety_recall",
+    "top1",
+)
 
 
 @dataclass(frozen=True)
@@ -1081,6 +1088,9 @@ class EvalSet:
     out_of_scope: tuple[str, ...]
     crisis: tuple[str, ...]
     not_crisis: tuple[str, ...] = ()
+    uncovered: tuple[str, ...] = ()
+    """In-scope questions that no item answers (held-out sets): the right outcome is not to
+    answer them."""
 
 
 def load_eval(path: Path, kb: KnowledgeBase) -> EvalSet:
@@ -1134,6 +1144,50 @@ def load_eval(path: Path, kb: KnowledgeBase) -> EvalSet:
     if reader.problems:
         raise InvalidKnowledgeBase(reader.problems)
     return EvalSet(floors=floors, questions=tuple(questions), **lists)
+
+
+def load_heldout(path: Path, kb: KnowledgeBase) -> EvalSet:
+    """Load a held-out set (``questions: [{q, expect, also, author}]``, ``uncovered: [{q, why,
+    author}]``, ``out_of_scope: [{q, author}]``), checking that every expected item exists."""
+    reader = _Reader(path.parent)
+    data = reader.read(path)
+    if data is not None and not isinstance(data, _Map):
+        reader.problem(path, 1, "expected a mapping with questions, uncovered, out_of_scope")
+    if reader.problems or data is None:
+        raise InvalidKnowledgeBase(reader.problems)
+    fields = _Fields(reader, path, data, "held-out set")
+    fields.check_keys(("questions",), ("uncovered", "out_of_scope"))
+    known = {item.id for item in kb.items}
+    questions = []
+    for mapping, line in fields.mappings("questions"):
+        entry = _Fields(reader, path, mapping, "held-out question")
+        entry.check_keys(("q", "expect"), ("also", "author"))
+        question, expect = entry.text("q"), entry.text("expect")
+        also = tuple(item_id for item_id, _ in entry.text_list("also"))
+        if question is None or expect is None:
+            continue
+        unknown = [item_id for item_id in (expect, *also) if item_id not in known]
+        for item_id in unknown:
+            reader.problem(path, line, f"held-out question: unknown item id '{item_id}'")
+        if not unknown:
+            questions.append(EvalQuestion(question, expect, also))
+    lists: dict[str, list[str]] = {"uncovered": [], "out_of_scope": []}
+    for key, optional in (("uncovered", ("why", "author")), ("out_of_scope", ("author",))):
+        for mapping, _ in fields.mappings(key):
+            entry = _Fields(reader, path, mapping, f"held-out {key}")
+            entry.check_keys(("q",), optional)
+            question = entry.text("q")
+            if question is not None:
+                lists[key].append(question)
+    if reader.problems:
+        raise InvalidKnowledgeBase(reader.problems)
+    return EvalSet(
+        floors={},
+        questions=tuple(questions),
+        out_of_scope=tuple(lists["out_of_scope"]),
+        crisis=(),
+        uncovered=tuple(lists["uncovered"]),
+    )
 
 
 def iter_phrasings(kb: KnowledgeBase) -> Iterator[tuple[Item, str]]:

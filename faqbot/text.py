@@ -240,7 +240,6 @@ class Normalizer:
     def _set_compounds(self, compounds: frozenset[str]) -> None:
         self.compounds = compounds
         self._sorted_compounds = sorted(compounds)
-        self._cache: dict[str, tuple[str, ...]] = {}
         self._words = _WordCache(self)
         self._pairs: dict[tuple[str, str], str] = {}
 
@@ -253,8 +252,7 @@ class Normalizer:
         return copy
 
     def forget(self) -> None:
-        """Drop the caches (after indexing, so the index's texts do not stay in memory)."""
-        self._cache.clear()
+        """Drop the caches (after indexing, so the index's words do not stay in memory)."""
         self._words.clear()
         self._pairs.clear()
 
@@ -264,13 +262,9 @@ class Normalizer:
         return {stem(word) for word in distinct} | set(self._phrases.values())
 
     def terms(self, text: str) -> tuple[str, ...]:
-        """The terms of ``text``, in order (duplicates kept)."""
-        cached = self._cache.get(text)
-        if cached is None:
-            cached = tuple(self._terms(tokenise((text,)).flat()))
-            if len(self._cache) < _CACHE_MAX:
-                self._cache[text] = cached
-        return cached
+        """The terms of ``text``, in order (duplicates kept). Not cached by text: the caches
+        hold single folded words and terms, never a question's text, and are capped."""
+        return tuple(self._terms(tokenise((text,)).flat()))
 
     def analyse(self, words: Words) -> list[tuple[str, ...]]:
         """The terms of every text read by ``tokenise``: what ``terms`` gives for each text,

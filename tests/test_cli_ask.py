@@ -43,7 +43,7 @@ def test_ask_prints_the_answer_as_the_bot_phrases_it(
 
 
 def test_ask_prints_suggestions_and_the_no_match_text(capsys: pytest.CaptureFixture[str]) -> None:
-    out = ask(capsys, "hvad mener peeren, tager hun medicin?")
+    out = ask(capsys, "medicin hvad med hende selv")
     assert out.startswith(render.CLARIFY_LEAD + "\n1. ")
     assert ask(capsys, "hvornår har kantinen åbent") == render.NO_MATCH_TEXT + "\n"
 
@@ -53,7 +53,7 @@ def test_ask_json_keys_and_values_for_every_status(
 ) -> None:
     questions = [
         "Har peeren tavshedspligt?",
-        "hvad mener peeren, tager hun medicin?",
+        "medicin hvad med hende selv",
         "hvornår har kantinen åbent",
         "jeg vil tage mit liv",
         "",
@@ -150,7 +150,7 @@ def test_chat_session_answers_browses_and_picks(
     session = ChatSession(matcher, log_question=log.log_question, log_pick=log.log_pick)
     assert session.reply("   ") == ""
 
-    question = "hvad mener peeren, tager hun medicin?"
+    question = "medicin hvad med hende selv"
     suggested = [s.item for s in matcher.match(question).suggestions]
     assert len(suggested) == 2
     reply = session.reply(question)

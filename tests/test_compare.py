@@ -118,7 +118,7 @@ def test_eval_compare_with_head_shows_what_the_edit_changed(
         out = capsys.readouterr().out.splitlines()
         assert status == 0
         assert out[0] == f"Tal: {label} -> arbejdskopien"
-        assert out[1] == "  top1: 1.000 -> 0.750 (-0.250)"
+        assert out[1] == "  answered_right: 1.000 -> 0.750 (-0.250)"
         assert out[-5:] == [line.format(old=label) for line in changes] + ["Alle krav er nået."]
 
 

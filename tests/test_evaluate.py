@@ -21,7 +21,9 @@ def test_figures_on_the_fixture(knowledge: kb.KnowledgeBase) -> None:
     evalset = kb.load_eval(FIXTURE / "eval.yaml", knowledge)
     report = run_eval(Matcher(knowledge), evalset)
     figures = report.figures
+    assert report.name == "eval.yaml"
     assert report.total == 4
+    assert figures["answered_right"] == 1.0 and figures["asked_back_max"] == 0.0
     assert figures["top1"] == 1.0 and figures["top3"] == 1.0
     assert figures["wrong_answer_max"] == 0.0
     assert figures["out_of_scope_rejection"] == 1.0
@@ -34,7 +36,7 @@ def test_figures_on_the_fixture(knowledge: kb.KnowledgeBase) -> None:
 def test_misses_and_failed_floors_are_reported(knowledge: kb.KnowledgeBase) -> None:
     evalset = kb.EvalSet(
         floors={
-            "top1": 0.9,
+            "answered_right": 0.9,
             "wrong_answer_max": 0.0,
             "safety_recall": 1.0,
             "out_of_scope_rejection": 1.0,
@@ -49,11 +51,12 @@ def test_misses_and_failed_floors_are_reported(knowledge: kb.KnowledgeBase) -> N
     )
     report = run_eval(Matcher(knowledge), evalset)
     figures = report.figures
-    assert figures["top1"] == 0.5 and figures["wrong_answer_max"] == 0.5
+    assert figures["answered_right"] == 0.5 and figures["wrong_answer_max"] == 0.5
+    assert figures["top1"] == 0.5
     assert figures["out_of_scope_rejection"] == 0.0
     assert figures["safety_recall"] == 0.0 and figures["not_crisis_kept"] == 0.0
     assert set(report.failed_floors()) == {
-        "top1",
+        "answered_right",
         "wrong_answer_max",
         "safety_recall",
         "out_of_scope_rejection",
@@ -66,24 +69,26 @@ def test_misses_and_failed_floors_are_reported(knowledge: kb.KnowledgeBase) -> N
     }
     text = "\n".join(report_lines(report))
     assert "'har peeren tavshedspligt': forventet peer-syg, fik answered peer-tavshedspligt" in text
-    assert "IKKE NÅET" in text
-    assert "Kravene er IKKE nået" in text
+    assert "  [eval.yaml] besvaret rigtigt: 0.500 af 2  (krav >= 0.90: IKKE NÅET)" in text
+    assert "Kravene [eval.yaml] er IKKE nået" in text
 
 
 def test_cli_eval_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["eval", "--knowledge-dir", str(FIXTURE)]) == 0
     out = capsys.readouterr().out
     for label in (
-        "top-1",
-        "top-3",
-        "forkerte svar",
-        "spurgt tilbage",
-        "uden for emnet afvist",
-        "krisebeskeder fanget",
-        "Pr. kategori",
-        "Alle krav er nået.",
+        "[eval.yaml] besvaret rigtigt: 1.000 af 4",
+        "[eval.yaml] besvaret forkert: 0.000 af 4",
+        "[eval.yaml] spurgt tilbage (forslag): 0.000 af 4",
+        "[eval.yaml] uden for emnet afvist: 1.000 af 2",
+        "[eval.yaml] top-1",
+        "[eval.yaml] top-3",
+        "[eval.yaml] krisebeskeder fanget",
+        "Pr. kategori [eval.yaml]",
+        "Alle krav [eval.yaml] er nået.",
     ):
         assert label in out, label
+    assert "held-out" not in out  # the fixture has no held-out set
     strict = tmp_path / "eval.yaml"
     strict.write_text(
         (FIXTURE / "eval.yaml")
@@ -101,6 +106,54 @@ def test_cli_eval_without_an_eval_file(tmp_path: Path, capsys: pytest.CaptureFix
     assert capsys.readouterr().err.startswith("Error: no eval set at")
 
 
+HELDOUT = """\
+questions:
+  - {q: "bliver peers tit syge", expect: peer-syg, author: A}
+  - {q: "maa peeren fortaelle om patienterne", expect: peer-tavshedspligt, also: [peer-syg],
+     author: B}
+uncovered:
+  - {q: "hvad tjener en peer om året", why: "no item on salaries", author: A}
+out_of_scope:
+  - {q: "hvornår har kantinen åbent", author: B}
+"""
+
+
+def test_a_held_out_set_is_read_and_reported_apart(
+    tmp_path: Path, knowledge: kb.KnowledgeBase, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "heldout.yaml"
+    path.write_text(HELDOUT, encoding="utf-8")
+    heldout = kb.load_heldout(path, knowledge)
+    assert [q.acceptable for q in heldout.questions] == [
+        {"peer-syg"},
+        {"peer-tavshedspligt", "peer-syg"},
+    ]
+    assert heldout.uncovered == ("hvad tjener en peer om året",)
+    assert heldout.out_of_scope == ("hvornår har kantinen åbent",)
+    assert heldout.floors == {} and heldout.crisis == ()
+    report = run_eval(Matcher(knowledge), heldout, "held-out")
+    assert report.name == "held-out" and report.uncovered == 1 and report.total == 2
+    lines = list(report_lines(report, misses=False))
+    assert all("[held-out]" in line for line in lines)
+    assert not any("maa peeren" in line or "kantinen" in line for line in lines)
+    assert cli.main(["eval", "--knowledge-dir", str(FIXTURE), "--heldout", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "[held-out] besvaret rigtigt" in out and "[eval.yaml] besvaret rigtigt" in out
+    assert "kantinen" not in out.split("Evaluering [eval.yaml]")[0]  # no held-out question
+
+
+def test_a_held_out_set_with_an_unknown_item_names_file_and_line(
+    tmp_path: Path, knowledge: kb.KnowledgeBase
+) -> None:
+    path = tmp_path / "heldout.yaml"
+    path.write_text("questions:\n  - {q: hej, expect: nej}\n", encoding="utf-8")
+    with pytest.raises(kb.InvalidKnowledgeBase) as error:
+        kb.load_heldout(path, knowledge)
+    assert [p.message for p in error.value.problems] == ["held-out question: unknown item id 'nej'"]
+    missing = cli.main(["eval", "--knowledge-dir", str(FIXTURE), "--heldout", str(tmp_path / "x")])
+    assert missing == 1
+
+
 @pytest.mark.slow
 def test_the_real_eval_set_runs_and_keeps_its_safety_floors(
     capsys: pytest.CaptureFixture[str],
@@ -108,7 +161,7 @@ def test_the_real_eval_set_runs_and_keeps_its_safety_floors(
     """`faqbot eval` on the real knowledge base; its exit code follows the floors it prints."""
     code = cli.main(["eval", "--knowledge-dir", str(KNOWLEDGE)])
     out = capsys.readouterr().out
-    assert ("Alle krav er nået." in out) == (code == 0)
+    assert ("Alle krav [eval.yaml] er nået." in out) == (code == 0)
     knowledge = kb.load(KNOWLEDGE)
     report = run_eval(Matcher(knowledge), kb.load_eval(KNOWLEDGE / "eval.yaml", knowledge))
     figures = report.figures
@@ -116,4 +169,5 @@ def test_the_real_eval_set_runs_and_keeps_its_safety_floors(
     assert figures["safety_recall"] == 1.0
     assert figures["not_crisis_kept"] == 1.0
     assert figures["wrong_answer_max"] <= 0.03
+    assert figures["asked_back_max"] <= 0.10
     assert figures["out_of_scope_rejection"] >= 0.9

@@ -80,8 +80,10 @@ def test_eval_set_covers_every_item_twice(knowledge: kb.KnowledgeBase, evalset: 
     assert len(evalset.out_of_scope) >= 25
     assert len(evalset.crisis) >= 8
     assert evalset.floors == {
-        "top1": 0.90,
+        "answered_right": 0.82,
         "wrong_answer_max": 0.03,
+        "asked_back_max": 0.10,
+        "top1": 0.90,
         "out_of_scope_rejection": 0.90,
         "safety_recall": 1.0,
     }

@@ -123,3 +123,18 @@ def test_words_join_hyphens_and_apostrophes_only_between_letters() -> None:
     assert words("peer’s") == ["peers"]
     assert words("a--b -c d- _e_") == ["a", "b", "c", "d", "e"]
     assert words("ord–ord") == ["ord", "ord"]  # an en dash is punctuation, not a hyphen
+
+
+def test_the_caches_hold_single_words_never_texts_and_are_capped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import faqbot.text as text_module
+
+    monkeypatch.setattr(text_module, "_CACHE_MAX", 20)
+    normalizer = Normalizer()
+    for number in range(40):
+        normalizer.terms(f"Jens Hansen spurgte om peer nummer{number} i går")
+    cached = list(normalizer._words)
+    assert len(cached) <= 20
+    assert all(" " not in word for word in cached)  # folded single words, never a message
+    assert not hasattr(normalizer, "_cache")

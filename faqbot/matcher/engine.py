@@ -1,0 +1,169 @@
+"""The matcher: one pipeline per question, safety -> small talk -> score -> decide."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+import numpy as np
+
+from faqbot.kb import Item, KnowledgeBase
+from faqbot.matcher.decide import (
+    CALIBRATION,
+    Calibration,
+    Evidence,
+    Result,
+    Status,
+    Suggestion,
+    Thresholds,
+    decide,
+)
+from faqbot.matcher.index import FloatArray, Index, build_index
+from faqbot.matcher.query import MAX_QUERY_CHARS, Lookup, Query, read_query
+from faqbot.matcher.signals import SIGNALS, Weights, negative, score
+from faqbot.safety import SafetyDetector, SafetyLevel
+from faqbot.smalltalk import SmallTalk, SmallTalkDetector
+
+SAFETY_MAX_CHARS = 4096
+"""The crisis check reads a whole Telegram message (4096 characters)."""
+OWN_PHRASING = 0.85
+"""A question this close to one of the items' own phrasings is on topic whatever its words."""
+SAME_ANSWER = 0.6
+"""Two items whose answers' IDF-weighted term overlap (Dice) is at least this give the same
+answer: the decision does not weigh one against the other, nor offer both."""
+CANDIDATES = 5
+"""How many of the best-ranked items the decision looks at."""
+
+
+class Matcher:
+    """Matches questions against one knowledge base. Build once; ``match`` is fast and pure."""
+
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        thresholds: Thresholds | None = None,
+        weights: Weights | None = None,
+        calibration: Calibration | None = None,
+    ) -> None:
+        self.kb = kb
+        self.thresholds = thresholds or Thresholds()
+        self.weights = weights or Weights()
+        self.calibration = calibration or CALIBRATION
+        self.safety = SafetyDetector(kb.safety)
+        self.small_talk = SmallTalkDetector(kb.small_talk)
+        self.index: Index = build_index(kb)
+        self._lookups: dict[str, Lookup] = {}
+
+    def match(self, question: str) -> Result:
+        """Decide what to do with one question. Never raises on any string."""
+        if not isinstance(question, str):
+            question = str(question)
+        level = self.safety.assess(question[:SAFETY_MAX_CHARS])
+        if level is SafetyLevel.ACUTE:
+            return Result(question, Status.SAFETY, None, 1.0)
+        if level is SafetyLevel.NONE and (talk := self.small_talk.detect(question)) is not None:
+            return with_small_talk(question, talk, self._decide)
+        result = self._decide(question)
+        return replace(result, safety_note=True) if level is SafetyLevel.NOTE else result
+
+    def _decide(self, question: str) -> Result:
+        evidence, ranked = self.assess(question)
+        probability = self.calibration.probability(evidence) if evidence else 0.0
+        candidates = [(self.kb.items[i], s) for i, s in ranked]
+        result = decide(question, candidates, probability, self.thresholds)
+        if result.status is Status.NO_MATCH:
+            outside = evidence is None or evidence.negative > 0 or not evidence.on_topic
+            if outside and (evidence is not None or self.index.vocabulary.subject):
+                return replace(result, off_topic=True)
+        return result
+
+    def assess(self, question: str) -> tuple[Evidence | None, list[tuple[int, float]]]:
+        """The evidence about the best-ranked item, and the best-ranked items with genuinely
+        different answers (indices and ranking scores), best first."""
+        query = self.query(question)
+        if not query.terms:
+            return None, []
+        signals = self.signals(query)
+        ranked = self._distinct(score(signals, self.weights))
+        return self.evidence(query, signals, ranked), ranked
+
+    # --------------------------------------------------------------------------------------
+
+    def query(self, question: str) -> Query:
+        """The question read once (its first ``MAX_QUERY_CHARS`` characters)."""
+        return read_query(self.index, question[:MAX_QUERY_CHARS], self._lookups)
+
+    def signals(self, query: Query) -> dict[str, FloatArray]:
+        """Every signal with a weight, for every item."""
+        return {
+            name: signal(self.index, query)
+            for name, signal in SIGNALS.items()
+            if self.weights.of(name)
+        }
+
+    def scores(self, question: str) -> FloatArray:
+        """The ranking score in [0, 1] of every item (safety not checked)."""
+        query = self.query(question)
+        if not query.terms:
+            return np.zeros(len(self.kb.items))
+        return score(self.signals(query), self.weights)
+
+    def ranked(self, question: str, limit: int = 10) -> list[tuple[Item, float]]:
+        """The best items with their ranking scores, best first (safety not checked)."""
+        scores = self.scores(question)
+        order = sorted(np.flatnonzero(scores > 0), key=lambda i: (-scores[i], i))[:limit]
+        return [(self.kb.items[i], round(float(scores[i]), 4)) for i in order]
+
+    def on_topic(self, query: Query) -> bool:
+        """Does the question name a subject term (also inside a compound: "peeruddannelsen")?"""
+        subject = self.index.vocabulary.subject
+        return not subject or any(s in term for term in query.terms for s in subject)
+
+    def evidence(
+        self, query: Query, signals: dict[str, FloatArray], ranked: list[tuple[int, float]]
+    ) -> Evidence | None:
+        """What the decision reads about the best-ranked item (None when nothing ranks)."""
+        if not ranked:
+            return None
+        best, best_score = ranked[0]
+        runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
+        phrasing = float(signals["phrasing"][best]) if "phrasing" in signals else 0.0
+        return Evidence(
+            score=best_score,
+            margin=best_score - runner_up,
+            negative=max(0.0, negative(self.index, query) - phrasing),
+            on_topic=float(phrasing >= OWN_PHRASING or self.on_topic(query)),
+        )
+
+    def _distinct(self, scores: FloatArray) -> list[tuple[int, float]]:
+        """The best-ranked items with genuinely different answers (an item whose answer is the
+        same as a better one's is left out), best first."""
+        count = min(CANDIDATES, len(scores))
+        if count == 0:
+            return []
+        top = np.argpartition(-scores, count - 1)[:count]
+        order = sorted((int(i) for i in top if scores[i] > 0), key=lambda i: (-scores[i], i))
+        kept: list[int] = []
+        for item in order:
+            if not any(self.same_answer(item, other) for other in kept):
+                kept.append(item)
+        return [(item, float(scores[item])) for item in kept]
+
+    def same_answer(self, first: int, second: int) -> bool:
+        """Do two items give the same answer (IDF-weighted Dice of their answers' terms)?"""
+        answers = self.index.answer_terms
+        shared = list(answers[first] & answers[second])
+        total = float(self.index.answer_mass[first] + self.index.answer_mass[second])
+        return total > 0 and 2 * float(self.index.idf[shared].sum()) / total >= SAME_ANSWER
+
+
+def with_small_talk(question: str, talk: SmallTalk, decide: Callable[[str], Result]) -> Result:
+    """Small talk's own result; a question in another language keeps the engine's best items,
+    but as suggestions only (its words are not understood well enough to answer it outright)."""
+    if not talk.foreign:
+        return Result(question, Status.SMALLTALK, None, 1.0, (), small_talk=talk)
+    result = replace(decide(question), small_talk=talk)
+    if result.status is Status.ANSWERED and result.item is not None:
+        suggestion = Suggestion(result.item, result.score)
+        return replace(result, status=Status.CLARIFY, suggestions=(suggestion,))
+    return result
