@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -73,7 +74,8 @@ class BotProcess:
                 raise AssertionError(
                     f"faqbot run exited with {self.process.returncode}:\n{self.output()}"
                 )
-            if webhook and any(c.ok for c in self.fake.calls_to("setWebhook", after=mark)):
+            set_up = any(c.ok for c in self.fake.calls_to("setWebhook", after=mark))
+            if webhook and set_up and _listening(args):  # it listens just after setWebhook
                 return self
             if not webhook and self.fake.polls_started > polls:
                 return self
@@ -109,6 +111,18 @@ class BotProcess:
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait(5)
+
+
+def _listening(args: tuple[str, ...]) -> bool:
+    """Whether the webhook port given in ``args`` (if any) accepts connections on 127.0.0.1."""
+    if "--port" not in args:
+        return True
+    port = int(args[args.index("--port") + 1])
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
 
 
 def copy_knowledge(target: Path) -> Path:

@@ -409,8 +409,8 @@ def test_a_webhook_update_delivered_twice_is_answered_once(
         mark = local.mark()
         message = local.send_text(question, user=user)  # Telegram delivers it once...
         local.wait_for(lambda c: c.ok and c.chat_id == user["id"], REPLY_TIMEOUT, after=mark)
-        ((update_id, status),) = local.webhook_deliveries
-        assert status == 200
+        delivered = {update_id for update_id, status in local.webhook_deliveries if status == 200}
+        (update_id,) = delivered  # (a first attempt may have failed under load and been retried)
         update = {"update_id": update_id, "message": message}
         request = urllib.request.Request(hook, data=json.dumps(update).encode())
         request.add_header("Content-Type", "application/json")
