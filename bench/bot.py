@@ -114,7 +114,11 @@ class Bot:
 
 
 def env_for(fake: FakeTelegram, data_dir: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("FAQBOT_", "TELEGRAM_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("FAQBOT_", "TELEGRAM_")) and not k.lower().endswith("_proxy")
+    }
     env.update(
         TELEGRAM_BOT_TOKEN=DEFAULT_TOKEN,
         FAQBOT_TELEGRAM_BASE_URL=fake.base_url,

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from faqbot import __version__, kb
-from faqbot.settings import Settings, SettingsError, load_settings
+from faqbot.settings import TELEGRAM_DEFAULT_BASE_URL, Settings, SettingsError, load_settings
 
 
 class CommandError(Exception):
@@ -185,7 +185,7 @@ def run(args: argparse.Namespace) -> int:
             raise CommandError(f"--port must be from 1 to 65535, got {args.port}.")
     knowledge = load_knowledge(settings)  # an invalid knowledge base refuses to start
 
-    from telegram.error import BadRequest, InvalidToken, NetworkError
+    from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 
     from faqbot.bot import app
     from faqbot.bot.tokenfilter import configure_logging
@@ -195,6 +195,7 @@ def run(args: argparse.Namespace) -> int:
     url_path = args.url_path
     if url_path is None and args.webhook_url:
         url_path = urlsplit(args.webhook_url).path
+    token = settings.telegram_token
     try:
         app.run(
             settings,
@@ -205,17 +206,26 @@ def run(args: argparse.Namespace) -> int:
             url_path=(url_path or "").lstrip("/"),
         )
     except InvalidToken:
+        server = settings.telegram_base_url
+        also = "" if server == TELEGRAM_DEFAULT_BASE_URL else f", and that {server} is a Bot API"
         raise CommandError(
-            "Telegram rejected TELEGRAM_BOT_TOKEN; check the token with @BotFather."
+            f"Telegram rejected TELEGRAM_BOT_TOKEN; check the token with @BotFather{also}."
         ) from None
     except BadRequest as error:  # at start-up only setWebhook can be refused
         raise CommandError(f"the Bot API refused to start the bot: {error}.") from None
     except NetworkError as error:
-        message = str(error).replace(settings.telegram_token, "<token>")
+        message = str(error).replace(token, "<token>") or error.__class__.__name__
         raise CommandError(
-            f"cannot reach the Bot API at {settings.telegram_base_url} ({message})."
+            f"cannot reach the Bot API at {settings.telegram_base_url} ({message}); check the "
+            "network, the proxy (HTTPS_PROXY or FAQBOT_PROXY_URL) and FAQBOT_TELEGRAM_BASE_URL."
         ) from None
-    except QuestionLogError as error:
+    except TelegramError as error:
+        message = str(error).replace(token, "<token>")
+        raise CommandError(
+            f"the Bot API at {settings.telegram_base_url} answered in a way faqbot cannot use "
+            f"({message}); check FAQBOT_TELEGRAM_BASE_URL."
+        ) from None
+    except (QuestionLogError, app.StartupError) as error:
         raise CommandError(str(error)) from None
     return 0
 

@@ -41,6 +41,11 @@ MAX_MESSAGE_CHARS = 4096
 
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
+_FAST_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's safe loader where PyYAML has it: the same nodes and line marks, about seven times
+faster (the bot's start-up, every reload). A file it refuses is read again with the pure-Python
+loader, whose problem texts are the ones maintainers see."""
+
 
 class KnowledgeBaseError(Exception):
     """Base class for knowledge-base errors."""
@@ -363,6 +368,17 @@ class _Reader:
         except (OSError, UnicodeDecodeError) as error:
             self.file_problem(path, 1, f"cannot read file: {error}")
             return None
+        if _FAST_LOADER is not yaml.SafeLoader:
+            known, known_files = len(self.problems), len(self.file_problems)
+            loader = _FAST_LOADER(text)
+            try:
+                node = loader.get_single_node()
+                if node is not None:
+                    return self._convert(loader, node, path)
+            except yaml.YAMLError:  # reported again, in the usual words, below
+                del self.problems[known:], self.file_problems[known_files:]
+            finally:
+                loader.dispose()
         loader = yaml.SafeLoader(text)
         try:
             node = loader.get_single_node()

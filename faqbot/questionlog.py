@@ -10,12 +10,17 @@ mode, ``synchronous=FULL``), so an answer never waits for the disk and a killed 
 most the rows it had not yet committed. ``flush`` and ``close`` wait for the queue to drain.
 
 The schema is versioned with ``PRAGMA user_version`` and migrated forward on open (``MIGRATIONS``).
+
+The update inbox (``faqbot.inbox``) shares this file, its schema and its writer: an update's rows
+are held back while it is handled (``holding``) and committed together with its inbox mark
+(``write_together``), so an answered question always has exactly one row.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import hashlib
 import hmac
 import logging
@@ -24,8 +29,9 @@ import secrets
 import sqlite3
 import stat
 import threading
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 from pathlib import Path
@@ -111,6 +117,21 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "DELETE FROM picks WHERE question_id NOT IN (SELECT id FROM questions)",
         "DELETE FROM votes WHERE question_id NOT IN (SELECT id FROM questions)",
         "CREATE UNIQUE INDEX picks_once ON picks (question_id, item_id, COALESCE(user_key, ''))",
+    ),
+    # 4 -> 5: the update inbox (faqbot.inbox): an update from Telegram is stored here before it
+    # is confirmed and kept, with its payload, only until it is handled.
+    (
+        """CREATE TABLE inbox (
+            update_id INTEGER PRIMARY KEY,
+            received_at REAL NOT NULL,
+            payload TEXT,
+            claimed_by TEXT,
+            lease_until REAL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            done_at REAL
+        )""",
+        "CREATE INDEX inbox_pending ON inbox (update_id) WHERE done_at IS NULL",
+        "CREATE INDEX inbox_done ON inbox (done_at) WHERE done_at IS NOT NULL",
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -303,6 +324,67 @@ async def migrate(db: aiosqlite.Connection, path: Path | str = "the question log
             raise
 
 
+def open_failure(path: Path, error: BaseException) -> QuestionLogError:
+    """One sentence for a failure to open the log (or its secret) at ``path``: what is wrong
+    and what to do about it."""
+    path = Path(path)
+    directory = path.parent
+    reason = getattr(error, "strerror", None) or str(error) or error.__class__.__name__
+    text = str(error).lower()
+    number = getattr(error, "errno", None)
+    if path.is_dir():
+        return QuestionLogError(
+            f"{path} is a directory, but faqbot keeps its question log in a file of that name; "
+            "move the directory away or set FAQBOT_DATA_DIR to another directory."
+        )
+    if directory.exists() and not directory.is_dir():
+        return QuestionLogError(
+            f"the data directory {directory} is a file, not a directory; "
+            "move it away or set FAQBOT_DATA_DIR to a directory."
+        )
+    if number == errno.ENOSPC or "disk is full" in text:
+        return QuestionLogError(
+            f"the data directory {directory} is full ({reason}); "
+            "free space on its disk and start faqbot again."
+        )
+    if (
+        number in (errno.EACCES, errno.EPERM, errno.EROFS)
+        or "readonly" in text
+        or (directory.is_dir() and not os.access(directory, os.W_OK))
+    ):
+        return QuestionLogError(
+            f"the data directory {directory} is not writable ({reason}); make it writable for "
+            "the user faqbot runs as, or set FAQBOT_DATA_DIR to a writable directory."
+        )
+    if isinstance(error, sqlite3.DatabaseError) and not isinstance(error, sqlite3.OperationalError):
+        return QuestionLogError(
+            f"the question log {path} is damaged ({error}); restore it from a backup, or move "
+            "it aside so faqbot starts a new, empty log."
+        )
+    return QuestionLogError(f"cannot open the question log {path} ({reason}).")
+
+
+async def open_log(settings: Settings) -> QuestionLog:
+    """The question log the settings name, with its secret; any failure to open it (a
+    read-only, full or missing data directory, a damaged file) is one ``QuestionLogError``."""
+    path = settings.database_path
+    try:
+        if path.is_dir():  # checked first: aiosqlite would fail on it in its own thread
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+        secret = load_or_create_secret(settings)
+        return await QuestionLog.open(
+            path,
+            secret=secret,
+            keep_text=settings.keep_text,
+            retention_days=settings.retention_days,
+        )
+    except (OSError, sqlite3.Error) as error:
+        # A failed aiosqlite connect stops its worker thread without waiting for it; give the
+        # thread its moment, so it does not report to an event loop that is already closed.
+        await asyncio.sleep(0.1)
+        raise open_failure(path, error) from error
+
+
 # --------------------------------------------------------------------------------------------
 # The log
 # --------------------------------------------------------------------------------------------
@@ -310,12 +392,21 @@ async def migrate(db: aiosqlite.Connection, path: Path | str = "the question log
 
 @dataclass
 class _Write:
-    """One queued statement; ``future`` is set when it has been committed (or failed)."""
+    """One queued statement; ``future`` is set when it has been committed (or failed).
+
+    A write with ``together`` stands for those writes, committed in order in one transaction
+    (all or none); ``rows`` makes the future's result the statement's rows (``RETURNING``).
+    """
 
     sql: str
     parameters: tuple[Any, ...]
     future: asyncio.Future[Any] | None = None
     result: Callable[[sqlite3.Cursor | aiosqlite.Cursor], Any] | None = None
+    together: tuple[_Write, ...] = ()
+    rows: bool = False
+    anytime: bool = False
+    """In a ``together`` group: may run after the rest of the transaction (nothing depends on
+    it, it depends on nothing there); the inbox's marks."""
     outside_transaction: bool = False
     """Run alone, between transactions (a WAL checkpoint cannot run inside one)."""
 
@@ -344,6 +435,22 @@ CHECKPOINT_ATTEMPTS = 50
 
 
 _STOP = object()
+
+Statement = tuple[str, Sequence[Any]]
+"""One SQL statement and its parameters."""
+
+
+@dataclass
+class HeldWrites:
+    """The rows one task queued inside ``QuestionLog.holding``, not yet queued for the disk."""
+
+    writes: list[_Write] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.writes)
+
+
+_HELD: ContextVar[HeldWrites | None] = ContextVar("faqbot_questionlog_held", default=None)
 
 
 @dataclass(frozen=True)
@@ -450,6 +557,10 @@ class QuestionLog:
     def _enqueue(self, write: _Write) -> None:
         if self._closed:
             raise QuestionLogError("the question log is closed.")
+        held = _HELD.get()
+        if held is not None and write.future is None:  # see ``holding``
+            held.writes.append(write)
+            return
         if threading.get_ident() == self._loop_thread:
             self._queue.put_nowait(write)
         else:  # e.g. a terminal chat reading input in a worker thread
@@ -656,6 +767,61 @@ class QuestionLog:
                 logger.exception("daily purge failed; retrying next time")
             await asyncio.sleep(every.total_seconds())
 
+    @contextlib.contextmanager
+    def holding(self) -> Iterator[HeldWrites]:
+        """Hold back the rows this task queues (questions, picks) instead of queuing them.
+
+        The delivery handles each update inside this block and then commits the held rows
+        together with the update's inbox mark (``write_together``): a crash before that commit
+        loses both, and the replayed update logs its question once. Writes the caller awaits
+        (votes, purges) are not held.
+        """
+        held = HeldWrites()
+        token = _HELD.set(held)
+        try:
+            yield held
+        finally:
+            _HELD.reset(token)
+
+    def write_together(self, held: HeldWrites, statements: Sequence[Statement] = ()) -> None:
+        """Queue the held rows and then ``statements`` as one transaction (``flush`` waits).
+
+        The statements (the inbox's marks) must depend on nothing the held rows write, and
+        nothing on them: they may run at the end of the transaction (see ``_commit_together``).
+        """
+        parts = [
+            *held.writes,
+            *(_Write(sql, tuple(parameters), anytime=True) for sql, parameters in statements),
+        ]
+        held.writes = []
+        if not parts:
+            return
+        if self._closed:
+            raise QuestionLogError("the question log is closed.")
+        self._enqueue_now(_Write("", (), together=tuple(parts)))
+
+    async def write(self, sql: str, parameters: Sequence[Any] = (), *, rows: bool = False) -> Any:
+        """Run one statement after everything queued before it and wait for its commit.
+
+        Returns the statement's rows when ``rows`` (for ``RETURNING``), else its row count.
+        """
+        return await self._submit(
+            _Write(
+                sql,
+                tuple(parameters),
+                rows=rows,
+                result=None if rows else (lambda cursor: cursor.rowcount),
+            )
+        )
+
+    def _enqueue_now(self, write: _Write) -> None:
+        """Queue ``write`` even inside ``holding`` (it is the held rows' own commit)."""
+        token = _HELD.set(None)
+        try:
+            self._enqueue(write)
+        finally:
+            _HELD.reset(token)
+
     async def flush(self) -> None:
         """Wait until everything queued before this call is committed (a no-op once closed)."""
         if self._closed:
@@ -819,20 +985,21 @@ class QuestionLog:
     async def _commit(self, batch: Sequence[_Write]) -> list[Any]:
         """One transaction; consecutive plain rows of one statement go through executemany."""
         results: list[Any] = [None] * len(batch)
-        if not any(write.sql for write in batch):
+        if not any(write.sql or write.together for write in batch):
             return results
         await self._db.execute("BEGIN IMMEDIATE")
         try:
             index = 0
             while index < len(batch):
                 write = batch[index]
+                if write.together:
+                    index = await self._commit_together(batch, index)
+                    continue
                 if not write.sql:
                     index += 1
                     continue
                 if write.future is not None:
-                    cursor = await self._db.execute(write.sql, write.parameters)
-                    results[index] = write.result(cursor) if write.result else None
-                    await cursor.close()
+                    results[index] = await self._execute(write)
                     index += 1
                     continue
                 end = index
@@ -848,6 +1015,47 @@ class QuestionLog:
                 await self._db.execute("ROLLBACK")
             raise
         return results
+
+    async def _commit_together(self, batch: Sequence[_Write], start: int) -> int:
+        """The run of ``together`` writes from ``start``, in as few calls as order allows.
+
+        The held rows run in their order (a pick may need the question row before it), runs of
+        one statement as one ``executemany``; the ``anytime`` marks run last, one
+        ``executemany`` each. The transaction still holds every group whole, at a fraction of
+        the cost of one call per row (an update's question row and its inbox mark alternate).
+        """
+        end = start
+        ordered: list[_Write] = []
+        marks: dict[str, list[tuple[Any, ...]]] = {}
+        while end < len(batch) and batch[end].together:
+            for part in batch[end].together:
+                if part.anytime:
+                    marks.setdefault(part.sql, []).append(part.parameters)
+                else:
+                    ordered.append(part)
+            end += 1
+        first = 0
+        while first < len(ordered):
+            last = first
+            while last < len(ordered) and ordered[last].sql == ordered[first].sql:
+                last += 1
+            await self._db.executemany(
+                ordered[first].sql, [part.parameters for part in ordered[first:last]]
+            )
+            first = last
+        for sql, rows in marks.items():
+            await self._db.executemany(sql, rows)
+        return end
+
+    async def _execute(self, write: _Write) -> Any:
+        """One statement inside the writer's transaction; its rows or its ``result``."""
+        cursor = await self._db.execute(write.sql, write.parameters)
+        try:
+            if write.rows:
+                return await cursor.fetchall()
+            return write.result(cursor) if write.result else None
+        finally:
+            await cursor.close()
 
 
 def _inserted(cursor: sqlite3.Cursor | aiosqlite.Cursor) -> bool:

@@ -54,6 +54,11 @@ class Settings:
     log_level: str = "INFO"
     digest_time: time | None = time(8, 0)
     """When on Mondays (Danish time) leaders get the weekly digest; None switches it off."""
+    proxy_url: str | None = None
+    request_timeout: float = 5.0
+    send_retries: int = 3
+    replay_max_age_minutes: int = 10
+    shutdown_seconds: float = 8.0
 
     @property
     def database_path(self) -> Path:
@@ -132,6 +137,32 @@ def _positive_float(name: str, raw: str) -> float:
     if not value > 0 or value == float("inf"):
         raise SettingsError(f"{name} must be a number greater than 0, got {raw!r}.")
     return value
+
+
+PROXY_SCHEMES = ("http", "https", "socks5", "socks5h", "socks4")
+
+
+def _proxy_url(name: str, raw: str) -> str:
+    value = _text(name, raw)
+    scheme, separator, rest = value.partition("://")
+    if not separator or scheme.lower() not in PROXY_SCHEMES or not rest.strip("/"):
+        raise SettingsError(
+            f"{name} must be a proxy URL such as http://proxy.example.org:3128 "
+            f"(schemes: {', '.join(PROXY_SCHEMES)}), got {value!r}."
+        )
+    return value
+
+
+def _seconds_up_to(limit: float) -> Callable[[str, str], float]:
+    """A parser for a number of seconds above 0 and at most ``limit``."""
+
+    def parse(name: str, raw: str) -> float:
+        value = _positive_float(name, raw)
+        if value > limit:
+            raise SettingsError(f"{name} must be at most {limit:g} seconds, got {raw!r}.")
+        return value
+
+    return parse
 
 
 def _log_level(name: str, raw: str) -> str:
@@ -241,6 +272,41 @@ SPECS: tuple[_Spec, ...] = (
         _time_or_off,
         "When leaders get last week's report every Monday (HH:MM, Danish time), or `off`. "
         "Default 08:00.",
+    ),
+    _Spec(
+        "FAQBOT_PROXY_URL",
+        "proxy_url",
+        _proxy_url,
+        "Proxy for the Bot API (http://, https:// or socks5://). Default: `HTTPS_PROXY`, "
+        "`HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` from the environment.",
+    ),
+    _Spec(
+        "FAQBOT_REQUEST_TIMEOUT",
+        "request_timeout",
+        _seconds_up_to(120),
+        "Seconds to connect, send and wait for an answer per Bot API request (uploads get "
+        "four times as long). Default 5.",
+    ),
+    _Spec(
+        "FAQBOT_SEND_RETRIES",
+        "send_retries",
+        _non_negative_int,
+        "How often a request is retried after a transient failure (5xx, dropped connection, "
+        "timeout), with backoff. Default 3.",
+    ),
+    _Spec(
+        "FAQBOT_REPLAY_MAX_AGE_MINUTES",
+        "replay_max_age_minutes",
+        _positive_int,
+        "Unanswered messages younger than this are answered after a restart; older ones in a "
+        "private chat get a short apology instead. Default 10.",
+    ),
+    _Spec(
+        "FAQBOT_SHUTDOWN_SECONDS",
+        "shutdown_seconds",
+        _seconds_up_to(300),
+        "On SIGTERM the bot exits within this many seconds; unfinished updates are answered "
+        "after the next start. Default 8 (docker stop waits 10).",
     ),
 )
 

@@ -3,7 +3,6 @@ the command table, the token filter and the application's wiring. No network."""
 
 from __future__ import annotations
 
-import asyncio
 import html
 import logging
 import re
@@ -11,18 +10,16 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from aiohttp import web
-from telegram.error import NetworkError, TimedOut
+from telegram.error import NetworkError
 from telegram.ext import AIORateLimiter, CallbackQueryHandler, CommandHandler
-from telegram.request import RequestData
-from telegram.request._requestparameter import RequestParameter
 
 from faqbot import kb as kb_module
 from faqbot.bot import addressing, app, keyboards, texts
 from faqbot.bot.commands import COMMANDS, admin_commands, public_commands
+from faqbot.bot.delivery import DeliveryProcessor, InboxQueue
 from faqbot.bot.handlers import parse_days
-from faqbot.bot.request import AiohttpRequest
 from faqbot.bot.tokenfilter import MASK, TokenFilter, install_token_filter
+from faqbot.bot.transport import RetryingRequest
 from faqbot.matcher import MAX_QUERY_CHARS
 from faqbot.settings import KeepText, Settings
 
@@ -384,7 +381,10 @@ def test_build_application_registers_every_command_without_network(
     assert application.error_handlers
     assert application.concurrent_updates > 1
     assert isinstance(application.bot.rate_limiter, AIORateLimiter)
-    assert isinstance(application.bot.request, AiohttpRequest)
+    assert isinstance(application.bot.request, RetryingRequest)
+    assert isinstance(application.update_processor, DeliveryProcessor)
+    assert isinstance(application.update_queue, InboxQueue)
+    assert application.bot_data.delivery is not None
     assert application.bot.base_url == f"http://127.0.0.1:9/bot{TOKEN}"
     assert application.bot.base_file_url == f"http://127.0.0.1:9/file/bot{TOKEN}"
 
@@ -433,94 +433,7 @@ def test_install_token_filter_covers_every_handler_once() -> None:
         logger.removeHandler(handler)
 
 
-# --- the aiohttp transport (loopback only) -------------------------------------------------------
-
-
-def _data(**parameters: object) -> RequestData:
-    return RequestData([RequestParameter.from_input(k, v) for k, v in parameters.items()])
-
-
-async def _serve(handler) -> tuple[web.AppRunner, str]:
-    application = web.Application()
-    application.router.add_route("*", "/{tail:.*}", handler)
-    runner = web.AppRunner(application, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]
-    return runner, f"http://127.0.0.1:{port}"
-
-
-async def test_transport_posts_form_parameters_and_returns_status_and_body() -> None:
-    seen: dict[str, object] = {}
-
-    async def handler(request: web.Request) -> web.Response:
-        seen.update(await request.post())
-        seen["content_type"] = request.content_type
-        return web.json_response({"ok": False, "description": "nope"}, status=400)
-
-    runner, base = await _serve(handler)
-    transport = AiohttpRequest(2)
-    await transport.initialize()
-    try:
-        data = RequestData(
-            [
-                RequestParameter.from_input("chat_id", 7),
-                RequestParameter.from_input("text", "hej & <b>"),
-            ]
-        )
-        status, body = await transport.do_request(f"{base}/botX/sendMessage", "POST", data)
-    finally:
-        await transport.shutdown()
-        await runner.cleanup()
-    assert status == 400 and b"nope" in body
-    assert seen == {"chat_id": "7", "text": "hej & <b>", "content_type": (
-        "application/x-www-form-urlencoded")}  # fmt: skip
-
-
-async def test_transport_uploads_files_as_multipart() -> None:
-    from telegram import InputFile
-
-    seen: dict[str, object] = {}
-
-    async def handler(request: web.Request) -> web.Response:
-        form = await request.post()
-        seen["chat_id"] = form["chat_id"]
-        seen["photo"] = form["photo"].file.read()
-        return web.json_response({"ok": True, "result": True})
-
-    runner, base = await _serve(handler)
-    transport = AiohttpRequest(2)
-    await transport.initialize()
-    try:
-        photo = InputFile(b"\x89PNG fake", filename="r.png")
-        data = _data(chat_id=7, photo=photo)
-        status, _ = await transport.do_request(f"{base}/botX/sendPhoto", "POST", data)
-    finally:
-        await transport.shutdown()
-        await runner.cleanup()
-    assert status == 200
-    assert seen == {"chat_id": "7", "photo": b"\x89PNG fake"}
-
-
-async def test_transport_maps_failures_to_telegram_errors() -> None:
-    async def slow(request: web.Request) -> web.Response:
-        await asyncio.sleep(2)
-        return web.Response(text="late")
-
-    runner, base = await _serve(slow)
-    transport = AiohttpRequest(1, read_timeout=0.2)
-    await transport.initialize()
-    try:
-        with pytest.raises(TimedOut):
-            await transport.do_request(f"{base}/botX/getMe", "POST")
-        with pytest.raises(NetworkError, match="aiohttp"):
-            await transport.do_request("http://127.0.0.1:1/botX/getMe", "POST")
-    finally:
-        await transport.shutdown()
-        await runner.cleanup()
-    with pytest.raises(RuntimeError, match="not initialized"):
-        await transport.do_request(f"{base}/botX/getMe", "POST")
+# --- errors --------------------------------------------------------------------------------------
 
 
 async def test_a_network_error_while_polling_is_one_warning_and_a_handler_error_is_logged(

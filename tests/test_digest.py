@@ -34,7 +34,7 @@ def kb() -> kb_module.KnowledgeBase:
 def test_the_digest_runs_every_monday_at_the_set_time_in_danish_time(kb) -> None:
     settings = Settings(telegram_token=TOKEN, digest_time=time(7, 30))
     application = app.build_application(settings, kb)
-    [job] = application.job_queue.jobs()
+    [job] = application.job_queue.get_jobs_by_name(digest.JOB_NAME)  # beside the inbox's
     assert job.name == digest.JOB_NAME and job.callback is digest.weekly_digest
     trigger = job.job.trigger
     assert str(trigger) == "cron[day_of_week='mon', hour='7', minute='30', second='0']"
@@ -48,7 +48,7 @@ def test_the_digest_runs_every_monday_at_the_set_time_in_danish_time(kb) -> None
 
 def test_the_digest_can_be_switched_off(kb) -> None:
     application = app.build_application(Settings(telegram_token=TOKEN, digest_time=None), kb)
-    assert application.job_queue.jobs() == ()
+    assert application.job_queue.get_jobs_by_name(digest.JOB_NAME) == ()
 
 
 def test_the_digest_covers_last_monday_to_sunday() -> None:

@@ -456,7 +456,7 @@ async def test_new_database_is_current_and_in_wal_mode(db_path: Path) -> None:
     tables = {
         name for (name,) in rows(db_path, "SELECT name FROM sqlite_master WHERE type='table'")
     }
-    assert tables == {"questions", "votes", "picks", "leader_chats"}
+    assert tables == {"questions", "votes", "picks", "leader_chats", "inbox"}
 
 
 VERSION_1 = """

@@ -26,6 +26,9 @@ def test_defaults_from_an_empty_mapping() -> None:
     assert settings.retention_days == 90
     assert settings.rate_limit_per_second == 30.0
     assert settings.database_path == Path("data") / "faqbot.sqlite3"
+    assert settings.proxy_url is None  # httpx then reads HTTPS_PROXY and friends
+    assert (settings.request_timeout, settings.send_retries) == (5.0, 3)
+    assert (settings.replay_max_age_minutes, settings.shutdown_seconds) == (10, 8.0)
 
 
 def test_every_value_is_read_from_the_mapping(tmp_path: Path) -> None:
@@ -43,6 +46,11 @@ def test_every_value_is_read_from_the_mapping(tmp_path: Path) -> None:
             "FAQBOT_RATE_LIMIT_RETRIES": "0",
             "FAQBOT_WEBHOOK_SECRET": "hook",
             "FAQBOT_LOG_LEVEL": "debug",
+            "FAQBOT_PROXY_URL": "socks5://proxy.example.org:1080",
+            "FAQBOT_REQUEST_TIMEOUT": "2.5",
+            "FAQBOT_SEND_RETRIES": "0",
+            "FAQBOT_REPLAY_MAX_AGE_MINUTES": "30",
+            "FAQBOT_SHUTDOWN_SECONDS": "25",
         }
     )
     assert settings.telegram_token == "123:abc"
@@ -57,6 +65,9 @@ def test_every_value_is_read_from_the_mapping(tmp_path: Path) -> None:
     assert settings.rate_limit_retries == 0
     assert settings.webhook_secret == "hook"
     assert settings.log_level == "DEBUG"
+    assert settings.proxy_url == "socks5://proxy.example.org:1080"
+    assert (settings.request_timeout, settings.send_retries) == (2.5, 0)
+    assert (settings.replay_max_age_minutes, settings.shutdown_seconds) == (30, 25.0)
 
 
 @pytest.mark.parametrize(
@@ -141,6 +152,48 @@ def test_every_value_is_read_from_the_mapping(tmp_path: Path) -> None:
             "FAQBOT_DIGEST_TIME must be a time of day as HH:MM (e.g. 08:00) or off; "
             "got '０８:００'.",
         ),
+        (
+            "FAQBOT_PROXY_URL",
+            "proxy.example.org:3128",
+            "FAQBOT_PROXY_URL must be a proxy URL such as http://proxy.example.org:3128 "
+            "(schemes: http, https, socks5, socks5h, socks4), got 'proxy.example.org:3128'.",
+        ),
+        (
+            "FAQBOT_PROXY_URL",
+            "ftp://proxy:21",
+            "FAQBOT_PROXY_URL must be a proxy URL such as http://proxy.example.org:3128 "
+            "(schemes: http, https, socks5, socks5h, socks4), got 'ftp://proxy:21'.",
+        ),
+        (
+            "FAQBOT_REQUEST_TIMEOUT",
+            "0",
+            "FAQBOT_REQUEST_TIMEOUT must be a number greater than 0, got '0'.",
+        ),
+        (
+            "FAQBOT_REQUEST_TIMEOUT",
+            "600",
+            "FAQBOT_REQUEST_TIMEOUT must be at most 120 seconds, got '600'.",
+        ),
+        (
+            "FAQBOT_SEND_RETRIES",
+            "many",
+            "FAQBOT_SEND_RETRIES must be a whole number of 0 or more, got 'many'.",
+        ),
+        (
+            "FAQBOT_REPLAY_MAX_AGE_MINUTES",
+            "0",
+            "FAQBOT_REPLAY_MAX_AGE_MINUTES must be a whole number of at least 1, got '0'.",
+        ),
+        (
+            "FAQBOT_SHUTDOWN_SECONDS",
+            "-5",
+            "FAQBOT_SHUTDOWN_SECONDS must be a number greater than 0, got '-5'.",
+        ),
+        (
+            "FAQBOT_SHUTDOWN_SECONDS",
+            "3600",
+            "FAQBOT_SHUTDOWN_SECONDS must be at most 300 seconds, got '3600'.",
+        ),
     ],
 )
 def test_malformed_values_fail_with_one_sentence(name: str, value: str, message: str) -> None:
@@ -165,6 +218,11 @@ def test_every_setting_has_an_error_case_above() -> None:
         "FAQBOT_WEBHOOK_SECRET",
         "FAQBOT_LOG_LEVEL",
         "FAQBOT_DIGEST_TIME",
+        "FAQBOT_PROXY_URL",
+        "FAQBOT_REQUEST_TIMEOUT",
+        "FAQBOT_SEND_RETRIES",
+        "FAQBOT_REPLAY_MAX_AGE_MINUTES",
+        "FAQBOT_SHUTDOWN_SECONDS",
     }
     assert {spec.env for spec in SPECS} == tested
 

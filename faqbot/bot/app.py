@@ -1,10 +1,20 @@
 """Building and running the python-telegram-bot Application.
 
-Every handler is registered in ``build_application``; resources (matcher, question log, the
-daily purge task) are opened in ``post_init`` and closed in ``post_shutdown``, which
-``run_polling``/``run_webhook`` call on SIGINT/SIGTERM as well, so a stop always flushes the
-question log. The daily retention purge is a plain asyncio task (``QuestionLog.purge_daily``)
-rather than a JobQueue job: it needs no APScheduler dependency and is one line to cancel.
+Every handler is registered in ``build_application``. ``run`` drives the application's own life
+cycle (``initialize``, ``start``, ``stop``, ``shutdown``) rather than ``run_polling``, because
+the bot needs three things that one does not give: updates stored in the inbox before Telegram
+is told they arrived (``faqbot.bot.delivery``), one ``Error: ...`` sentence for every start-up
+failure, and a stop within ``FAQBOT_SHUTDOWN_SECONDS`` whatever the backlog, the disk or
+Telegram is doing.
+
+Start-up, in order: the question log (with the inbox) is opened first, so a read-only, full or
+damaged data directory is reported before Telegram is contacted; then ``getMe`` (the token and
+the network), ``post_init`` (the matcher, the purge task, the command menu), the replay of what
+the inbox holds from before, and last the intake (long polling or the webhook server).
+
+Stopping (SIGTERM or SIGINT): no more updates are taken; those in progress get what is left of
+the grace time after a reserve for closing, the rest are cancelled and stay in the inbox; the
+question log is flushed and closed; a watchdog ends the process if anything still hangs.
 """
 
 from __future__ import annotations
@@ -12,7 +22,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
+import threading
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
 
 from telegram import BotCommandScopeChat, LinkPreviewOptions
 from telegram.constants import ParseMode
@@ -32,16 +48,23 @@ from faqbot.bot import digest, handlers
 from faqbot.bot.addressing import COMMAND_FOR_A_BOT
 from faqbot.bot.commands import COMMANDS, bot_commands, public_commands
 from faqbot.bot.context import CONTEXT_TYPES, BotApplication, BotContext
-from faqbot.bot.request import AiohttpRequest
+from faqbot.bot.delivery import (
+    ALLOWED_UPDATES,
+    MAINTENANCE_SECONDS,
+    Delivery,
+    DeliveryProcessor,
+    InboxQueue,
+    maintain_inbox,
+)
+from faqbot.bot.transport import PollRequest, RetryingRequest, build_requests
 from faqbot.kb import KnowledgeBase
 from faqbot.matcher import Matcher
-from faqbot.questionlog import QuestionLog, load_or_create_secret
+from faqbot.questionlog import open_log
 from faqbot.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = ("message", "callback_query")
-"""Only what the bot handles; edits, reactions and member updates are never fetched."""
+__all__ = ["ALLOWED_UPDATES", "StartupError", "build_application", "run"]
 
 # The handler of each command in the one table (commands.COMMANDS); a test keeps them in step.
 COMMAND_HANDLERS = {
@@ -62,8 +85,25 @@ COMMAND_ALIASES = {"help": handlers.help_command, "spørg": handlers.ask}
 
 CONCURRENT_UPDATES = 32
 """Updates handled at once. Matching is CPU-bound and fast, so more only adds scheduling cost;
-32 keeps ~30 replies/s flowing even at 1 s Bot API round trips. The pool has a few spare
-connections so error replies and callback answers never wait for one."""
+32 keeps ~30 replies/s flowing even at 1 s Bot API round trips."""
+
+CONNECTIONS = CONCURRENT_UPDATES + 4
+"""Connections to the Bot API: one for every update being handled and a few spare, so a reply
+never waits for a connection while others hang until their read timeout (a Telegram fault the
+tests inject). httpx checks every pooled connection on each request, so a pool of 8 cost less
+CPU in bench/bot.py (5.3-6.4 against 6.5-8.5 ms a reply, noisy), but at a 1 s round trip it
+would carry only 8 replies a second; idle connections cost nothing at Telegram's 30 a second."""
+
+INTAKE_STOP_SECONDS = 1.5
+"""At most this long to stop taking updates (the webhook server's open requests)."""
+CLOSE_RESERVE_SECONDS = 2.5
+"""Of the shutdown grace time, this much is kept for stopping jobs and closing the log."""
+WATCHDOG_MARGIN_SECONDS = 1.0
+"""The watchdog ends the process this long after the grace time, if it still runs."""
+
+
+class StartupError(Exception):
+    """The bot cannot start for a reason the operator can fix; the message is one sentence."""
 
 
 def file_base_url(base_url: str) -> str:
@@ -74,10 +114,11 @@ def file_base_url(base_url: str) -> str:
 
 
 def build_application(settings: Settings, kb: KnowledgeBase) -> BotApplication:
-    """The Application with every handler, flood control, and the resources' life cycle."""
+    """The Application with every handler, the transport, flood control and the delivery."""
     if not settings.telegram_token:
         raise ValueError("a bot token is needed to build the Telegram application")
-    requests = (AiohttpRequest(CONCURRENT_UPDATES + 4), AiohttpRequest(1))
+    requests = build_requests(settings, CONNECTIONS)
+    delivery = Delivery(max_age=timedelta(minutes=settings.replay_max_age_minutes))
     application: BotApplication = (
         ApplicationBuilder()
         .context_types(CONTEXT_TYPES)
@@ -99,16 +140,16 @@ def build_application(settings: Settings, kb: KnowledgeBase) -> BotApplication:
                 max_retries=settings.rate_limit_retries,
             )
         )
-        .concurrent_updates(CONCURRENT_UPDATES)
+        .concurrent_updates(DeliveryProcessor(CONCURRENT_UPDATES, delivery))
+        .update_queue(InboxQueue(delivery))
         .request(requests[0])
         .get_updates_request(requests[1])
-        .post_init(post_init)
-        .post_shutdown(post_shutdown)
         .build()
     )
     application.bot_data.settings = settings
     application.bot_data.kb = kb
     application.bot_data.requests = requests  # closed by run() even when start-up fails
+    application.bot_data.delivery = delivery
 
     # First (group -1): a command addressed to another bot (/spørg@otherbot) goes no further.
     application.add_handler(
@@ -141,36 +182,39 @@ def build_application(settings: Settings, kb: KnowledgeBase) -> BotApplication:
         )
     )
     application.add_error_handler(handlers.on_error)
+    assert application.job_queue is not None, "built with a JobQueue above"
+    application.job_queue.run_repeating(
+        maintain_inbox,
+        interval=MAINTENANCE_SECONDS,
+        first=MAINTENANCE_SECONDS,
+        name="faqbot-inbox-maintenance",
+        job_kwargs={"max_instances": 1, "coalesce": True},
+    )
     if settings.digest_time is not None:
-        assert application.job_queue is not None, "built with a JobQueue above"
         digest.schedule(application.job_queue, settings.digest_time)
     return application
 
 
+async def open_resources(application: BotApplication) -> None:
+    """Open the question log and attach the inbox to it (before Telegram is contacted)."""
+    data = application.bot_data
+    log = await open_log(data.settings)
+    data.log = log
+    assert data.delivery is not None, "build_application sets the delivery"
+    data.delivery.attach(application, log)
+
+
 async def post_init(application: BotApplication) -> None:
-    """Build the matcher, open the question log, start the purge task, set the command menu."""
+    """Build the matcher, start the purge task, set the command menu."""
     data = application.bot_data
     settings, kb = data.settings, data.kb
     assert kb is not None, "build_application sets the knowledge base"
     data.matcher = Matcher(kb)
-    log = await QuestionLog.open(
-        settings.database_path,
-        secret=load_or_create_secret(settings),
-        keep_text=settings.keep_text,
-        retention_days=settings.retention_days,
-    )
-    data.log = log
     data.tasks.append(
-        asyncio.get_running_loop().create_task(log.purge_daily(), name="faqbot-daily-purge")
+        asyncio.get_running_loop().create_task(data.log.purge_daily(), name="faqbot-daily-purge")
     )
     await set_commands(application, settings)
     _on_signal_send_digest(application)
-    logger.info(
-        "faqbot ready as @%s: %d items, question log %s",
-        application.bot.username,
-        len(kb.items),
-        settings.database_path,
-    )
 
 
 async def set_commands(application: BotApplication, settings: Settings) -> None:
@@ -217,7 +261,7 @@ def _on_signal_send_digest(application: BotApplication) -> None:
 
 
 async def post_shutdown(application: BotApplication) -> None:
-    """Stop the background tasks and close (flush) the question log."""
+    """Stop the background tasks, hand unfinished updates back, flush and close the log."""
     if hasattr(signal, "SIGUSR1"):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             asyncio.get_running_loop().remove_signal_handler(signal.SIGUSR1)
@@ -226,10 +270,179 @@ async def post_shutdown(application: BotApplication) -> None:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+    delivery = application.bot_data.delivery
     log = application.bot_data.take_log()
-    if log is not None:
-        await log.close()
-        logger.info("question log flushed and closed")
+    if log is None:
+        return
+    if delivery is not None and delivery.held:  # others may take them at once (one SQLite
+        # process frees every claim at its next start anyway, so this may give up on a full disk)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(delivery.inbox.release_mine(), timeout=1.0)
+    await log.close()
+    logger.debug("question log flushed and closed")
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """Where the webhook server listens and what it tells Telegram."""
+
+    url: str
+    listen: str = "127.0.0.1"
+    port: int = 8443
+    url_path: str = ""
+
+
+class Runner:
+    """One run of the bot: start-up, serving until a stop signal, a bounded shutdown."""
+
+    def __init__(self, application: BotApplication, webhook: Webhook | None = None) -> None:
+        self.application = application
+        self.settings = application.bot_data.settings
+        self.webhook = webhook
+        self.stop_requested = asyncio.Event()
+        self._poller: asyncio.Task[None] | None = None
+        self._started = False
+        self.clean = True
+        """False when a shutdown step ran out of time (the watchdog may have to end it)."""
+
+    def request_stop(self) -> None:
+        """The signal handler: stop, and make sure the process ends in time whatever hangs."""
+        if self.stop_requested.is_set():
+            return
+        self.stop_requested.set()
+        logger.info("stopping (within %.0f s)", self.settings.shutdown_seconds)
+        watchdog = threading.Timer(
+            self.settings.shutdown_seconds + WATCHDOG_MARGIN_SECONDS, _watchdog_exit
+        )
+        watchdog.daemon = True
+        watchdog.start()
+
+    async def serve(self) -> None:
+        """Start, serve until SIGTERM/SIGINT, stop. Start-up failures propagate."""
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, self.request_stop)
+        try:
+            starting = asyncio.create_task(self._start(), name="faqbot-start-up")
+            stopping = asyncio.create_task(self.stop_requested.wait())
+            await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if not starting.done():  # a stop signal during start-up
+                starting.cancel()
+                await asyncio.wait({starting}, timeout=1.0)
+            elif starting.exception() is None:
+                self._started = True
+                await stopping
+            stopping.cancel()
+            try:
+                if starting.done() and not starting.cancelled():
+                    starting.result()  # a start-up failure propagates (after the clean-up)
+            finally:
+                await self._shutdown()
+        finally:
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(signum)
+
+    async def _start(self) -> None:
+        application = self.application
+        data = application.bot_data
+        request = next((r for r in data.requests if isinstance(r, RetryingRequest)), None)
+        if request is not None:
+            request.retry_log_level = logging.DEBUG
+        await open_resources(application)
+        await application.initialize()  # getMe: the token and the network
+        await post_init(application)
+        assert data.delivery is not None
+        replayed = await data.delivery.recover()
+        await application.start()
+        if self.webhook is not None:
+            assert application.updater is not None
+            try:
+                await application.updater.start_webhook(
+                    listen=self.webhook.listen,
+                    port=self.webhook.port,
+                    url_path=self.webhook.url_path,
+                    webhook_url=self.webhook.url,
+                    secret_token=self.settings.webhook_secret,
+                    allowed_updates=list(ALLOWED_UPDATES),
+                    bootstrap_retries=0,
+                )
+            except OSError as error:
+                raise StartupError(
+                    f"cannot listen for the webhook on {self.webhook.listen}:"
+                    f"{self.webhook.port} ({error.strerror or error}); choose another --port or "
+                    "--listen address."
+                ) from error
+        else:
+            await application.bot.delete_webhook()  # getUpdates conflicts with a webhook
+            poll_request = next((r for r in data.requests if isinstance(r, PollRequest)), None)
+            self._poller = asyncio.create_task(
+                data.delivery.poll(poll_request), name="faqbot-polling"
+            )
+        if request is not None:
+            request.retry_log_level = logging.WARNING
+        kb = data.kb
+        logger.info(
+            "faqbot ready as @%s: %d items, question log %s%s",
+            application.bot.username,
+            len(kb.items) if kb else 0,
+            self.settings.database_path,
+            f", {replayed} update(s) from before the restart" if replayed else "",
+        )
+
+    async def _shutdown(self) -> None:
+        """Stop within the grace time, whatever hangs; every step has a deadline."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.settings.shutdown_seconds
+        application = self.application
+        delivery = application.bot_data.delivery
+
+        if self._poller is not None:
+            self._poller.cancel()
+            await self._bounded(self._poller, loop.time() + INTAKE_STOP_SECONDS, "polling")
+        updater = application.updater
+        if updater is not None and updater.running:
+            await self._bounded(updater.stop(), loop.time() + INTAKE_STOP_SECONDS, "the webhook")
+        unfinished = 0
+        if delivery is not None:
+            grace = deadline - CLOSE_RESERVE_SECONDS - loop.time()
+            unfinished = await delivery.stop(grace)
+        if application.running:
+            await self._bounded(application.stop(), loop.time() + 1.0, "the application")
+        await self._bounded(post_shutdown(application), deadline - 0.5, "closing the question log")
+        if not application.running:
+            await self._bounded(application.shutdown(), deadline, "the transport")
+        for request in application.bot_data.requests:  # start-up may have failed half-way
+            await self._bounded(request.shutdown(), deadline, "the transport")
+        if self._started:
+            logger.info(
+                "stopped%s",
+                f"; {unfinished} unfinished update(s) will be handled after the next start"
+                if unfinished
+                else "",
+            )
+
+    async def _bounded(self, step: Awaitable[Any], until: float, what: str) -> None:
+        """Await ``step`` until ``until`` (loop time) at most; a step that fails or runs out of
+        time is logged and left behind."""
+        remaining = until - asyncio.get_running_loop().time()
+        task = asyncio.ensure_future(step)
+        try:
+            await asyncio.wait_for(task, timeout=max(0.05, remaining))
+        except TimeoutError:
+            self.clean = False
+            logger.warning("stopping %s took too long; left behind", what)
+        except asyncio.CancelledError:
+            if not task.cancelled():
+                raise
+        except Exception as error:
+            self.clean = False
+            logger.warning("stopping %s failed: %s", what, error)
+
+
+def _watchdog_exit() -> None:
+    """The last resort: a shutdown step hung past the grace time (a stuck disk or thread)."""
+    logger.warning("shutdown grace time exceeded; exiting now (the inbox keeps what is unfinished)")
+    os._exit(0)  # no logging.shutdown(): a stuck thread may hold a handler's lock
 
 
 def run(
@@ -243,24 +456,15 @@ def run(
 ) -> None:
     """Run until SIGINT/SIGTERM: long polling, or a webhook when ``webhook_url`` is given."""
     application = build_application(settings, kb)
+    webhook = Webhook(webhook_url, listen, port, url_path) if webhook_url else None
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
+    runner = Runner(application, webhook)
     try:
-        if webhook_url:
-            application.run_webhook(
-                listen=listen,
-                port=port,
-                url_path=url_path,
-                webhook_url=webhook_url,
-                secret_token=settings.webhook_secret,
-                allowed_updates=list(ALLOWED_UPDATES),
-                close_loop=False,
-            )
-        else:
-            application.run_polling(allowed_updates=list(ALLOWED_UPDATES), close_loop=False)
+        loop.run_until_complete(runner.serve())
     finally:
-        # If start-up failed (bad token, no network) PTB never shuts the transport down.
-        for request in application.bot_data.requests:
-            loop.run_until_complete(request.shutdown())
         loop.close()
         asyncio.set_event_loop(None)
+    if not runner.clean:  # a stuck worker thread (e.g. the database's) would block the exit
+        logging.shutdown()
+        os._exit(0)

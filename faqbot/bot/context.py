@@ -10,7 +10,7 @@ used before it was opened.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot, JobQueue
 from telegram.request import BaseRequest
@@ -19,6 +19,9 @@ from faqbot.kb import KnowledgeBase
 from faqbot.matcher import Matcher
 from faqbot.questionlog import QuestionLog
 from faqbot.settings import Settings
+
+if TYPE_CHECKING:
+    from faqbot.bot.delivery import Delivery
 
 
 class BotData:
@@ -35,6 +38,8 @@ class BotData:
         """The Bot API transports, closed by ``app.run`` even when start-up fails."""
         self.tasks: list[asyncio.Task[None]] = []
         """Background tasks started in ``post_init`` and cancelled in ``post_shutdown``."""
+        self.delivery: Delivery | None = None
+        """The inbox's bot side (``faqbot.bot.delivery``), set by ``build_application``."""
 
     @property
     def settings(self) -> Settings:

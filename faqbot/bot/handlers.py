@@ -23,7 +23,7 @@ from telegram.ext import ApplicationHandlerStop
 from faqbot import kb as kb_module
 from faqbot import render
 from faqbot import report as report_module
-from faqbot.bot import digest, keyboards, texts
+from faqbot.bot import delivery, digest, keyboards, texts
 from faqbot.bot.addressing import (
     addressed_question,
     chat_kind,
@@ -407,22 +407,50 @@ async def reload_knowledge(update: Update, context: Context) -> None:
 # --- errors ------------------------------------------------------------------------------------
 
 
-async def on_error(update: object, context: Context) -> None:
-    """Log every handler error with its traceback and keep running; tell a private asker.
-
-    A network error while polling (no update: a 502 from Telegram, a timeout) is retried by
-    python-telegram-bot itself; it gets one warning line, not an error with a traceback.
-    """
-    if update is None and isinstance(context.error, NetworkError):
-        logger.warning("Telegram unreachable while polling, retrying: %s", context.error)
-        return
-    logger.error("error while handling an update", exc_info=context.error)
+def _can_apologise(update: object) -> bool:
+    """Whether the bot tells this update's sender about an error (button or private chat)."""
     if not isinstance(update, Update):
+        return False
+    message = update.effective_message
+    return update.callback_query is not None or (message is not None and _is_private(message))
+
+
+async def on_error(update: object, context: Context) -> None:
+    """Log a handler's error and keep running; tell the asker, unless the reply may have
+    gone out after all.
+
+    A network error while polling (no update) is one warning line. When Telegram did not take a
+    reply even after the transport's retries, the update is handed back to the inbox and answered
+    again later if a request may have reached Telegram (it was sent, the answer was lost: a
+    duplicate is acceptable, an apology next to a late answer is not) or if there is nobody to
+    apologise to (a group). Otherwise the asker gets the apology; if that fails too, the update is
+    handed back.
+    """
+    error = context.error
+    if update is None and isinstance(error, NetworkError):
+        logger.warning("Telegram unreachable while polling, retrying: %s", error)
+        return
+    transient = error is not None and delivery.is_transient(error)
+    if (
+        transient
+        and (delivery.reply_maybe_delivered() or not _can_apologise(update))
+        and delivery.hand_back()
+    ):
+        logger.warning("Telegram did not take a reply (%s); it will be sent again later", error)
+        return
+    if transient:
+        logger.warning("Telegram did not take a reply after every retry: %s", error)
+    else:
+        logger.error("error while handling an update", exc_info=error)
+    if not isinstance(update, Update) or not _can_apologise(update):
         return
     try:
         if update.callback_query is not None:
             await update.callback_query.answer(texts.ERROR)
-        elif update.effective_message is not None and _is_private(update.effective_message):
+        elif update.effective_message is not None:
             await update.effective_message.reply_text(texts.ERROR)
-    except TelegramError:
-        logger.warning("could not tell the user about the error", exc_info=True)
+    except TelegramError as apology_error:
+        if delivery.is_transient(apology_error) and delivery.hand_back():
+            logger.warning("could not apologise either (%s); trying again later", apology_error)
+        else:
+            logger.warning("could not tell the user about the error: %s", apology_error)

@@ -45,6 +45,10 @@ ALREADY_PICKED = "Du har allerede valgt det spørgsmål – svaret står ovenfor
 VOTE_THANKS_UP = "Tak! Godt at svaret kunne bruges."
 VOTE_THANKS_DOWN = "Tak! Vi bruger det til at gøre svarene bedre."
 ERROR = "Beklager, noget gik galt hos mig. Prøv igen om lidt."
+LATE_APOLOGY = (
+    "Beklager, jeg var ikke tilgængelig, da du skrev dette. "
+    "Stil gerne dit spørgsmål igen, så svarer jeg med det samme."
+)
 REPORT_DAYS_INVALID = "Skriv antal dage som et helt tal fra 1 til 3650, fx /rapport 30."
 UNANSWERED_NONE = "Der er ingen ubesvarede spørgsmål i loggen."
 OFF_TOPIC_MARK = " (uden for emnet)"
@@ -116,7 +120,10 @@ def privacy(settings: Settings) -> str:
         "var, og om det var i en privat chat eller en gruppe. Dit navn, brugernavn og "
         "Telegram-id gemmes <b>ikke</b> – kun en pseudonym nøgle, så jeg kan tælle, hvor mange "
         "forskellige der spørger, og så du kun kan stemme én gang pr. svar.\n"
-        f"{text_clause}\n\n"
+        f"{text_clause}\n"
+        "Indtil du har fået svar, ligger din besked, som Telegram sender den (med navn og id), i "
+        "en midlertidig kø, så den ikke går tabt, hvis jeg genstarter. Den slettes, så snart "
+        "svaret er sendt.\n\n"
         "<b>Hvorfor?</b>\n"
         "Så lederne kan se, hvilke spørgsmål der fylder, og hvilke vidensbasen mangler svar på. "
         "Lederne ser optællinger og anonymiserede spørgsmål – aldrig hvem der spurgte.\n\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -16,6 +17,8 @@ REPO = Path(__file__).resolve().parents[2]
 # The knowledge base the bot runs on: the repository's, or another (e.g. a draft) by path.
 KNOWLEDGE = Path(os.environ.get("FAQBOT_E2E_KNOWLEDGE", REPO / "knowledge"))
 ADMIN_ID = 900_001
+PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+"""Left out of the bot's environment (a test sets them on purpose): the fake is local."""
 
 
 def bot_env(fake: FakeTelegram, data_dir: Path, **extra: str) -> dict[str, str]:
@@ -23,7 +26,7 @@ def bot_env(fake: FakeTelegram, data_dir: Path, **extra: str) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("FAQBOT_", "TELEGRAM_"))
+        if not key.startswith(("FAQBOT_", "TELEGRAM_")) and key.lower() not in PROXY_VARIABLES
     }
     env.update(
         {
@@ -71,7 +74,8 @@ class BotProcess:
                 raise AssertionError(
                     f"faqbot run exited with {self.process.returncode}:\n{self.output()}"
                 )
-            if webhook and any(c.ok for c in self.fake.calls_to("setWebhook", after=mark)):
+            set_up = any(c.ok for c in self.fake.calls_to("setWebhook", after=mark))
+            if webhook and set_up and _listening(args):  # it listens just after setWebhook
                 return self
             if not webhook and self.fake.polls_started > polls:
                 return self
@@ -107,6 +111,18 @@ class BotProcess:
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait(5)
+
+
+def _listening(args: tuple[str, ...]) -> bool:
+    """Whether the webhook port given in ``args`` (if any) accepts connections on 127.0.0.1."""
+    if "--port" not in args:
+        return True
+    port = int(args[args.index("--port") + 1])
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
 
 
 def copy_knowledge(target: Path) -> Path:

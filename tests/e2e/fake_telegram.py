@@ -372,11 +372,24 @@ class _Failure:
     remaining: int | None = None  # fail_next: how many more calls fail
     every: int | None = None  # fail_every: each n-th matching call fails
     seen: int = 0
+    kind: str = "status"  # "status": an error answer; "reset": the connection is dropped;
+    # "hang": the answer is held back ``hang`` seconds (then the call is carried out if
+    # ``deliver``, else the connection is dropped)
+    hang: float = 0.0
+    deliver: bool = False
 
     def matches(self, method: str) -> bool:
         if self.method is None:
             return method != "getupdates"
         return self.method.lower() == method
+
+
+class _Dropped(Exception):
+    """The fake drops this request's connection instead of answering it."""
+
+    def __init__(self, fault: str) -> None:
+        super().__init__(fault)
+        self.fault = fault
 
 
 @dataclass
@@ -638,6 +651,31 @@ class FakeTelegram:
             retry_after = 1
         with self._lock:
             self._state.failures.append(_Failure(status, retry_after, method, every=n))
+
+    def reset_next(self, *, method: str | None = None, count: int = 1) -> None:
+        """Drop the connection of the next ``count`` calls (to ``method``, default any but
+        getUpdates) without answering or carrying them out: a connection reset."""
+        with self._lock:
+            self._state.failures.append(_Failure(0, None, method, remaining=count, kind="reset"))
+
+    def hang_next(
+        self,
+        seconds: float,
+        *,
+        method: str | None = None,
+        count: int = 1,
+        deliver: bool = False,
+    ) -> None:
+        """Hold the next ``count`` calls (to ``method``) ``seconds`` before answering, longer
+        than the bot's read timeout makes it give up. With ``deliver`` the call is then carried
+        out (Telegram sent the message, its answer was lost); without, the connection is
+        dropped and nothing happens."""
+        with self._lock:
+            self._state.failures.append(
+                _Failure(
+                    0, None, method, remaining=count, kind="hang", hang=seconds, deliver=deliver
+                )
+            )
 
     def clear_failures(self) -> None:
         with self._lock:
@@ -925,11 +963,22 @@ class FakeTelegram:
             if handler is None:
                 raise ApiError(404, "Not Found")
             params, files = await self._read_params(request)
-            self._inject_failure(method.lower())
+            fault = self._inject_failure(method.lower())
+            if fault is not None:
+                await asyncio.sleep(fault.hang)
+                if not fault.deliver:
+                    raise _Dropped(fault.kind)
             result = await handler(params, files)
-            status, body, injected = 200, {"ok": True, "result": result}, False
+            status, body = 200, {"ok": True, "result": result}
+            injected = fault is not None
         except ApiError as error:
             status, body, injected = error.status, error.body(), error.injected
+        except _Dropped as dropped:
+            body = {"ok": False, "dropped": dropped.fault}
+            self._record(method, params, files, started, 0, body, True)
+            if request.transport is not None:
+                request.transport.abort()
+            raise web.HTTPInternalServerError() from None  # never reaches the client
         except Exception as error:  # a bug in the fake: make it loud in the call record
             body = {"ok": False, "error_code": 500, "description": f"fake bug: {error!r}"}
             status, injected = 500, False
@@ -980,7 +1029,8 @@ class FakeTelegram:
         params = {name: _decode(name, value, typed_json) for name, value in raw.items()}
         return params, files
 
-    def _inject_failure(self, method: str) -> None:
+    def _inject_failure(self, method: str) -> _Failure | None:
+        """Raise the injected error answer for this call, or return a reset or hang fault."""
         with self._lock:
             state = self._state
             now = time.monotonic()
@@ -1002,7 +1052,10 @@ class FakeTelegram:
                         state.failures.remove(failure)
                 elif failure.every and failure.seen % failure.every:
                     continue
+                if failure.kind != "status":
+                    return failure
                 raise self._failure_error(failure, now)
+        return None
 
     def _failure_error(self, failure: _Failure, now: float) -> ApiError:
         if failure.status == 429:
@@ -1016,6 +1069,7 @@ class FakeTelegram:
             403: "Forbidden: bot was blocked by the user",
             500: "Internal Server Error",
             502: "Bad Gateway",
+            503: "Service Unavailable",
             504: "Gateway Timeout",
         }
         return ApiError(failure.status, descriptions.get(failure.status, "Error"), injected=True)

@@ -358,15 +358,17 @@ def test_polling_survives_a_bad_gateway(server, bot, matcher) -> None:
     assert first.text == second.text == render.result_html(result, matcher.kb)
 
 
-def test_a_lost_reply_is_followed_by_an_apology_not_silence(server, bot, matcher) -> None:
+def test_a_reply_telegram_refuses_on_every_retry_becomes_an_apology_not_silence(
+    server, bot, matcher
+) -> None:
     user = new_user()
     question, _ = answered_question(matcher)
-    server.fail_next(502, method="sendMessage")
+    server.fail_next(502, method="sendMessage", count=4)  # the first try and all 3 retries
     mark = server.mark()
     server.send_text(question, user=user)
     apology = reply_to(server, user["id"], mark)
     assert apology.text == texts.ERROR
-    assert [c.status for c in server.calls_to("sendMessage", after=mark)] == [502, 200]
+    assert [c.status for c in server.calls_to("sendMessage", after=mark)] == [502] * 4 + [200]
 
 
 # --- groups ------------------------------------------------------------------------------------

@@ -411,6 +411,31 @@ async def test_fail_every_nth_call_with_502(fake: FakeTelegram, bot: Bot) -> Non
     assert await bot.send_message(ALICE["id"], "x")
 
 
+async def test_reset_drops_the_connection_and_carries_nothing_out(fake: FakeTelegram, bot: Bot):
+    fake.send_text("hej", user=ALICE)
+    fake.reset_next(method="sendMessage")
+    with pytest.raises(NetworkError, match="RemoteProtocolError"):
+        await bot.send_message(ALICE["id"], "lost")
+    dropped = fake.calls_to("sendMessage")[-1]
+    assert (dropped.status, dropped.injected) == (0, True)
+    assert await bot.send_message(ALICE["id"], "kept")
+    assert [c.text for c in fake.sent_messages(ALICE["id"])] == ["kept"]
+
+
+@pytest.mark.parametrize("deliver", [False, True])
+async def test_a_hang_outlasts_the_read_timeout_and_may_carry_the_call_out(
+    fake: FakeTelegram, bot: Bot, deliver: bool
+) -> None:
+    fake.send_text("hej", user=ALICE)
+    fake.hang_next(0.6, method="sendMessage", deliver=deliver)
+    started = time.monotonic()
+    with pytest.raises(NetworkError):  # TimedOut
+        await bot.send_message(ALICE["id"], "slow", read_timeout=0.2)
+    assert time.monotonic() - started < 0.5
+    await asyncio.sleep(0.8)
+    assert [c.text for c in fake.sent_messages(ALICE["id"])] == (["slow"] if deliver else [])
+
+
 async def test_group_messages_commands_mentions_and_replies(fake: FakeTelegram, bot: Bot):
     group = FakeTelegram.group_chat(supergroup=True)
     fake.send_text("bare snak", user=ALICE, chat=group)
