@@ -9,23 +9,38 @@ from enum import StrEnum
 from functools import lru_cache
 
 from faqbot.kb import SafetyExample, SafetyRules
-from faqbot.safety.lexicon import Group, Hit, Lexicon, Sentence, iter_sentences, sentences
+from faqbot.safety.lexicon import (
+    Group,
+    Hit,
+    Lexicon,
+    Sentence,
+    iter_sentences,
+    sentences,
+    summary,
+)
 from faqbot.safety.model import Bag, Classifier, Text
 
 ACUTE_WITH_CALM = 0.8
 """A danger phrase in a sentence that reads as a question about practice, rules, training or
 research, or as the past, is still acute when the classifier gives the sentence this much (or
-the sentence says it is happening now)."""
-ACUTE_FROM_TOPIC = 0.5
+the sentence says it is happening now); so is a sentence beside a figure of speech."""
+DANGER_FLOOR = 0.03
+"""A danger phrase in a sentence the classifier finds this clearly ordinary gets the note."""
+ACUTE_FROM_TOPIC = 0.4
 """A sentence that only names the subject (no danger phrase, no calm cue) is acute from this."""
 NOTE_FROM_TOPIC = 0.3
 """Below that, it gets the safety note from this (or when it has a calm cue)."""
 ACUTE_ALONE = 0.6
-"""A sentence the lexicon finds nothing in is acute from this probability..."""
+"""A sentence the lexicon finds nothing in, and that is no question, is acute from this
+probability..."""
 NOTE_ALONE = 0.5
-"""...and gets the safety note from this one."""
+"""...and gets the safety note from this one..."""
 CALM_MESSAGE = 0.3
 """...and is not acute when the whole message is below this (see ``SafetyDetector._sentences``)."""
+ORDINARY_WEIGHT = 0.1
+"""How much one of the knowledge base's own questions (``SafetyRules.ordinary``) counts in
+training, beside a written example's 1: enough that a colleague's everyday question reads as
+one, not so much that the thousands of them drown the few hundred crises."""
 SITUATION_ORDER = ("violence", "self_harm", "medical", "suicide")
 """When danger phrases of several situations tie, the first of these picks the safety text."""
 
@@ -69,23 +84,42 @@ def marks(sentence: Sentence) -> tuple[str, ...]:
     return (*found, "exclaims") if sentence.exclaims else found
 
 
-def decide(groups: set[Group], probability: float | None) -> SafetyLevel:
-    """One sentence's level from the lexicon groups found in it and the classifier's
-    probability (None without examples to learn from: the lexicon alone decides, a topic
-    getting the note)."""
+def decide(groups: set[Group], probability: float | None, question: bool = False) -> SafetyLevel:
+    """One sentence's level from the lexicon groups found in it (``lexicon.summary``), the
+    classifier's probability (None without examples to learn from: the lexicon alone decides,
+    a topic getting the note) and whether it ends with a question mark.
+
+    * Danger is acute, unless the sentence supposes the case ("hvis en borger siger ...") in a
+      question or beside a calm cue, or reads calm (a question about practice, rules, training
+      or research; the past) without a "now" near the danger or a sure classifier, or the
+      classifier finds it clearly ordinary (below ``DANGER_FLOOR``): then the note.
+    * Beside a figure of speech the rest is acute only when the classifier is sure.
+    * A topic is acute from ``ACUTE_FROM_TOPIC`` unless it reads calm with no "now" near it.
+    * The classifier alone (the lexicon finds nothing) decides acute only from ``ACUTE_ALONE``
+      and never for a question."""
     calm = Group.POLICY in groups or Group.PAST in groups
+    urgent = Group.URGENT in groups
     sure = probability if probability is not None else 0.0
     if Group.DANGER in groups:
-        if not calm or Group.URGENT in groups or sure >= ACUTE_WITH_CALM:
+        if Group.HYPOTHETICAL in groups and (question or calm):
+            return SafetyLevel.NOTE
+        if urgent or sure >= ACUTE_WITH_CALM:
+            return SafetyLevel.ACUTE
+        if not calm and (probability is None or probability >= DANGER_FLOOR):
             return SafetyLevel.ACUTE
         return SafetyLevel.NOTE
+    if Group.FIGURATIVE in groups:
+        if sure >= ACUTE_WITH_CALM and not question:
+            return SafetyLevel.ACUTE
+        topic = Group.TOPIC in groups
+        return SafetyLevel.NOTE if topic or sure >= NOTE_ALONE else SafetyLevel.NONE
     if Group.TOPIC in groups:
-        if not calm and sure >= ACUTE_FROM_TOPIC:
+        if (urgent or not calm) and sure >= ACUTE_FROM_TOPIC:
             return SafetyLevel.ACUTE
         if calm or probability is None or probability >= NOTE_FROM_TOPIC:
             return SafetyLevel.NOTE
         return SafetyLevel.NONE
-    if sure >= ACUTE_ALONE:
+    if sure >= ACUTE_ALONE and not question:
         return SafetyLevel.ACUTE
     return SafetyLevel.NOTE if sure >= NOTE_ALONE else SafetyLevel.NONE
 
@@ -120,7 +154,7 @@ class SafetyDetector:
         for sentence in iter_sentences(message):
             parts.append(sentence)
             groups = self.lexicon.groups(sentence)
-            found = decide(groups, self._probability(sentence))
+            found = decide(groups, self._probability(sentence), sentence.question)
             if found is SafetyLevel.ACUTE:
                 if groups & _SUBJECT:
                     return found
@@ -144,7 +178,7 @@ class SafetyDetector:
         for sentence in parts:
             hits = self.lexicon.hits(sentence)
             probability = self._probability(sentence)
-            level = decide({hit.phrase.group for hit in hits}, probability)
+            level = decide(summary(hits), probability, sentence.question)
             result.append((sentence, hits, probability, level))
             alone = alone or (level is SafetyLevel.ACUTE and not _subject(hits))
         if alone and len(parts) > 1 and self._calm(parts):
@@ -213,8 +247,20 @@ def bags(examples: Sequence[SafetyExample]) -> list[Bag]:
     ]
 
 
+def ordinary_bags(texts: Sequence[str]) -> list[Bag]:
+    """The classifier's view of the knowledge base's ordinary questions: not acute, each
+    weighing ``ORDINARY_WEIGHT``."""
+    return [
+        Bag(tuple(Text(s.words, marks(s)) for s in sentences(text)), False, ORDINARY_WEIGHT)
+        for text in texts
+    ]
+
+
 @lru_cache(maxsize=8)
 def _build(rules: SafetyRules) -> tuple[Lexicon, Classifier]:
     """The lexicon and the trained classifier for these rules (built once per rules)."""
     lexicon = Lexicon(rules)
-    return lexicon, Classifier(bags(rules.examples))
+    examples = bags(rules.examples)
+    if not examples:
+        return lexicon, Classifier([])
+    return lexicon, Classifier([*examples, *ordinary_bags(rules.ordinary)])

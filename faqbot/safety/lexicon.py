@@ -68,6 +68,7 @@ class Group(StrEnum):
     POLICY = "policy"
     PAST = "past"
     FIGURATIVE = "figurative"
+    HYPOTHETICAL = "hypothetical"
 
 
 @dataclass(frozen=True)
@@ -218,6 +219,7 @@ class Lexicon:
             (Group.POLICY, None, rules.policy_phrases),
             (Group.PAST, None, rules.past_phrases),
             (Group.FIGURATIVE, None, rules.figurative_phrases),
+            (Group.HYPOTHETICAL, None, rules.hypothetical_phrases),
         ]
         phrases = []
         for group, situation, texts in lists:
@@ -325,31 +327,10 @@ class Lexicon:
         return _resolve(*candidates) if candidates is not None else []
 
     def groups(self, sentence: Sentence) -> set[Group]:
-        """What ``detector.decide`` needs of ``hits``, no more: the danger and topic groups
-        found, one calm group (policy or past) if any, and urgency only beside danger and calm.
-        Cues are tried one by one and the search stops at the first that counts."""
+        """What ``detector.decide`` needs of ``hits`` (``summary``); the empty set at once when
+        no danger or topic phrase can be in the sentence."""
         candidates = self._candidates(sentence)
-        if candidates is None:
-            return set()
-        figurative, subject, cues = _partition(candidates[0])
-        positions = candidates[1]
-        free = _free(positions, [h for p in figurative if (h := _find(p, positions)) is not None])
-        found = [hit for phrase in subject if (hit := _find(phrase, free)) is not None]
-        groups = {hit.phrase.group for hit in found}
-        if not groups:
-            return groups
-        danger = {place for h in found if h.phrase.group is Group.DANGER for place in h.positions}
-        for phrase in cues:
-            hit = _find(phrase, positions) if phrase.group in _CALM else None
-            if hit is not None and not danger.intersection(hit.positions):
-                groups.add(phrase.group)
-                break
-        if Group.DANGER in groups and groups & _CALM:
-            for phrase in cues:
-                if phrase.group is Group.URGENT and _find(phrase, positions) is not None:
-                    groups.add(Group.URGENT)
-                    break
-        return groups
+        return summary(_resolve(*candidates)) if candidates is not None else set()
 
     def _candidates(self, sentence: Sentence) -> tuple[list[Phrase], dict[int, list[int]]] | None:
         """The phrases that may be in the sentence, with where their words are; None when no
@@ -393,6 +374,41 @@ class Lexicon:
         if not any(phrase.group in _SUBJECT for phrase in found):
             return []
         return _resolve(found, positions)
+
+
+def summary(hits: Sequence[Hit]) -> set[Group]:
+    """The groups of a sentence's hits as ``detector.decide`` reads them: nothing but a figure
+    of speech when no danger or topic phrase was found (cues matter only beside one), and a
+    supposed case (``Group.HYPOTHETICAL``) only when it comes before every danger phrase ("hvis
+    en borger siger han vil tage sit liv" supposes the danger; "han står på broen, hvad gør jeg
+    hvis han springer" tells it first)."""
+    groups = {hit.phrase.group for hit in hits}
+    if not groups & _SUBJECT:
+        return groups & {Group.FIGURATIVE}
+    if Group.URGENT in groups and not _near(hits):
+        groups.discard(Group.URGENT)
+    if Group.HYPOTHETICAL in groups:
+        danger = [h.positions[0] for h in hits if h.phrase.group is Group.DANGER]
+        first = min(danger, default=-1)
+        if not any(h.positions[-1] < first for h in hits if h.phrase.group is Group.HYPOTHETICAL):
+            groups.discard(Group.HYPOTHETICAL)
+    return groups
+
+
+NEAR = 4
+"""Words between a danger phrase and a "now" that still tells the danger is now."""
+
+
+def _near(hits: Sequence[Hit]) -> bool:
+    """Is a "now" within ``NEAR`` words of a danger or topic phrase? ("har lige taget alle
+    pillerne" is now; "har lige fortalt min leder, at jeg forsøgte for ti år siden" is not.)"""
+    spans = [(h.positions[0], h.positions[-1]) for h in hits if h.phrase.group in _SUBJECT]
+    return any(
+        start - NEAR <= hit.positions[-1] and hit.positions[0] <= end + NEAR
+        for hit in hits
+        if hit.phrase.group is Group.URGENT
+        for start, end in spans
+    )
 
 
 def _resolve(found: list[Phrase], positions: dict[int, list[int]]) -> list[Hit]:
