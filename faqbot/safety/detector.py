@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -41,6 +42,8 @@ ORDINARY_WEIGHT = 0.1
 """How much one of the knowledge base's own questions (``SafetyRules.ordinary``) counts in
 training, beside a written example's 1: enough that a colleague's everyday question reads as
 one, not so much that the thousands of them drown the few hundred crises."""
+ORDINARY_MAX = 1500
+"""The knowledge base's questions the classifier reads at most (training time grows with them)."""
 SITUATION_ORDER = ("violence", "self_harm", "medical", "suicide")
 """When danger phrases of several situations tie, the first of these picks the safety text."""
 
@@ -89,10 +92,11 @@ def decide(groups: set[Group], probability: float | None, question: bool = False
     classifier's probability (None without examples to learn from: the lexicon alone decides,
     a topic getting the note) and whether it ends with a question mark.
 
-    * Danger is acute, unless the sentence supposes the case ("hvis en borger siger ...") in a
-      question or beside a calm cue, or reads calm (a question about practice, rules, training
-      or research; the past) without a "now" near the danger or a sure classifier, or the
-      classifier finds it clearly ordinary (below ``DANGER_FLOOR``): then the note.
+    * Danger with a "now" near it is acute. Otherwise it gets the note when the sentence
+      supposes the case ("hvis en borger siger ...") in a question or beside a calm cue; when
+      it reads calm (a question about practice, rules, training or research; the past) and
+      the classifier is not sure; or when the classifier finds it clearly ordinary (below
+      ``DANGER_FLOOR``). Else it is acute.
     * Beside a figure of speech the rest is acute only when the classifier is sure.
     * A topic is acute from ``ACUTE_FROM_TOPIC`` unless it reads calm with no "now" near it.
     * The classifier alone (the lexicon finds nothing) decides acute only from ``ACUTE_ALONE``
@@ -101,9 +105,11 @@ def decide(groups: set[Group], probability: float | None, question: bool = False
     urgent = Group.URGENT in groups
     sure = probability if probability is not None else 0.0
     if Group.DANGER in groups:
+        if urgent:
+            return SafetyLevel.ACUTE
         if Group.HYPOTHETICAL in groups and (question or calm):
             return SafetyLevel.NOTE
-        if urgent or sure >= ACUTE_WITH_CALM:
+        if sure >= ACUTE_WITH_CALM:
             return SafetyLevel.ACUTE
         if not calm and (probability is None or probability >= DANGER_FLOOR):
             return SafetyLevel.ACUTE
@@ -248,11 +254,13 @@ def bags(examples: Sequence[SafetyExample]) -> list[Bag]:
 
 
 def ordinary_bags(texts: Sequence[str]) -> list[Bag]:
-    """The classifier's view of the knowledge base's ordinary questions: not acute, each
-    weighing ``ORDINARY_WEIGHT``."""
+    """The classifier's view of the knowledge base's own questions: not acute. At most
+    ``ORDINARY_MAX`` of them, evenly spread, each standing for the ones skipped (weighing
+    ``ORDINARY_WEIGHT`` times the step), so a large knowledge base trains in the same time."""
+    step = max(1, math.ceil(len(texts) / ORDINARY_MAX))
     return [
-        Bag(tuple(Text(s.words, marks(s)) for s in sentences(text)), False, ORDINARY_WEIGHT)
-        for text in texts
+        Bag(tuple(Text(s.words, marks(s)) for s in sentences(text)), False, ORDINARY_WEIGHT * step)
+        for text in texts[::step]
     ]
 
 

@@ -236,8 +236,11 @@ class Lexicon:
             for sentence in sentences(example.text):
                 seen.update(i for word in sentence.words for i in self._cache[word])
         self._by_anchor: dict[int, list[int]] = {}
+        rank = {
+            slot: (seen[slot], -self._specificity(slot)) for slot in range(len(self.word_atoms))
+        }
         for index, phrase in enumerate(self.phrases):
-            anchor = min(phrase.slots, key=lambda slot: (seen[slot], -self._specificity(slot)))
+            anchor = min(phrase.slots, key=rank.__getitem__)
             self._by_anchor.setdefault(anchor, []).append(index)
         self._anchors = frozenset(self._by_anchor)
         self._subject_by_anchor = {
