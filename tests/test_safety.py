@@ -4,6 +4,7 @@ on danger). The phrasings below are written for these tests, not copied from the
 
 import io
 import json
+import math
 import random
 import shutil
 from pathlib import Path
@@ -15,7 +16,13 @@ from faqbot.evaluate import crisis_lines, run_crisis, run_eval
 from faqbot.kb import SafetyExample, SafetyRules
 from faqbot.matcher import Matcher, Result, Status
 from faqbot.safety import HELDOUT_SAFETY, SafetyDetector, SafetyLevel
-from faqbot.safety.detector import bags, decide
+from faqbot.safety.detector import (
+    ORDINARY_MAX,
+    ORDINARY_WEIGHT,
+    bags,
+    decide,
+    ordinary_bags,
+)
 from faqbot.safety.lexicon import Group, Lexicon, inflections, sentences, summary, word_of
 from faqbot.safety.model import Classifier
 
@@ -631,6 +638,17 @@ def test_eval_reports_the_held_out_set_with_its_floors(kb_copy: Path) -> None:
     assert run_crisis(detector, alarm).failed_floors() == ["heldout_false_alarms"]
 
 
+def test_eval_counts_ordinary_questions_that_got_the_safety_text(
+    detector: SafetyDetector,
+) -> None:
+    crisis = run_crisis(detector, None, ["hvad koster en peer", "jeg vil tage mit liv"])
+    assert crisis.ordinary[SafetyLevel.ACUTE] == 1
+    assert crisis.ordinary_safety == ["jeg vil tage mit liv"]
+    lines = list(crisis_lines(crisis))
+    assert "  almindelige spørgsmål (eval.yaml): 1/2 safety, 0 note, 1 normal" in lines
+    assert "      safety: jeg vil tage mit liv" in lines
+
+
 def test_cli_eval_says_in_one_line_when_there_is_no_held_out_set(
     kb_copy: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -704,3 +722,99 @@ def test_the_terminal_chat_shows_the_same_words(knowledge: kb.KnowledgeBase) -> 
     assert session.reply("jeg har taget alle mine piller") == knowledge.safety.response_for(
         "medical"
     )
+
+
+# --- ordinary questions: their answer, never the safety text ------------------------------------
+
+
+def test_the_knowledge_bases_own_questions_train_the_classifier(
+    knowledge: kb.KnowledgeBase,
+) -> None:
+    ordinary = knowledge.safety.ordinary
+    assert knowledge.items[0].question in ordinary
+    assert set(knowledge.negatives) <= set(ordinary)
+    chosen = ordinary_bags(ordinary)
+    assert len(chosen) <= ORDINARY_MAX
+    assert not any(bag.acute for bag in chosen)
+    step = math.ceil(len(ordinary) / ORDINARY_MAX)
+    assert chosen[0].weight == pytest.approx(ORDINARY_WEIGHT * step)
+    small = ordinary_bags(["hvad koster en peer?", "hvem betaler?"])
+    assert [bag.weight for bag in small] == [ORDINARY_WEIGHT, ORDINARY_WEIGHT]
+
+
+def test_hardly_any_phrasing_of_the_knowledge_base_gets_the_safety_text(
+    knowledge: kb.KnowledgeBase, detector: SafetyDetector
+) -> None:
+    """A regression guard (the classifier learnt these; the honest figure is `faqbot eval`'s
+    and the report's folds): at most 0.2 % of the phrasings get status safety."""
+    phrasings = [phrasing for _, phrasing in kb.iter_phrasings(knowledge)]
+    acute = [p for p in phrasings if detector.assess(p) is SafetyLevel.ACUTE]
+    assert len(acute) <= 0.002 * len(phrasings), acute
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "hvad er hæftet Når brugere bliver kollegaer og hvem har lavet det",
+        "hvem har lavet vagtplanen for uge 52 og kan jeg bytte en aftenvagt",
+        "Hvordan anmelder jeg en arbejdsskade, efter jeg blev slået af en patient i går?",
+        "jeg kan ikke finde vagtplanen for juni",
+        "knappen virker ikke",
+        "kantinen har ikke åbent i dag",
+        "tak for hjælpen i går",
+        "Jeg har lige fortalt min leder, at jeg forsøgte selvmord for ti år siden. Hvad nu?",
+    ],
+)
+def test_ordinary_work_messages_get_their_answer(detector: SafetyDetector, question: str) -> None:
+    assert detector.assess(question) is not SafetyLevel.ACUTE, detector.judge(question)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "hvis en patient fortæller peeren at han vil tage sit liv, må hun så sige det videre?",
+        "Hvis en patient i nat fortæller vores peer, at han har planer om at gøre skade på sig "
+        "selv, men beder hende om ikke at sige det videre – må hun så holde det for sig selv?",
+        "En patient siger til peeren at han overvejer at tage sit liv, men beder hende om ikke "
+        "at sige det videre. Hvad gør hun?",
+        "hvad gør vi hvis en beboer truer med at springe ud fra altanen?",
+    ],
+)
+def test_a_supposed_or_reported_case_in_a_policy_question_gets_the_note(
+    detector: SafetyDetector, question: str
+) -> None:
+    assert detector.assess(question) is SafetyLevel.NOTE, detector.judge(question)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "han står ude på broen, hvad gør jeg hvis han springer",
+        "hvis I ikke hører fra mig i morgen, så har jeg taget alle pillerne",
+        "hvad gør vi hvis hun tager sit liv lige nu",
+        "det er sidste vagt for mig. I hører ikke fra mig igen",
+        "kan nogen tage min kat? jeg skal ikke bruge den mere",
+    ],
+)
+def test_danger_told_before_a_question_or_a_supposition_is_still_acute(
+    detector: SafetyDetector, message: str
+) -> None:
+    assert detector.assess(message) is SafetyLevel.ACUTE, detector.judge(message)
+
+
+def test_a_now_counts_only_near_the_danger(detector: SafetyDetector) -> None:
+    far = "jeg har lige talt med peeren om hvordan hun havde det da hun skar i sig selv som ung"
+    near = "hun har lige skåret sig selv, og hun var også indlagt som ung"
+    assert detector.assess(far) is not SafetyLevel.ACUTE, detector.judge(far)
+    assert detector.assess(near) is SafetyLevel.ACUTE, detector.judge(near)
+
+
+def test_a_figure_of_speech_leaves_the_rest_acute_only_when_the_classifier_is_sure(
+    detector: SafetyDetector,
+) -> None:
+    for figure in (
+        "jeg kunne slå Excel ihjel lige nu",
+        "det her regnvejr tager livet af mig",
+        "jeg springer lige ud og henter kage",
+    ):
+        assert detector.assess(figure) is not SafetyLevel.ACUTE, detector.judge(figure)
