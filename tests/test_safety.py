@@ -19,6 +19,7 @@ from faqbot.safety import HELDOUT_SAFETY, SafetyDetector, SafetyLevel
 from faqbot.safety.detector import (
     ORDINARY_MAX,
     ORDINARY_WEIGHT,
+    asks,
     bags,
     decide,
     ordinary_bags,
@@ -762,6 +763,10 @@ def test_hardly_any_phrasing_of_the_knowledge_base_gets_the_safety_text(
         "knappen virker ikke",
         "kantinen har ikke åbent i dag",
         "tak for hjælpen i går",
+        "hvem har taget min kop",
+        "jeg gider ikke mere i dag",
+        "jeg kunne myrde en pizza lige nu",
+        "farvel og tak for i dag",
         "Jeg har lige fortalt min leder, at jeg forsøgte selvmord for ti år siden. Hvad nu?",
     ],
 )
@@ -818,3 +823,58 @@ def test_a_figure_of_speech_leaves_the_rest_acute_only_when_the_classifier_is_su
         "jeg springer lige ud og henter kage",
     ):
         assert detector.assess(figure) is not SafetyLevel.ACUTE, detector.judge(figure)
+
+
+def test_a_policy_cue_that_supposes_a_case_calms_only_the_danger_after_it(
+    detector: SafetyDetector,
+) -> None:
+    told = sentences("han står ude på broen, hvad gør jeg hvis han springer")[0]
+    supposed = sentences("hvad gør jeg hvis han står ude på broen")[0]
+    assert Group.POLICY not in detector.lexicon.groups(told)
+    assert Group.POLICY in detector.lexicon.groups(supposed)
+    assert Group.POLICY in summary(detector.lexicon.hits_reference(supposed))
+    assert Group.POLICY not in summary(detector.lexicon.hits_reference(told))
+
+
+def test_a_negated_calm_cue_is_no_calm_cue(detector: SafetyDetector) -> None:
+    negated = "jeg har det ikke godt, jeg sidder i bilen med motoren kørende i garagen"
+    calm = "jeg har det godt nu, jeg skar mig for 10 år siden"
+    assert detector.assess(negated) is SafetyLevel.ACUTE, detector.judge(negated)
+    assert detector.assess(calm) is SafetyLevel.NOTE, detector.judge(calm)
+    sentence = sentences("hun har det ikke godt og har skåret sig")[0]
+    assert Group.PAST not in detector.lexicon.groups(sentence)
+    assert Group.PAST not in summary(detector.lexicon.hits_reference(sentence))
+
+
+def test_a_sentence_opening_with_a_question_word_is_a_question() -> None:
+    assert asks(sentences("hvem har taget min kop")[0])
+    assert asks(sentences("Hvornår får jeg løn")[0])
+    assert asks(sentences("har du taget alle pillerne?")[0])
+    assert not asks(sentences("har taget alle pillerne")[0])
+    assert not asks(sentences("han siger hvad som helst")[0])
+
+
+def test_the_classifier_alone_never_makes_a_calm_or_figurative_sentence_acute(
+    detector: SafetyDetector,
+) -> None:
+    lexicon = detector.lexicon
+    assert lexicon.calm(sentences("sidste vinter fandt vi en borger i sneen")[0])
+    assert lexicon.calm(sentences("jeg kunne myrde en pizza")[0])
+    assert lexicon.calm(sentences("hvordan taler man med en ny kollega")[0])
+    assert not lexicon.calm(sentences("jeg har det ikke godt")[0])
+    assert not lexicon.calm(sentences("hun sidder helt stille i bilen")[0])
+
+
+@pytest.mark.parametrize(
+    ("message", "acute"),
+    [
+        ("hvem skal have min hund når jeg ikke er her mere", True),
+        ("farvel og tak for alt, I hører ikke fra mig igen", True),
+        ("hvem skal passe min hund når jeg er på kursus i næste uge", False),
+        ("farvel og tak for i dag, vi ses i morgen", False),
+    ],
+)
+def test_a_farewell_is_told_from_an_errand(
+    detector: SafetyDetector, message: str, acute: bool
+) -> None:
+    assert (detector.assess(message) is SafetyLevel.ACUTE) is acute, detector.judge(message)

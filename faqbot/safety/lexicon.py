@@ -414,8 +414,9 @@ class Lexicon:
         needed = frozenset().union(*(slot_sets[i] for i in found))
         positions: dict[int, list[int]] = {}
         for place, ids in enumerate(per_word):
-            for slot in ids & needed:
-                positions.setdefault(slot, []).append(place)
+            if ids:
+                for slot in ids & needed:
+                    positions.setdefault(slot, []).append(place)
         return [self.phrases[i] for i in found], positions
 
     def hits_reference(self, sentence: Sentence) -> list[Hit]:
