@@ -795,6 +795,7 @@ def test_a_supposed_or_reported_case_in_a_policy_question_gets_the_note(
     "message",
     [
         "han står ude på broen, hvad gør jeg hvis han springer",
+        "hun truer med at springe fra taget, politiet er ikke kommet, hvad siger jeg til hende",
         "hvis I ikke hører fra mig i morgen, så har jeg taget alle pillerne",
         "hvad gør vi hvis hun tager sit liv lige nu",
         "det er sidste vagt for mig. I hører ikke fra mig igen",

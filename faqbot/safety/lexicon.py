@@ -455,7 +455,9 @@ def summary(hits: Sequence[Hit]) -> set[Group]:
         supposed = [h for h in hits if h.phrase.group is Group.HYPOTHETICAL]
         if not any(h.positions[-1] < first for h in supposed):
             groups.discard(Group.HYPOTHETICAL)
-        late = {h.positions[-1] for h in supposed if danger and h.positions[-1] >= first}
+        late = {
+            place for h in supposed if danger and h.positions[-1] >= first for place in h.positions
+        }
         policy = [h for h in hits if h.phrase.group is Group.POLICY]
         if policy and all(late.intersection(h.positions) for h in policy):
             groups.discard(Group.POLICY)
@@ -465,15 +467,17 @@ def summary(hits: Sequence[Hit]) -> set[Group]:
 def _late_suppositions(
     cues: Sequence[Phrase], positions: dict[int, list[int]], first: int
 ) -> set[int]:
-    """Where a supposition ("hvis") comes at or after the first danger phrase: a policy cue
-    with such a word in it ("han står på broen, hvad gør jeg hvis han springer") supposes
-    nothing about the danger told before it, so it does not make the sentence calm."""
+    """The words of a supposition ("hvis", "hvad gør jeg") that ends at or after the first
+    danger phrase: a policy cue with such a word in it ("han står på broen, hvad gør jeg hvis han
+    springer") supposes nothing about the danger told before it, so it does not make the
+    sentence calm."""
     return {
-        hit.positions[-1]
+        place
         for phrase in cues
         if phrase.group is Group.HYPOTHETICAL
         and (hit := _find(phrase, positions)) is not None
         and hit.positions[-1] >= first
+        for place in hit.positions
     }
 
 
