@@ -163,18 +163,27 @@ class SafetyDetector:
 
     def assess(self, message: str) -> SafetyLevel:
         """The message's safety level: ``judge``'s, by the shorter way (this runs before every
-        answer): the lexicon only tells the groups a sentence's level needs, and the first
-        sentence the lexicon makes acute ends the search."""
+        answer): the lexicon only tells the groups a sentence's level needs, the first
+        sentence the lexicon makes acute ends the search, and the classifier reads the sentences
+        without a danger or topic phrase only when none of those is acute."""
         level = SafetyLevel.NONE
         parts = []
         alone = False
+        later = []
         for sentence in iter_sentences(message):
             parts.append(sentence)
             groups = self.lexicon.groups(sentence)
+            if not groups & _SUBJECT:
+                later.append((sentence, groups))
+                continue
             found = self._level(sentence, groups, self._probability(sentence))
             if found is SafetyLevel.ACUTE:
-                if groups & _SUBJECT:
-                    return found
+                return found
+            if found is SafetyLevel.NOTE:
+                level = found
+        for sentence, groups in later:
+            found = self._level(sentence, groups, self._probability(sentence))
+            if found is SafetyLevel.ACUTE:
                 alone = True
             elif found is SafetyLevel.NOTE:
                 level = found
