@@ -767,6 +767,9 @@ def test_hardly_any_phrasing_of_the_knowledge_base_gets_the_safety_text(
         "jeg gider ikke mere i dag",
         "jeg kunne myrde en pizza lige nu",
         "farvel og tak for i dag",
+        "jeg er færdig for i dag",
+        "stillingen er slået op på jobnet",
+        "mikrofonen er slået fra",
         "Jeg har lige fortalt min leder, at jeg forsøgte selvmord for ti år siden. Hvad nu?",
     ],
 )
@@ -879,3 +882,18 @@ def test_a_farewell_is_told_from_an_errand(
     detector: SafetyDetector, message: str, acute: bool
 ) -> None:
     assert (detector.assess(message) is SafetyLevel.ACUTE) is acute, detector.judge(message)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "hun har taget 40 stk af sin medicin",
+        "der lugter af gas inde fra hans lejlighed",
+        "han bider sig selv i armen så det bløder",
+        "hun banker hovedet ind i væggen og stopper ikke",
+        "han skubber en beboer ned ad trappen",
+        "beboeren har afleveret sin medicin og siger han ikke får brug for den",
+    ],
+)
+def test_danger_in_everyday_words_is_acute(detector: SafetyDetector, message: str) -> None:
+    assert detector.assess(message) is SafetyLevel.ACUTE, detector.judge(message)
