@@ -897,3 +897,17 @@ def test_a_farewell_is_told_from_an_errand(
 )
 def test_danger_in_everyday_words_is_acute(detector: SafetyDetector, message: str) -> None:
     assert detector.assess(message) is SafetyLevel.ACUTE, detector.judge(message)
+
+
+@pytest.mark.parametrize(
+    ("message", "situation"),
+    [
+        ("hun har ridset sig med et barberblad og det bløder", "self_harm"),
+        ("han har fat i halsen på hende og hun bliver blå", "violence"),
+        ("der lugter af gas inde fra hans lejlighed", "medical"),
+    ],
+)
+def test_everyday_words_pick_the_safety_text_of_their_situation(
+    detector: SafetyDetector, message: str, situation: str
+) -> None:
+    assert detector.judge(message).situation == situation, detector.judge(message)
