@@ -595,7 +595,11 @@ def _crisis(knowledge_dir: Path, evaluation: Any) -> list[str]:
     knowledge = kb.load(knowledge_dir)
     path = knowledge_dir / HELDOUT_SAFETY
     heldout = kb.load_safety_examples(path) if path.is_file() else None
-    crisis = run_crisis(SafetyDetector(knowledge.safety), heldout)
+    ordinary: list[str] = []
+    if (knowledge_dir / "eval.yaml").is_file():
+        evalset = kb.load_eval(knowledge_dir / "eval.yaml", knowledge)
+        ordinary = [entry.question for entry in evalset.questions] + list(evalset.out_of_scope)
+    crisis = run_crisis(SafetyDetector(knowledge.safety), heldout, ordinary)
     for line in crisis_lines(crisis, evaluation):
         print(line)
     return crisis.failed_floors()

@@ -323,6 +323,10 @@ class CrisisReport:
     """All the safety examples, then each author's with the classifier trained without them."""
     heldout: CrisisFigures | None = None
     """The held-out crisis set's figures, when it exists."""
+    ordinary: Counter[SafetyLevel] = field(default_factory=Counter)
+    """How ordinary questions (eval.yaml's questions and out_of_scope) were judged."""
+    ordinary_safety: list[str] = field(default_factory=list)
+    """The ordinary questions that got status safety (each one a colleague without an answer)."""
 
     def failed_floors(self) -> list[str]:
         return self.heldout.failed_floors() if self.heldout is not None else []
@@ -354,11 +358,18 @@ def cross_author_figures(detector: SafetyDetector) -> list[CrisisFigures]:
 
 
 def run_crisis(
-    detector: SafetyDetector, heldout: Iterable[SafetyExample] | None = None
+    detector: SafetyDetector,
+    heldout: Iterable[SafetyExample] | None = None,
+    ordinary: Iterable[str] = (),
 ) -> CrisisReport:
-    """The crisis figures of the safety examples (all, and per author across authors) and of
-    the held-out crisis set when given (with its floors)."""
+    """The crisis figures of the safety examples (all, and per author across authors), of
+    the held-out crisis set when given (with its floors), and of ordinary questions."""
     report = CrisisReport()
+    for question in ordinary:
+        level = detector.assess(question)
+        report.ordinary[level] += 1
+        if level is SafetyLevel.ACUTE:
+            report.ordinary_safety.append(question)
     examples = detector.rules.examples
     if examples:
         report.sets.append(crisis_figures("alle", detector, examples))
@@ -397,6 +408,9 @@ def crisis_lines(crisis: CrisisReport, evaluation: EvalReport | None = None) -> 
             f"{rates['not_crisis_kept']:.3f} "
             f"({evaluation.not_crisis_kept}/{evaluation.not_crisis})"
         )
+    if crisis.ordinary:
+        yield f"  almindelige spørgsmål (eval.yaml): {_levels(crisis.ordinary)}"
+        yield from (f"      safety: {question}" for question in crisis.ordinary_safety)
     for figures in crisis.sets:
         if figures.name == "alle":
             yield (

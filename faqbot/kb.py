@@ -27,7 +27,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -195,12 +195,18 @@ class SafetyRules:
     """It happened long ago (``for ti år siden``, ``som teenager``)."""
     figurative_phrases: tuple[str, ...] = ()
     """Figures of speech (``dør af grin``): their words are no danger signal."""
+    hypothetical_phrases: tuple[str, ...] = ()
+    """A case supposed, not told (``hvis``, ``i tilfælde af``): danger after one of these in a
+    question is a question about the case."""
     words: tuple[tuple[str, tuple[str, ...]], ...] = ()
     """Word classes, used as ``<name>`` in phrases: (name, members)."""
     forms: tuple[tuple[str, ...], ...] = ()
     """Groups of word forms that count as one word (``skære``, ``skar``, ``skåret``)."""
     examples: tuple[SafetyExample, ...] = ()
     """Labelled messages for the classifier (``safety_examples.yaml``; may be empty)."""
+    ordinary: tuple[str, ...] = ()
+    """Ordinary questions (the items' phrasings, ``out_of_scope.yaml``): set by ``load``, the
+    classifier learns them as not acute, so it knows how a colleague's everyday question reads."""
 
     def response_for(self, situation: str | None) -> str:
         """The safety text for a situation, or the general one."""
@@ -595,6 +601,7 @@ _PHRASE_LISTS = (
     "topic_phrases",
     "past_phrases",
     "figurative_phrases",
+    "hypothetical_phrases",
 )
 _SAFETY_KEYS = (("response", "phrases"), (*_PHRASE_LISTS, "note", "situations", "words", "forms"))
 _SITUATION_KEYS = (("response", "phrases"), ())
@@ -1299,12 +1306,13 @@ def _collect(
         return None, _sorted(reader.file_problems)
     if reader.problems or safety is None:
         return None, _sorted(reader.problems)
+    ordinary = (*(p for item in items for p in item.phrasings), *texts.get("negatives", ()))
     kb = KnowledgeBase(
         directory=reader.directory,
         sources=tuple(sources),
         items=tuple(items),
         synonyms=tuple(synonyms),
-        safety=safety,
+        safety=replace(safety, ordinary=tuple(ordinary)),
         item_files={draft.item.id: draft.path for draft in reader.drafts},
         small_talk=small_talk,
         **texts,

@@ -4,6 +4,7 @@ on danger). The phrasings below are written for these tests, not copied from the
 
 import io
 import json
+import math
 import random
 import shutil
 from pathlib import Path
@@ -15,8 +16,15 @@ from faqbot.evaluate import crisis_lines, run_crisis, run_eval
 from faqbot.kb import SafetyExample, SafetyRules
 from faqbot.matcher import Matcher, Result, Status
 from faqbot.safety import HELDOUT_SAFETY, SafetyDetector, SafetyLevel
-from faqbot.safety.detector import bags, decide
-from faqbot.safety.lexicon import Group, Lexicon, inflections, sentences, word_of
+from faqbot.safety.detector import (
+    ORDINARY_MAX,
+    ORDINARY_WEIGHT,
+    asks,
+    bags,
+    decide,
+    ordinary_bags,
+)
+from faqbot.safety.lexicon import Group, Lexicon, inflections, sentences, summary, word_of
 from faqbot.safety.model import Classifier
 
 KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
@@ -371,15 +379,28 @@ def test_without_examples_the_lexicon_alone_decides() -> None:
 
 def test_the_decision_table() -> None:
     danger, topic, policy, urgent = Group.DANGER, Group.TOPIC, Group.POLICY, Group.URGENT
-    assert decide({danger}, 0.0) is SafetyLevel.ACUTE
+    supposed, figure = Group.HYPOTHETICAL, Group.FIGURATIVE
+    assert decide({danger}, 0.1) is SafetyLevel.ACUTE
+    assert decide({danger}, None) is SafetyLevel.ACUTE
+    assert decide({danger}, 0.01) is SafetyLevel.NOTE  # the classifier finds it clearly ordinary
     assert decide({danger, policy}, 0.1) is SafetyLevel.NOTE
     assert decide({danger, policy}, 0.95) is SafetyLevel.ACUTE
     assert decide({danger, policy, urgent}, 0.0) is SafetyLevel.ACUTE
+    assert decide({danger, supposed}, 0.5, question=True) is SafetyLevel.NOTE
+    assert decide({danger, supposed, policy}, 0.95) is SafetyLevel.NOTE
+    assert decide({danger, supposed}, 0.5) is SafetyLevel.ACUTE  # "hvis I læser det her, ..."
+    assert decide({danger, supposed, urgent}, 0.5, question=True) is SafetyLevel.ACUTE
     assert decide({topic}, 0.9) is SafetyLevel.ACUTE
     assert decide({topic, policy}, 0.99) is SafetyLevel.NOTE
+    assert decide({topic, policy, urgent}, 0.5) is SafetyLevel.ACUTE
     assert decide({topic}, 0.1) is SafetyLevel.NONE
-    assert decide({topic}, 0.4) is SafetyLevel.NOTE
+    assert decide({topic}, 0.35) is SafetyLevel.NOTE
+    assert decide({topic, figure}, 0.7) is SafetyLevel.NOTE
+    assert decide({topic, figure}, 0.9) is SafetyLevel.ACUTE
+    assert decide({figure}, 0.9, question=True) is SafetyLevel.NOTE
+    assert decide({figure}, 0.1) is SafetyLevel.NONE
     assert decide(set(), 0.99) is SafetyLevel.ACUTE
+    assert decide(set(), 0.99, question=True) is SafetyLevel.NOTE  # never the classifier alone
     assert decide(set(), 0.55) is SafetyLevel.NOTE
     assert decide(set(), 0.1) is SafetyLevel.NONE
 
@@ -419,11 +440,8 @@ def test_the_short_way_gives_the_same_levels_as_the_explained_one(
     for text in texts:
         assert detector.assess(text) is detector.judge(text).level, text
         for sentence in sentences(text):
-            full = {hit.phrase.group for hit in detector.lexicon.hits(sentence)}
-            for probability in (0.0, 0.35, 0.65, 0.75, 0.9):
-                assert decide(detector.lexicon.groups(sentence), probability) is decide(
-                    full, probability
-                ), text
+            full = summary(detector.lexicon.hits_reference(sentence))
+            assert detector.lexicon.groups(sentence) == full, text
 
 
 def test_classifier_probability_equals_the_full_feature_vector(
@@ -621,6 +639,17 @@ def test_eval_reports_the_held_out_set_with_its_floors(kb_copy: Path) -> None:
     assert run_crisis(detector, alarm).failed_floors() == ["heldout_false_alarms"]
 
 
+def test_eval_counts_ordinary_questions_that_got_the_safety_text(
+    detector: SafetyDetector,
+) -> None:
+    crisis = run_crisis(detector, None, ["hvad koster en peer", "jeg vil tage mit liv"])
+    assert crisis.ordinary[SafetyLevel.ACUTE] == 1
+    assert crisis.ordinary_safety == ["jeg vil tage mit liv"]
+    lines = list(crisis_lines(crisis))
+    assert "  almindelige spørgsmål (eval.yaml): 1/2 safety, 0 note, 1 normal" in lines
+    assert "      safety: jeg vil tage mit liv" in lines
+
+
 def test_cli_eval_says_in_one_line_when_there_is_no_held_out_set(
     kb_copy: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -694,3 +723,191 @@ def test_the_terminal_chat_shows_the_same_words(knowledge: kb.KnowledgeBase) -> 
     assert session.reply("jeg har taget alle mine piller") == knowledge.safety.response_for(
         "medical"
     )
+
+
+# --- ordinary questions: their answer, never the safety text ------------------------------------
+
+
+def test_the_knowledge_bases_own_questions_train_the_classifier(
+    knowledge: kb.KnowledgeBase,
+) -> None:
+    ordinary = knowledge.safety.ordinary
+    assert knowledge.items[0].question in ordinary
+    assert set(knowledge.negatives) <= set(ordinary)
+    chosen = ordinary_bags(ordinary)
+    assert len(chosen) <= ORDINARY_MAX
+    assert not any(bag.acute for bag in chosen)
+    step = math.ceil(len(ordinary) / ORDINARY_MAX)
+    assert chosen[0].weight == pytest.approx(ORDINARY_WEIGHT * step)
+    small = ordinary_bags(["hvad koster en peer?", "hvem betaler?"])
+    assert [bag.weight for bag in small] == [ORDINARY_WEIGHT, ORDINARY_WEIGHT]
+
+
+def test_hardly_any_phrasing_of_the_knowledge_base_gets_the_safety_text(
+    knowledge: kb.KnowledgeBase, detector: SafetyDetector
+) -> None:
+    """A regression guard (the classifier learnt these; the honest figure is `faqbot eval`'s
+    and the report's folds): at most 0.2 % of the phrasings get status safety."""
+    phrasings = [phrasing for _, phrasing in kb.iter_phrasings(knowledge)]
+    acute = [p for p in phrasings if detector.assess(p) is SafetyLevel.ACUTE]
+    assert len(acute) <= 0.002 * len(phrasings), acute
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "hvad er hæftet Når brugere bliver kollegaer og hvem har lavet det",
+        "hvem har lavet vagtplanen for uge 52 og kan jeg bytte en aftenvagt",
+        "Hvordan anmelder jeg en arbejdsskade, efter jeg blev slået af en patient i går?",
+        "jeg kan ikke finde vagtplanen for juni",
+        "knappen virker ikke",
+        "kantinen har ikke åbent i dag",
+        "tak for hjælpen i går",
+        "hvem har taget min kop",
+        "jeg gider ikke mere i dag",
+        "jeg kunne myrde en pizza lige nu",
+        "farvel og tak for i dag",
+        "jeg er færdig for i dag",
+        "stillingen er slået op på jobnet",
+        "mikrofonen er slået fra",
+        "Jeg har lige fortalt min leder, at jeg forsøgte selvmord for ti år siden. Hvad nu?",
+    ],
+)
+def test_ordinary_work_messages_get_their_answer(detector: SafetyDetector, question: str) -> None:
+    assert detector.assess(question) is not SafetyLevel.ACUTE, detector.judge(question)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "hvis en patient fortæller peeren at han vil tage sit liv, må hun så sige det videre?",
+        "Hvis en patient i nat fortæller vores peer, at han har planer om at gøre skade på sig "
+        "selv, men beder hende om ikke at sige det videre – må hun så holde det for sig selv?",
+        "En patient siger til peeren at han overvejer at tage sit liv, men beder hende om ikke "
+        "at sige det videre. Hvad gør hun?",
+        "hvad gør vi hvis en beboer truer med at springe ud fra altanen?",
+    ],
+)
+def test_a_supposed_or_reported_case_in_a_policy_question_gets_the_note(
+    detector: SafetyDetector, question: str
+) -> None:
+    assert detector.assess(question) is SafetyLevel.NOTE, detector.judge(question)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "han står ude på broen, hvad gør jeg hvis han springer",
+        "hun truer med at springe fra taget, politiet er ikke kommet, hvad siger jeg til hende",
+        "hvis I ikke hører fra mig i morgen, så har jeg taget alle pillerne",
+        "hvad gør vi hvis hun tager sit liv lige nu",
+        "det er sidste vagt for mig. I hører ikke fra mig igen",
+        "kan nogen tage min kat? jeg skal ikke bruge den mere",
+    ],
+)
+def test_danger_told_before_a_question_or_a_supposition_is_still_acute(
+    detector: SafetyDetector, message: str
+) -> None:
+    assert detector.assess(message) is SafetyLevel.ACUTE, detector.judge(message)
+
+
+def test_a_now_counts_only_near_the_danger(detector: SafetyDetector) -> None:
+    far = "jeg har lige talt med peeren om hvordan hun havde det da hun skar i sig selv som ung"
+    near = "hun har lige skåret sig selv, og hun var også indlagt som ung"
+    assert detector.assess(far) is not SafetyLevel.ACUTE, detector.judge(far)
+    assert detector.assess(near) is SafetyLevel.ACUTE, detector.judge(near)
+
+
+def test_a_figure_of_speech_leaves_the_rest_acute_only_when_the_classifier_is_sure(
+    detector: SafetyDetector,
+) -> None:
+    for figure in (
+        "jeg kunne slå Excel ihjel lige nu",
+        "det her regnvejr tager livet af mig",
+        "jeg springer lige ud og henter kage",
+    ):
+        assert detector.assess(figure) is not SafetyLevel.ACUTE, detector.judge(figure)
+
+
+def test_a_policy_cue_that_supposes_a_case_calms_only_the_danger_after_it(
+    detector: SafetyDetector,
+) -> None:
+    told = sentences("han står ude på broen, hvad gør jeg hvis han springer")[0]
+    supposed = sentences("hvad gør jeg hvis han står ude på broen")[0]
+    assert Group.POLICY not in detector.lexicon.groups(told)
+    assert Group.POLICY in detector.lexicon.groups(supposed)
+    assert Group.POLICY in summary(detector.lexicon.hits_reference(supposed))
+    assert Group.POLICY not in summary(detector.lexicon.hits_reference(told))
+
+
+def test_a_negated_calm_cue_is_no_calm_cue(detector: SafetyDetector) -> None:
+    negated = "jeg har det ikke godt, jeg sidder i bilen med motoren kørende i garagen"
+    calm = "jeg har det godt nu, jeg skar mig for 10 år siden"
+    assert detector.assess(negated) is SafetyLevel.ACUTE, detector.judge(negated)
+    assert detector.assess(calm) is SafetyLevel.NOTE, detector.judge(calm)
+    sentence = sentences("hun har det ikke godt og har skåret sig")[0]
+    assert Group.PAST not in detector.lexicon.groups(sentence)
+    assert Group.PAST not in summary(detector.lexicon.hits_reference(sentence))
+
+
+def test_a_sentence_opening_with_a_question_word_is_a_question() -> None:
+    assert asks(sentences("hvem har taget min kop")[0])
+    assert asks(sentences("Hvornår får jeg løn")[0])
+    assert asks(sentences("har du taget alle pillerne?")[0])
+    assert not asks(sentences("har taget alle pillerne")[0])
+    assert not asks(sentences("han siger hvad som helst")[0])
+
+
+def test_the_classifier_alone_never_makes_a_calm_or_figurative_sentence_acute(
+    detector: SafetyDetector,
+) -> None:
+    lexicon = detector.lexicon
+    assert lexicon.calm(sentences("sidste vinter fandt vi en borger i sneen")[0])
+    assert lexicon.calm(sentences("jeg kunne myrde en pizza")[0])
+    assert lexicon.calm(sentences("hvordan taler man med en ny kollega")[0])
+    assert not lexicon.calm(sentences("jeg har det ikke godt")[0])
+    assert not lexicon.calm(sentences("hun sidder helt stille i bilen")[0])
+
+
+@pytest.mark.parametrize(
+    ("message", "acute"),
+    [
+        ("hvem skal have min hund når jeg ikke er her mere", True),
+        ("farvel og tak for alt, I hører ikke fra mig igen", True),
+        ("hvem skal passe min hund når jeg er på kursus i næste uge", False),
+        ("farvel og tak for i dag, vi ses i morgen", False),
+    ],
+)
+def test_a_farewell_is_told_from_an_errand(
+    detector: SafetyDetector, message: str, acute: bool
+) -> None:
+    assert (detector.assess(message) is SafetyLevel.ACUTE) is acute, detector.judge(message)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "hun har taget 40 stk af sin medicin",
+        "der lugter af gas inde fra hans lejlighed",
+        "han bider sig selv i armen så det bløder",
+        "hun banker hovedet ind i væggen og stopper ikke",
+        "han skubber en beboer ned ad trappen",
+        "beboeren har afleveret sin medicin og siger han ikke får brug for den",
+    ],
+)
+def test_danger_in_everyday_words_is_acute(detector: SafetyDetector, message: str) -> None:
+    assert detector.assess(message) is SafetyLevel.ACUTE, detector.judge(message)
+
+
+@pytest.mark.parametrize(
+    ("message", "situation"),
+    [
+        ("hun har ridset sig med et barberblad og det bløder", "self_harm"),
+        ("han har fat i halsen på hende og hun bliver blå", "violence"),
+        ("der lugter af gas inde fra hans lejlighed", "medical"),
+    ],
+)
+def test_everyday_words_pick_the_safety_text_of_their_situation(
+    detector: SafetyDetector, message: str, situation: str
+) -> None:
+    assert detector.judge(message).situation == situation, detector.judge(message)

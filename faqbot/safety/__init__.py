@@ -47,6 +47,12 @@ How a message is judged (``detector``):
 
    Without examples (a knowledge base that has none) the lexicon decides alone.
 
+   Reading the cues: a sentence that opens with a question word ("hvem har taget min kop") is a
+   question even without a question mark; a calm cue with a negation inside it ("har det ikke
+   godt") is none; a cue that supposes a case ("hvad gør jeg hvis") calms only danger told after
+   it, not "han står på broen, hvad gør jeg hvis han springer"; and the classifier alone never
+   makes a sentence acute that has a calm cue or a figure of speech in it.
+
 The thresholds were chosen by cross-validation across the examples' authors (train on one
 author's messages, measure on the other's); ``faqbot eval`` prints those figures beside the
 ones on the training examples (no evidence) and on the held-out set ``knowledge/heldout``

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -9,23 +10,40 @@ from enum import StrEnum
 from functools import lru_cache
 
 from faqbot.kb import SafetyExample, SafetyRules
-from faqbot.safety.lexicon import Group, Hit, Lexicon, Sentence, iter_sentences, sentences
+from faqbot.safety.lexicon import (
+    Group,
+    Hit,
+    Lexicon,
+    Sentence,
+    iter_sentences,
+    sentences,
+    summary,
+)
 from faqbot.safety.model import Bag, Classifier, Text
 
 ACUTE_WITH_CALM = 0.8
 """A danger phrase in a sentence that reads as a question about practice, rules, training or
 research, or as the past, is still acute when the classifier gives the sentence this much (or
-the sentence says it is happening now)."""
-ACUTE_FROM_TOPIC = 0.5
+the sentence says it is happening now); so is a sentence beside a figure of speech."""
+DANGER_FLOOR = 0.03
+"""A danger phrase in a sentence the classifier finds this clearly ordinary gets the note."""
+ACUTE_FROM_TOPIC = 0.4
 """A sentence that only names the subject (no danger phrase, no calm cue) is acute from this."""
 NOTE_FROM_TOPIC = 0.3
 """Below that, it gets the safety note from this (or when it has a calm cue)."""
 ACUTE_ALONE = 0.6
-"""A sentence the lexicon finds nothing in is acute from this probability..."""
+"""A sentence the lexicon finds nothing in, and that is no question, is acute from this
+probability..."""
 NOTE_ALONE = 0.5
-"""...and gets the safety note from this one."""
+"""...and gets the safety note from this one..."""
 CALM_MESSAGE = 0.3
 """...and is not acute when the whole message is below this (see ``SafetyDetector._sentences``)."""
+ORDINARY_WEIGHT = 0.1
+"""How much one of the knowledge base's own questions (``SafetyRules.ordinary``) counts in
+training, beside a written example's 1: enough that a colleague's everyday question reads as
+one, not so much that the thousands of them drown the few hundred crises."""
+ORDINARY_MAX = 1500
+"""The knowledge base's questions the classifier reads at most (training time grows with them)."""
 SITUATION_ORDER = ("violence", "self_harm", "medical", "suicide")
 """When danger phrases of several situations tie, the first of these picks the safety text."""
 
@@ -69,23 +87,56 @@ def marks(sentence: Sentence) -> tuple[str, ...]:
     return (*found, "exclaims") if sentence.exclaims else found
 
 
-def decide(groups: set[Group], probability: float | None) -> SafetyLevel:
-    """One sentence's level from the lexicon groups found in it and the classifier's
-    probability (None without examples to learn from: the lexicon alone decides, a topic
-    getting the note)."""
+QUESTION_WORDS = frozenset(
+    {"hvad", "hvem", "hvor", "hvordan", "hvornar", "hvorfor", "hvilken", "hvilket", "hvilke"}
+)
+"""Folded words that make a sentence they open a question, with or without a question mark."""
+
+
+def asks(sentence: Sentence) -> bool:
+    """Is the sentence a question: a question mark, or a question word first?"""
+    return sentence.question or (bool(sentence.words) and sentence.words[0] in QUESTION_WORDS)
+
+
+def decide(groups: set[Group], probability: float | None, question: bool = False) -> SafetyLevel:
+    """One sentence's level from the lexicon groups found in it (``lexicon.summary``), the
+    classifier's probability (None without examples to learn from: the lexicon alone decides,
+    a topic getting the note) and whether it ends with a question mark.
+
+    * Danger with a "now" near it is acute. Otherwise it gets the note when the sentence
+      supposes the case ("hvis en borger siger ...") in a question or beside a calm cue; when
+      it reads calm (a question about practice, rules, training or research; the past) and
+      the classifier is not sure; or when the classifier finds it clearly ordinary (below
+      ``DANGER_FLOOR``). Else it is acute.
+    * Beside a figure of speech the rest is acute only when the classifier is sure.
+    * A topic is acute from ``ACUTE_FROM_TOPIC`` unless it reads calm with no "now" near it.
+    * The classifier alone (the lexicon finds nothing) decides acute only from ``ACUTE_ALONE``
+      and never for a question."""
     calm = Group.POLICY in groups or Group.PAST in groups
+    urgent = Group.URGENT in groups
     sure = probability if probability is not None else 0.0
     if Group.DANGER in groups:
-        if not calm or Group.URGENT in groups or sure >= ACUTE_WITH_CALM:
+        if urgent:
+            return SafetyLevel.ACUTE
+        if Group.HYPOTHETICAL in groups and (question or calm):
+            return SafetyLevel.NOTE
+        if sure >= ACUTE_WITH_CALM:
+            return SafetyLevel.ACUTE
+        if not calm and (probability is None or probability >= DANGER_FLOOR):
             return SafetyLevel.ACUTE
         return SafetyLevel.NOTE
+    if Group.FIGURATIVE in groups:
+        if sure >= ACUTE_WITH_CALM and not question:
+            return SafetyLevel.ACUTE
+        topic = Group.TOPIC in groups
+        return SafetyLevel.NOTE if topic or sure >= NOTE_ALONE else SafetyLevel.NONE
     if Group.TOPIC in groups:
-        if not calm and sure >= ACUTE_FROM_TOPIC:
+        if (urgent or not calm) and sure >= ACUTE_FROM_TOPIC:
             return SafetyLevel.ACUTE
         if calm or probability is None or probability >= NOTE_FROM_TOPIC:
             return SafetyLevel.NOTE
         return SafetyLevel.NONE
-    if sure >= ACUTE_ALONE:
+    if sure >= ACUTE_ALONE and not question:
         return SafetyLevel.ACUTE
     return SafetyLevel.NOTE if sure >= NOTE_ALONE else SafetyLevel.NONE
 
@@ -112,18 +163,27 @@ class SafetyDetector:
 
     def assess(self, message: str) -> SafetyLevel:
         """The message's safety level: ``judge``'s, by the shorter way (this runs before every
-        answer): the lexicon only tells the groups a sentence's level needs, and the first
-        sentence the lexicon makes acute ends the search."""
+        answer): the lexicon only tells the groups a sentence's level needs, the first
+        sentence the lexicon makes acute ends the search, and the classifier reads the sentences
+        without a danger or topic phrase only when none of those is acute."""
         level = SafetyLevel.NONE
         parts = []
         alone = False
+        later = []
         for sentence in iter_sentences(message):
             parts.append(sentence)
             groups = self.lexicon.groups(sentence)
-            found = decide(groups, self._probability(sentence))
+            if not groups & _SUBJECT:
+                later.append((sentence, groups))
+                continue
+            found = self._level(sentence, groups, self._probability(sentence))
             if found is SafetyLevel.ACUTE:
-                if groups & _SUBJECT:
-                    return found
+                return found
+            if found is SafetyLevel.NOTE:
+                level = found
+        for sentence, groups in later:
+            found = self._level(sentence, groups, self._probability(sentence))
+            if found is SafetyLevel.ACUTE:
                 alone = True
             elif found is SafetyLevel.NOTE:
                 level = found
@@ -144,7 +204,7 @@ class SafetyDetector:
         for sentence in parts:
             hits = self.lexicon.hits(sentence)
             probability = self._probability(sentence)
-            level = decide({hit.phrase.group for hit in hits}, probability)
+            level = self._level(sentence, summary(hits), probability)
             result.append((sentence, hits, probability, level))
             alone = alone or (level is SafetyLevel.ACUTE and not _subject(hits))
         if alone and len(parts) > 1 and self._calm(parts):
@@ -155,6 +215,19 @@ class SafetyDetector:
                 for sentence, hits, probability, level in result
             ]
         return result
+
+    def _level(
+        self, sentence: Sentence, groups: set[Group], probability: float | None
+    ) -> SafetyLevel:
+        """One sentence's level: ``decide``'s, with a sentence that opens with a question word
+        read as a question (chat drops the question mark: "hvem har taget min kop"), and the
+        classifier alone never making a sentence acute that reads as the past, as a question
+        about practice or as a figure of speech ("sidste vinter fandt vi en borger i sneen, han
+        overlevede"; "jeg kunne myrde en pizza")."""
+        level = decide(groups, probability, asks(sentence))
+        if level is SafetyLevel.ACUTE and not groups & _SUBJECT and self.lexicon.calm(sentence):
+            return SafetyLevel.NOTE
+        return level
 
     def _calm(self, parts: Sequence[Sentence]) -> bool:
         """Does the message, read as one text, look calm to the classifier?"""
@@ -213,8 +286,22 @@ def bags(examples: Sequence[SafetyExample]) -> list[Bag]:
     ]
 
 
+def ordinary_bags(texts: Sequence[str]) -> list[Bag]:
+    """The classifier's view of the knowledge base's own questions: not acute. At most
+    ``ORDINARY_MAX`` of them, evenly spread, each standing for the ones skipped (weighing
+    ``ORDINARY_WEIGHT`` times the step), so a large knowledge base trains in the same time."""
+    step = max(1, math.ceil(len(texts) / ORDINARY_MAX))
+    return [
+        Bag(tuple(Text(s.words, marks(s)) for s in sentences(text)), False, ORDINARY_WEIGHT * step)
+        for text in texts[::step]
+    ]
+
+
 @lru_cache(maxsize=8)
 def _build(rules: SafetyRules) -> tuple[Lexicon, Classifier]:
     """The lexicon and the trained classifier for these rules (built once per rules)."""
     lexicon = Lexicon(rules)
-    return lexicon, Classifier(bags(rules.examples))
+    examples = bags(rules.examples)
+    if not examples:
+        return lexicon, Classifier([])
+    return lexicon, Classifier([*examples, *ordinary_bags(rules.ordinary)])

@@ -88,6 +88,9 @@ class Bag:
 
     sentences: tuple[Text, ...]
     acute: bool
+    weight: float = 1.0
+    """How much the message counts in training (an ordinary question of the knowledge base
+    counts less than a written example)."""
 
     @property
     def whole(self) -> Text:
@@ -211,10 +214,12 @@ class Classifier:
         texts = [text for bag in bags for text in bag.sentences]
         labels = [bag.acute for bag in bags for _ in bag.sentences]
         owners = [number for number, bag in enumerate(bags) for _ in bag.sentences]
+        weights = [bags[owner].weight for owner in owners]
         data = _Data(texts)
         # Round 1: every sentence of an acute message counts as acute, each message as one.
         sizes = Counter(owners)
-        first = data.fit(labels, [1.0 / sizes[owner] for owner in owners], FIRST_STEPS)
+        shares = [weight / sizes[owner] for weight, owner in zip(weights, owners, strict=True)]
+        first = data.fit(labels, shares, FIRST_STEPS)
         # Round 2: of an acute message, only its most acute sentence (by round 1) counts.
         z = data.scores(*first)
         best: dict[int, int] = {}
@@ -222,7 +227,9 @@ class Classifier:
             if labels[row] and (owner not in best or z[row] > z[best[owner]]):
                 best[owner] = row
         chosen = set(best.values())
-        sample = [0.0 if labels[row] and row not in chosen else 1.0 for row in range(len(texts))]
+        sample = [
+            0.0 if labels[row] and row not in chosen else weights[row] for row in range(len(texts))
+        ]
         w, self.bias = data.fit(labels, sample, STEPS)
         self.weights = {name: float(weight) for name, weight in zip(data.names, w, strict=True)}
         for name, weight in self.weights.items():
