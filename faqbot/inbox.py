@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from faqbot.questionlog import HeldWrites, QuestionLog, from_timestamp, to_timestamp
+from faqbot.questionlog import Guard, HeldWrites, QuestionLog, from_timestamp, to_timestamp
 
 LEASE = timedelta(seconds=15)
 """How long a claim holds without renewal; the holder renews it every few seconds
@@ -47,6 +47,13 @@ ACCEPT_LIMIT = 100
 """Updates stored by one statement (``getUpdates`` returns at most 100)."""
 _IDS_PER_STATEMENT = 500
 _ONE_FEWER = "CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END"
+_DONE = (
+    "UPDATE inbox SET done_at = marks.column2, payload = NULL, claimed_by = NULL, "
+    "lease_until = NULL FROM (VALUES {rows}) AS marks WHERE inbox.update_id = marks.column1 "
+    "AND inbox.claimed_by = ? AND inbox.done_at IS NULL RETURNING inbox.update_id"
+)
+"""The done marks of many updates (``(update_id, done_at)`` rows) in one statement; only where
+this process still holds the update and it is not done yet."""
 """``MAX(attempts - 1, 0)`` in SQLite, ``GREATEST`` in PostgreSQL: written once for both."""
 
 
@@ -125,13 +132,7 @@ class Inbox:
         """Mark an update done and erase its payload, in one transaction with its held rows;
         only if this process still holds it and it is not done (else the rows are dropped)."""
         self.log.write_together(
-            held or HeldWrites(),
-            (
-                "UPDATE inbox SET done_at = ?, payload = NULL, claimed_by = NULL, "
-                "lease_until = NULL WHERE update_id = ? AND claimed_by = ? AND done_at IS NULL "
-                "RETURNING update_id",
-                (self._now(), int(update_id), self.owner),
-            ),
+            held or HeldWrites(), Guard(_DONE, (int(update_id), self._now()), (self.owner,))
         )
 
     async def claim(self, limit: int = ACCEPT_LIMIT) -> list[InboxEntry]:

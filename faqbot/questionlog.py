@@ -221,6 +221,18 @@ async def open_log(settings: Settings) -> QuestionLog:
 # --------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Guard:
+    """The condition for writing one group of held rows (``write_together``), checked for
+    every group of a writer batch in one statement: ``sql`` has ``{rows}`` where a ``VALUES``
+    list goes, one ``row`` per group (its first value the group's key), then takes the
+    ``shared`` parameters, and returns the keys whose groups may be written."""
+
+    sql: str
+    row: tuple[Any, ...]
+    shared: tuple[Any, ...] = ()
+
+
 Returns = Literal["nothing", "rowcount", "rows", "inserted"]
 """What a write's future resolves to: None, the row count, the rows (``RETURNING``, a query),
 or whether exactly one row was inserted."""
@@ -240,7 +252,7 @@ class _Write:
     future: asyncio.Future[Any] | None = None
     returns: Returns = "nothing"
     together: tuple[_Write, ...] = ()
-    guard: _Write | None = None
+    guard: Guard | None = None
     alone: Callable[[Database], Awaitable[Any]] | None = None
     """Run this alone, between transactions (a WAL checkpoint or a VACUUM cannot run inside
     one), instead of ``sql``."""
@@ -674,22 +686,21 @@ class QuestionLog:
         finally:
             _HELD.reset(token)
 
-    def write_together(self, held: HeldWrites, guard: Statement | None = None) -> None:
-        """Queue the held rows as one transaction (``flush`` waits for it), after ``guard``.
+    def write_together(self, held: HeldWrites, guard: Guard | None = None) -> None:
+        """Queue the held rows as one transaction (``flush`` waits for it), if ``guard`` lets.
 
-        The guard (the inbox's done mark) is a statement with ``RETURNING``: the rows are
-        written only if it returns one. It finds the update still unfinished and held by this
-        process, or nothing: then another replica took the update over (this one's lease ran
-        out) and logs it itself, so its rows are dropped here and it is logged once.
+        The guard (the inbox's done mark) returns the update's key only if it finds the update
+        still unfinished and held by this process; else another replica took it over (this
+        one's lease ran out) and logs it itself, so the rows held here are dropped and the
+        update is logged once.
         """
         parts = tuple(held.writes)
         held.writes = []
-        check = _Write(guard[0], tuple(guard[1])) if guard is not None else None
-        if not parts and check is None:
+        if not parts and guard is None:
             return
         if self._closed:
             raise QuestionLogError("the question log is closed.")
-        self._enqueue_now(_Write("", (), together=parts, guard=check))
+        self._enqueue_now(_Write("", (), together=parts, guard=guard))
 
     async def write(self, sql: str, parameters: Sequence[Any] = (), *, rows: bool = False) -> Any:
         """Run one statement after everything queued before it and wait for its commit.
@@ -905,26 +916,31 @@ class QuestionLog:
     async def _commit_together(self, batch: Sequence[_Write], start: int) -> int:
         """The run of ``together`` groups from ``start``, in as few calls as order allows.
 
-        Each group's guard runs first (the inbox's done marks touch nothing the held rows
-        need); the rows of the groups whose guard returned a row then run in their order (a
-        pick may need the question row before it), runs of one statement as one
-        ``executemany``. The transaction still holds every group whole, at a fraction of the
-        cost of one call per row.
+        The groups' guards run first, all groups with one guard statement in one call (the
+        inbox's done marks touch nothing the held rows need); then the rows of the groups whose
+        guard passed run in their order (a pick may need the question row before it), runs of
+        one statement as one ``executemany``. The transaction still holds every group whole,
+        at a fraction of the cost of one call per row (or per group).
         """
         end = start
-        ordered: list[_Write] = []
         while end < len(batch) and (batch[end].together or batch[end].guard):
-            group = batch[end]
             end += 1
+        groups = batch[start:end]
+        passed = await self._check_guards([g.guard for g in groups if g.guard is not None])
+        ordered: list[_Write] = []
+        for group in groups:
             guard = group.guard
-            if guard is not None and not await self._db.fetch(guard.sql, guard.parameters):
-                if group.together:
-                    logger.info(
-                        "an update was finished by another replica; its %d row(s) are "
-                        "not written twice",
-                        len(group.together),
-                    )
-                continue
+            if guard is not None:
+                keys = passed.get((guard.sql, guard.shared), set())
+                if guard.row[0] not in keys:
+                    if group.together:
+                        logger.info(
+                            "an update was finished by another replica; its %d row(s) are "
+                            "not written twice",
+                            len(group.together),
+                        )
+                    continue
+                keys.discard(guard.row[0])  # a second group with that key: as if run after
             ordered.extend(group.together)
         first = 0
         while first < len(ordered):
@@ -936,6 +952,25 @@ class QuestionLog:
             )
             first = last
         return end
+
+    async def _check_guards(
+        self, guards: Sequence[Guard]
+    ) -> dict[tuple[str, tuple[Any, ...]], set[Any]]:
+        """Run the guards, one statement per kind and up to ``BATCH_ROWS`` rows; the keys
+        each kind returned."""
+        kinds: dict[tuple[str, tuple[Any, ...]], list[tuple[Any, ...]]] = {}
+        for guard in guards:
+            kinds.setdefault((guard.sql, guard.shared), []).append(guard.row)
+        passed: dict[tuple[str, tuple[Any, ...]], set[Any]] = {}
+        for (sql, shared), rows in kinds.items():
+            keys = passed.setdefault((sql, shared), set())
+            for first in range(0, len(rows), BATCH_ROWS):
+                chunk = rows[first : first + BATCH_ROWS]
+                values = ", ".join("(" + ", ".join("?" * len(row)) + ")" for row in chunk)
+                parameters = [value for row in chunk for value in row] + list(shared)
+                found = await self._db.fetch(sql.format(rows=values), parameters)
+                keys.update(row[0] for row in found)
+        return passed
 
     async def _execute(self, write: _Write) -> Any:
         """One statement inside the writer's transaction; what its ``returns`` asks for."""

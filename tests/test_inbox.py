@@ -14,7 +14,7 @@ from databases import rows
 
 from faqbot import questionlog
 from faqbot.inbox import ACCEPT_LIMIT, DEDUP_WINDOW, LEASE, Inbox
-from faqbot.questionlog import QuestionLog, QuestionLogError, open_failure, open_log
+from faqbot.questionlog import Guard, QuestionLog, QuestionLogError, open_failure, open_log
 from faqbot.settings import DatabaseUrl, KeepText, Settings
 from faqbot.storage import schema
 
@@ -151,10 +151,10 @@ async def test_a_transaction_is_all_or_nothing(log: QuestionLog) -> None:
     with log.holding() as held:
         ask(log)
     # the second statement breaks a constraint: the held question row must not stay either
-    log.write_together(
-        held,
-        ("INSERT INTO inbox (update_id, received_at) VALUES (?, 0) RETURNING update_id", (10,)),
+    bad_guard = Guard(
+        "INSERT INTO inbox (update_id, received_at) VALUES {rows} RETURNING update_id", (10, 0)
     )
+    log.write_together(held, bad_guard)
     await log.flush()
     assert rows(log.location, "SELECT COUNT(*) FROM questions") == [(0,)]
     assert await inbox.counts() == (1, 0)
