@@ -32,8 +32,8 @@ logger = logging.getLogger(__name__)
 
 LEASE_SECONDS = 5.0
 """How long the poller lease holds without renewal."""
-RENEW_AFTER_SECONDS = 1.5
-"""The poller renews its lease once it has held it this long."""
+RENEW_BELOW = 0.7
+"""The poller renews its lease once less than this share of it is left."""
 FENCE_SECONDS = 0.75
 """A ``getUpdates`` is given up this long before the lease runs out (as this replica counts)."""
 STANDBY_CHECK_SECONDS = 1.0
@@ -58,7 +58,7 @@ class PollerLease:
         have a ``getUpdates`` in flight (0 when another replica holds the lease)."""
         loop = asyncio.get_running_loop()
         started = loop.time()
-        if self.held and self.until - started > self.seconds - RENEW_AFTER_SECONDS:
+        if self.held and self.until - started > self.seconds * RENEW_BELOW:
             return self.until - FENCE_SECONDS
         try:
             held = await self.coordination.hold(POLLER, self.seconds)

@@ -131,6 +131,15 @@ def assert_never_polled_at_once(fake: FakeTelegram) -> None:
     assert fake.overlapping_polls() == []
 
 
+PASSWORD = "pw-never-logged"
+"""The test server trusts local connections, so any password is accepted: it must never
+appear in a replica's log."""
+
+
+def with_password(url: DatabaseUrl) -> str:
+    return url.url.replace("://postgres@", f"://postgres:{PASSWORD}@", 1)
+
+
 @pytest.fixture
 def replicas(fake: FakeTelegram, tmp_path: Path, knowledge_dir: Path, postgres_url: DatabaseUrl):
     """Makes replicas of ``faqbot run`` on one PostgreSQL database; kills leftovers."""
@@ -140,7 +149,7 @@ def replicas(fake: FakeTelegram, tmp_path: Path, knowledge_dir: Path, postgres_u
         process = BotProcess(
             fake,
             tmp_path / name,
-            FAQBOT_DATABASE_URL=postgres_url.url,
+            FAQBOT_DATABASE_URL=with_password(postgres_url),
             FAQBOT_KNOWLEDGE_DIR=str(knowledge_dir),
             **{**FAST, **env},
         )
@@ -182,6 +191,9 @@ def test_a_standing_by_replica_takes_over_polling_when_the_poller_is_killed(
     )
     assert took_over < TAKEOVER_SECONDS, second.output()[-3000:]
     assert "this replica polls Telegram now" in second.output()
+    assert "question log postgresql://postgres:" in second.output()  # (the log filter takes
+    # user@host for an e-mail address and masks it too)
+    assert PASSWORD not in first.output() + second.output()
     # A reply the killed replica had sent but not yet marked done is sent again by the
     # other: at most one per update it had in progress (32 at once).
     assert duplicates <= 32
@@ -287,3 +299,36 @@ def test_two_webhook_replicas_share_a_burst_and_take_over_from_a_dead_one(
         for process in processes:
             process.kill()
         balancer.stop()
+
+
+def test_a_database_that_cannot_be_reached_is_one_error_sentence(
+    fake: FakeTelegram, tmp_path: Path
+) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    from botprocess import REPO, bot_env
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = bot_env(fake, tmp_path / "data")
+    env["FAQBOT_DATABASE_URL"] = f"postgresql://faqbot:{PASSWORD}@127.0.0.1:{port}/faqbot"
+    done = subprocess.run(
+        [sys.executable, "-m", "faqbot", "run"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    output = (done.stdout + done.stderr).strip().splitlines()
+    assert done.returncode == 1
+    assert len(output) == 1, output
+    assert output[0].startswith(
+        f"Error: cannot use the PostgreSQL database postgresql://faqbot:***@127.0.0.1:{port}/"
+        "faqbot (connection to server at"
+    )
+    assert PASSWORD not in output[0]
+    assert fake.calls_to("getMe") == []  # the database is checked before Telegram
