@@ -82,6 +82,15 @@ class Coordination:
         )
         return int(count) == 1
 
+    async def unclaim_job(self, job: str, period: str) -> bool:
+        """Give back this replica's claim of ``job`` for ``period`` (the job failed), so the
+        next to ask runs it."""
+        count = await self.log.write(
+            "DELETE FROM job_runs WHERE job = ? AND period = ? AND owner = ?",
+            (job, period, self.owner),
+        )
+        return bool(count)
+
     async def prune_jobs(self) -> int:
         """Forget job runs older than ``JOB_RUNS_KEPT``; return how many."""
         cutoff = to_timestamp(self._clock() - JOB_RUNS_KEPT)

@@ -81,6 +81,8 @@ BATCH_ROWS = 500
 CLOSING_RETRIES = 8
 """While closing, a transient write error is retried this often before the row is given up."""
 SECRET_FILE = "secret"
+PURGE_JOB = "purge"
+"""The daily purge's name among the replicas' job runs (``faqbot.coordination``)."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -645,30 +647,24 @@ class QuestionLog:
         logger.warning("the question log's WAL could not be checkpointed; purged texts remain")
         return False
 
-    async def purge_daily(
-        self, every: timedelta = timedelta(days=1), coordination: Coordination | None = None
-    ) -> None:
-        """Purge now and then once per ``every``, until cancelled (a task the bot starts).
-
-        With ``coordination`` (several replicas) a purge runs once per UTC day across all of
-        them: each try claims the day, and only the replica that got it purges.
-        """
-        while True:
-            try:
-                day = self._clock().astimezone(UTC).date().isoformat()
-                if coordination is None or await coordination.claim_job("purge", day):
-                    removed = await self.purge()
-                    if removed:
-                        logger.info(
-                            "purged %d question texts older than %d days",
-                            removed,
-                            self.retention_days,
-                        )
-            except QuestionLogError:
-                return
-            except Exception:
-                logger.exception("daily purge failed; retrying next time")
-            await asyncio.sleep(every.total_seconds())
+    async def purge_if_due(self, coordination: Coordination | None = None) -> int | None:
+        """The daily purge's one try (the bot's JobQueue tries every hour): with
+        ``coordination`` (replicas sharing the log) only the first replica to claim today's
+        (UTC) run purges, and this returns None in every other one; how many texts went. A
+        purge that fails gives its claim back, so the next try runs it again."""
+        day = self._clock().astimezone(UTC).date().isoformat()
+        if coordination is not None and not await coordination.claim_job(PURGE_JOB, day):
+            return None
+        try:
+            removed = await self.purge()
+        except BaseException:  # failed or cancelled: the next try (any replica's) purges
+            if coordination is not None:
+                with contextlib.suppress(Exception):
+                    await coordination.unclaim_job(PURGE_JOB, day)
+            raise
+        if removed:
+            logger.info("purged %d question texts older than %d days", removed, self.retention_days)
+        return removed
 
     @contextlib.contextmanager
     def holding(self) -> Iterator[HeldWrites]:

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from databases import rows
 
 from faqbot.bot import replicas
 from faqbot.coordination import KNOWLEDGE, POLLER, Coordination
-from faqbot.questionlog import QuestionLog, QuestionLogError
+from faqbot.questionlog import PURGE_JOB, QuestionLog, QuestionLogError
 from faqbot.settings import DatabaseUrl, KeepText
 
 SECRET = b"test-secret"
@@ -118,18 +120,23 @@ async def test_old_job_runs_are_pruned(log_location: DatabaseUrl) -> None:
         await log.close()
 
 
+def old_question(log: QuestionLog) -> None:
+    log.log_question(
+        question="gammel tekst",
+        status="no_match",
+        item_id=None,
+        score=0.1,
+        latency_ms=1.0,
+        chat_kind="private",
+        user_id=1,
+    )
+
+
 async def test_the_daily_purge_runs_in_one_replica_a_day(log_location: DatabaseUrl) -> None:
+    """Every replica's JobQueue tries the purge (the job ``daily_purge``); one a day purges."""
     logs = await open_logs(log_location, 2)
     try:
-        logs[0].log_question(
-            question="gammel tekst",
-            status="no_match",
-            item_id=None,
-            score=0.1,
-            latency_ms=1.0,
-            chat_kind="private",
-            user_id=1,
-        )
+        old_question(logs[0])
         await logs[0].flush()
         rows(log_location, "UPDATE questions SET asked_at = asked_at - 100 * 86400")
         purged: list[int] = []
@@ -141,20 +148,53 @@ async def test_the_daily_purge_runs_in_one_replica_a_day(log_location: DatabaseU
                 return await real(now)
 
             log.purge = counted  # type: ignore[method-assign]
-        tasks = [
-            asyncio.create_task(
-                log.purge_daily(timedelta(seconds=0.01), Coordination(log, owner=n))
+        contexts = [
+            SimpleNamespace(
+                bot_data=SimpleNamespace(log=log, coordination=Coordination(log, owner=name))
             )
-            for n, log in zip(("a", "b"), logs, strict=True)
+            for name, log in zip("ab", logs, strict=True)
         ]
-        await asyncio.sleep(0.3)  # many tries each, on the same day
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        for _ in range(3):  # many tries each, on the same day, some at once
+            await asyncio.gather(*(replicas.daily_purge(c) for c in contexts))  # type: ignore[arg-type]
         assert purged == [1]
         assert rows(log_location, "SELECT text FROM questions") == [(None,)]
+        assert rows(log_location, "SELECT job FROM job_runs") == [(PURGE_JOB,)]
     finally:
         await close_all(logs)
+
+
+async def test_a_purge_that_fails_gives_its_day_back(log_location: DatabaseUrl) -> None:
+    logs = await open_logs(log_location, 2)
+    try:
+        old_question(logs[0])
+        await logs[0].flush()
+        rows(log_location, "UPDATE questions SET asked_at = asked_at - 100 * 86400")
+
+        async def broken(now: datetime | None = None) -> int:
+            raise OSError("disk I/O error")
+
+        logs[0].purge = broken  # type: ignore[method-assign]
+        first, second = (Coordination(log, owner=n) for log, n in zip(logs, "ab", strict=True))
+        with pytest.raises(OSError):
+            await logs[0].purge_if_due(first)
+        assert rows(log_location, "SELECT COUNT(*) FROM job_runs") == [(0,)]
+        assert await logs[1].purge_if_due(second) == 1  # the other replica's next try
+        assert await logs[1].purge_if_due(second) is None  # done for today
+    finally:
+        await close_all(logs)
+
+
+def test_the_bot_schedules_the_purge_in_its_job_queue() -> None:
+    from faqbot import kb as kb_module
+    from faqbot.bot import app
+    from faqbot.settings import Settings
+
+    kb = kb_module.load(Path(__file__).resolve().parent / "fixtures" / "kb")
+    application = app.build_application(Settings(telegram_token="1:x"), kb)
+    assert application.job_queue is not None
+    [job] = application.job_queue.get_jobs_by_name(replicas.PURGE_JOB_NAME)
+    assert job.callback is replicas.daily_purge
+    assert job.job.trigger.interval.total_seconds() == replicas.PURGE_CHECK_SECONDS
 
 
 async def test_a_reload_bumps_the_version_every_replica_watches(log_location: DatabaseUrl) -> None:

@@ -220,6 +220,27 @@ async def test_no_personal_data_stays_once_an_update_is_done(log: QuestionLog) -
     ]
 
 
+async def test_an_erased_update_is_gone_from_the_database_files_too(log: QuestionLog) -> None:
+    """The inbox writes through the question log's own connection: on SQLite ``secure_delete``
+    overwrites the erased text and the purge's checkpoint empties the WAL; on PostgreSQL the
+    purge vacuums the inbox, so the erased row version is no longer reachable."""
+    inbox = Inbox(log, owner="a", clock=Clock())
+    secret_text = "Ring til Mette Hansen paa 23456789 om Jens"
+    await inbox.accept([(9, payload(9, secret_text))])
+    inbox.complete(9)
+    await log.flush()
+    await log.purge()
+    location = log.location
+    if location.path is not None:
+        assert await log.connection.fetch("PRAGMA secure_delete") == [(1,)]
+        files = [p for p in location.path.parent.iterdir() if p.name.startswith("faqbot")]
+        assert files and all(b"Mette Hansen" not in p.read_bytes() for p in files)
+    else:
+        assert rows(
+            location, "SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = 'inbox'"
+        ) == [(1,)]
+
+
 async def test_a_new_log_has_the_inbox_and_an_old_one_gets_it(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite3"
     with sqlite3.connect(path) as db:

@@ -9,8 +9,9 @@ Telegram is doing.
 
 Start-up, in order: the question log (with the inbox) is opened first, so a read-only, full or
 damaged data directory is reported before Telegram is contacted; then ``getMe`` (the token and
-the network), ``post_init`` (the matcher, the purge task, the command menu), the replay of what
-the inbox holds from before, and last the intake (long polling or the webhook server).
+the network), ``post_init`` (the matcher, the command menu), the replay of what the inbox holds
+from before, the JobQueue (the daily purge at once, inbox upkeep, reload checks, the digest),
+and last the intake (long polling or the webhook server).
 
 Stopping (SIGTERM or SIGINT): no more updates are taken; those in progress get what is left of
 the grace time after a reserve for closing, the rest are cancelled and stay in the inbox; the
@@ -95,8 +96,6 @@ tests inject). httpx checks every pooled connection on each request, so a pool o
 CPU in bench/bot.py (5.3-6.4 against 6.5-8.5 ms a reply, noisy), but at a 1 s round trip it
 would carry only 8 replies a second; idle connections cost nothing at Telegram's 30 a second."""
 
-PURGE_CHECK = timedelta(hours=1)
-"""How often each replica tries to claim the day's purge (one replica runs it each day)."""
 INTAKE_STOP_SECONDS = 1.5
 """At most this long to stop taking updates (the webhook server's open requests)."""
 CLOSE_RESERVE_SECONDS = 2.5
@@ -200,6 +199,13 @@ def build_application(settings: Settings, kb: KnowledgeBase) -> BotApplication:
         name="faqbot-follow-reloads",
         job_kwargs={"max_instances": 1, "coalesce": True},
     )
+    application.job_queue.run_repeating(
+        replicas.daily_purge,
+        interval=replicas.PURGE_CHECK_SECONDS,
+        first=0,
+        name=replicas.PURGE_JOB_NAME,
+        job_kwargs={"max_instances": 1, "coalesce": True},
+    )
     if settings.digest_time is not None:
         digest.schedule(application.job_queue, settings.digest_time)
     return application
@@ -218,16 +224,11 @@ async def open_resources(application: BotApplication) -> None:
 
 
 async def post_init(application: BotApplication) -> None:
-    """Build the matcher, start the purge task, set the command menu."""
+    """Build the matcher, set the command menu, make SIGUSR1 send the digest."""
     data = application.bot_data
     settings, kb = data.settings, data.kb
     assert kb is not None, "build_application sets the knowledge base"
     data.matcher = Matcher(kb)
-    data.tasks.append(
-        asyncio.get_running_loop().create_task(
-            data.log.purge_daily(PURGE_CHECK, data.coordination), name="faqbot-daily-purge"
-        )
-    )
     await set_commands(application, settings)
     _on_signal_send_digest(application)
 

@@ -11,8 +11,10 @@ a reload reaches all.
 * **Answering**: every replica claims updates from the shared inbox (``faqbot.bot.delivery``);
   in webhook mode each answers what its load balancer sends it, in polling mode the poller
   answers what it fetched and any replica replays what a dead one left.
-* **Jobs**: the daily purge and the weekly digest claim their period in the database first
-  (``Coordination.claim_job``); only the replica that got it runs the job.
+* **Jobs**: the daily purge (``daily_purge``, tried every ``PURGE_CHECK``) and the weekly digest
+  (``faqbot.bot.digest``) are JobQueue jobs in every replica; each run claims its period (the
+  UTC day, the week) in the database first (``Coordination.claim_job``), and only the replica
+  that got it does the work.
 * **Reloads**: ``/genindlaes`` bumps the ``knowledge`` version; every replica checks it every
   ``RELOAD_CHECK_SECONDS`` and reloads its knowledge base when it changed.
 """
@@ -27,6 +29,7 @@ from faqbot import kb as kb_module
 from faqbot.bot.context import BotContext, BotData
 from faqbot.coordination import KNOWLEDGE, POLLER, Coordination
 from faqbot.matcher import Matcher
+from faqbot.questionlog import QuestionLogError
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +43,10 @@ STANDBY_CHECK_SECONDS = 1.0
 """How often a standing-by replica checks whether the lease is free."""
 RELOAD_CHECK_SECONDS = 3.0
 """How often every replica checks whether another one reloaded the knowledge base."""
+PURGE_JOB_NAME = "faqbot-daily-purge"
+PURGE_CHECK_SECONDS = 3600.0
+"""How often every replica tries to claim the day's purge: a day's purge is at most this late
+when the replica that would have run it was down at midnight."""
 
 
 class PollerLease:
@@ -99,6 +106,18 @@ class PollerLease:
             self.held = False
             self.until = -1.0
             await self.coordination.release(POLLER)
+
+
+async def daily_purge(context: BotContext) -> None:
+    """The JobQueue job: the retention purge, once a day across all replicas. A failure is
+    logged and tried again at the next check (a failed purge gives its day's claim back)."""
+    data = context.bot_data
+    try:
+        await data.log.purge_if_due(data.coordination)
+    except QuestionLogError:  # the log is closing (shutdown)
+        return
+    except Exception:
+        logger.exception("daily purge failed; trying again in an hour")
 
 
 async def load_matcher(directory: Path) -> Matcher:
