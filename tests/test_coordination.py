@@ -5,6 +5,7 @@ Every test runs on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
+import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -205,6 +206,53 @@ async def test_a_reload_bumps_the_version_every_replica_watches(log_location: Da
         assert await first.bump(KNOWLEDGE) == 1
         assert await first.bump(KNOWLEDGE) == 2
         assert await second.version(KNOWLEDGE) == 2
+    finally:
+        await close_all(logs)
+
+
+async def test_every_replica_follows_a_reload_and_a_broken_copy_keeps_the_running_one(
+    log_location: DatabaseUrl, tmp_path: Path
+) -> None:
+    """The JobQueue job ``follow_reloads``: a replica reloads when another announced a reload
+    (``/genindlaes``), once per announcement; a knowledge base that does not validate on this
+    replica leaves its running matcher in place."""
+    from faqbot import kb as kb_module
+    from faqbot.bot.context import BotData
+    from faqbot.matcher import Matcher
+    from faqbot.settings import Settings
+
+    fixture = Path(__file__).resolve().parent / "fixtures" / "kb"
+    broken = tmp_path / "broken"
+    shutil.copytree(fixture, broken)
+    for item in broken.rglob("*.yaml"):
+        item.write_text("items: [\n", encoding="utf-8")
+    logs = await open_logs(log_location, 2)
+    try:
+        contexts = []
+        for name, log, directory in zip("ab", logs, (fixture, broken), strict=True):
+            data = BotData()
+            data.settings = Settings(knowledge_dir=directory)
+            data.log = log
+            data.matcher = Matcher(kb_module.load(fixture))
+            data.coordination = Coordination(log, owner=name)
+            contexts.append(SimpleNamespace(bot_data=data))
+        first, second = (context.bot_data for context in contexts)
+        before = first.matcher
+        await replicas.follow_reloads(contexts[0])  # type: ignore[arg-type]
+        assert first.matcher is before  # nothing announced: no reload
+
+        await replicas.announce_reload(second)  # /genindlaes on the other replica
+        assert second.knowledge_version == 1
+        await replicas.follow_reloads(contexts[0])  # type: ignore[arg-type]
+        assert first.matcher is not before and first.knowledge_version == 1
+        reloaded = first.matcher
+        await replicas.follow_reloads(contexts[0])  # type: ignore[arg-type]
+        assert first.matcher is reloaded  # once per announcement
+
+        running = second.matcher
+        await replicas.announce_reload(first)
+        await replicas.follow_reloads(contexts[1])  # type: ignore[arg-type]
+        assert second.matcher is running and second.knowledge_version == 2
     finally:
         await close_all(logs)
 
