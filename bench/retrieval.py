@@ -20,8 +20,14 @@ knowledge bases:
 Peak memory is the tracemalloc peak (Python and numpy allocations) while building the index and
 answering 100 queries, measured in a separate pass so tracing does not distort the timings.
 
+Last, the crisis check alone (``SafetyDetector.assess``, what runs before every match): its
+load time (lexicon and classifier training, once per knowledge base) and p50/p99 over a mix of
+messages - the eval set's questions and crisis lines, every safety example, and messages of
+4,096 characters (a whole Telegram message) glued from them - with the 4,096-character ones
+also on their own (``--safety-only`` runs just this part).
+
 Usage: .venv/bin/python bench/retrieval.py [--heldout PATH] [--ablate] [--no-speed]
-       [--items 10000] [--queries 1000] [--seed 7]
+       [--items 10000] [--queries 1000] [--seed 7] [--safety-only]
 """
 
 from __future__ import annotations
@@ -51,6 +57,7 @@ from faqbot.text import clean, stem, words  # noqa: E402
 TARGETS = {
     "real": {"p99_ms": 5.0, "build_s": 1.0},
     "generated": {"p99_ms": 15.0, "peak_mb": 200.0},
+    "safety": {"p99_ms": 1.0},
 }
 LIMITS = {"wrong": 0.03, "rejected": 0.95}
 """The decision's limits on answered wrong and out-of-scope rejected (issue 17's targets)."""
@@ -338,6 +345,61 @@ def report(title: str, queries: int, ours: Figures, targets: dict[str, float]) -
     return ok
 
 
+def safety_messages(knowledge: kb.KnowledgeBase, rng: random.Random, long: int) -> list[str]:
+    """The crisis check's mix: eval questions and crisis lines, the safety examples, and
+    ``long`` messages of 4,096 characters glued from them."""
+    evalset = kb.load_eval(knowledge.directory / "eval.yaml", knowledge)
+    short = [entry.question for entry in evalset.questions] + list(evalset.out_of_scope)
+    short += list(evalset.crisis) + list(evalset.not_crisis)
+    short += [example.text for example in knowledge.safety.examples]
+    glued = []
+    for _ in range(long):
+        parts: list[str] = []
+        while sum(len(part) + 1 for part in parts) < 4096:
+            parts.append(rng.choice(short))
+        glued.append(" ".join(parts)[:4096])
+    return short + glued
+
+
+def safety_bench(knowledge: kb.KnowledgeBase, rng: random.Random) -> bool:
+    """Load time and per-message latency of ``SafetyDetector.assess`` (best of three runs of
+    each message, after a warm-up pass, like the queries above)."""
+    from faqbot.safety import SafetyDetector
+    from faqbot.safety.detector import _build
+
+    _build.cache_clear()
+    gc.collect()
+    started = time.perf_counter()
+    detector = SafetyDetector(knowledge.safety)
+    load_s = time.perf_counter() - started
+    messages = safety_messages(knowledge, rng, long=100)
+    for message in messages:
+        detector.assess(message)
+    timings = []
+    for message in messages:
+        best = float("inf")
+        for _ in range(3):
+            started = time.perf_counter()
+            detector.assess(message)
+            best = min(best, time.perf_counter() - started)
+        timings.append(best * 1000)
+    long_timings = [t for m, t in zip(messages, timings, strict=True) if len(m) >= 4000]
+    p99 = percentile(timings, 0.99)
+    print(
+        f"Crisis check ({len(messages)} messages, {len(long_timings)} of 4,096 characters; "
+        f"{len(knowledge.safety.examples)} examples)"
+    )
+    print(f"  load (lexicon + classifier training) {load_s * 1000:8.1f} ms")
+    print(f"  all       p50 {percentile(timings, 0.5):7.3f} ms   p99 {p99:7.3f} ms")
+    print(
+        f"  4,096 ch. p50 {percentile(long_timings, 0.5):7.3f} ms   "
+        f"p99 {percentile(long_timings, 0.99):7.3f} ms   max {max(long_timings):7.3f} ms"
+    )
+    limit = TARGETS["safety"]["p99_ms"]
+    print(f"  target p99_ms <= {limit}: {p99:.3f} {'ok' if p99 <= limit else 'MISSED'}")
+    return p99 <= limit
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--heldout", type=Path, default=None, help="a held-out set (a look!)")
@@ -347,7 +409,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=1_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--knowledge-dir", type=Path, default=ROOT / "knowledge")
+    parser.add_argument("--safety-only", action="store_true", help="only the crisis check")
     args = parser.parse_args(argv)
+    if args.safety_only:
+        return 0 if safety_bench(kb.load(args.knowledge_dir), random.Random(args.seed)) else 1
     rng = random.Random(args.seed)
 
     real = kb.load(args.knowledge_dir)
@@ -374,6 +439,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         measure(engine(generated), queries, builds=1),
         TARGETS["generated"],
     )
+    print()
+    ok &= safety_bench(real, rng)
     return 0 if ok else 1
 
 

@@ -443,9 +443,12 @@ def ask(args: argparse.Namespace) -> int:
     """Answer one question as the bot would: the answer and its source, suggestions, or no match.
 
     With - in place of the question, reads questions from standard input, one per line.
-    --json prints one object per question with the keys question, status, item_id, answer,
-    score, source, suggestions and small_talk (the kind of small talk, "foreign" for another
-    language, or null; answer then holds the reply or the note).
+    A message about acute danger gets the safety text alone (status safety); one that touches
+    on danger but reads as a question gets its normal reply with a short safety note first.
+    --json prints one object per question with the keys question, status, item_id, answer
+    (for status safety: the safety text), score, source, suggestions, small_talk (the kind of
+    small talk, "foreign" for another language, or null; answer then holds the reply or the
+    note) and safety_note (true when the safety note goes first).
     Example: faqbot ask "Har peeren tavshedspligt?"
     Example: printf 'peer og medicin\\nhvad er recovery\\n' | faqbot ask --json -
     """
@@ -492,7 +495,9 @@ def ask_json(result: object, knowledge: kb.KnowledgeBase) -> dict[str, Any]:
     if answered and item is not None:
         answer: str | None = item.answer
     elif result.status is Status.SAFETY:
-        answer = knowledge.safety.response
+        from faqbot import render
+
+        answer = render.safety_text(result, knowledge)
     elif result.small_talk is not None:
         answer = result.small_talk.reply  # small talk's reply, or another language's note
     else:
@@ -509,6 +514,7 @@ def ask_json(result: object, knowledge: kb.KnowledgeBase) -> dict[str, Any]:
             for s in result.suggestions
         ][:3],
         "small_talk": result.small_talk.kind if result.small_talk is not None else None,
+        "safety_note": result.safety_note,
     }
 
 
@@ -576,6 +582,11 @@ def eval_(args: argparse.Namespace) -> int:
     right, answered wrong, asked back, out-of-scope rejected, top-1, top-3, safety recall. The
     tuning set's figures per category and misses follow; the held-out set's questions are
     never printed (looking at them would make it a tuning set). Floors are the tuning set's.
+    Then the crisis check's figures, acute recall and false alarms apart: on the safety
+    examples (learnt from), per author with the classifier trained without that author
+    (cross-validation), on eval.yaml's crisis lines, and on the held-out crisis set
+    heldout/safety.yaml when it exists (floors: recall >= 0.97, false alarms <= 0.05; its
+    messages are never printed).
     --save FILE keeps the tuning set's figures and each question's outcome as a baseline.
     --compare REF prints instead how they changed since REF: a git ref (its knowledge
     directory, eval.yaml included, is evaluated with the CURRENT engine, so the difference
@@ -604,9 +615,11 @@ def eval_(args: argparse.Namespace) -> int:
         blind = run_eval(Matcher(knowledge), kb.load_heldout(heldout, knowledge), "held-out")
         for line in report_lines(blind, misses=False):
             print(line)
+    crisis_failed: list[str] = []
     if args.compare is None:
         for line in report_lines(report):
             print(line)
+        crisis_failed = _crisis(settings.knowledge_dir, report)
     else:
         baseline = _baseline(args.compare, settings.knowledge_dir, args.file)
         for line in compare.comparison_lines(compare.compare(baseline, current)):
@@ -615,7 +628,22 @@ def eval_(args: argparse.Namespace) -> int:
         print("Kravene er IKKE nået: " + ", ".join(failed) if failed else "Alle krav er nået.")
     if args.save is not None:
         print(f"Tallene er gemt i {args.save}.")
-    return 1 if report.failed_floors() else 0
+    return 1 if report.failed_floors() or crisis_failed else 0
+
+
+def _crisis(knowledge_dir: Path, evaluation: Any) -> list[str]:
+    """Print the crisis check's figures (the held-out crisis set's too, where it exists);
+    return the crisis floors not reached."""
+    from faqbot.evaluate import crisis_lines, run_crisis
+    from faqbot.safety import HELDOUT_SAFETY, SafetyDetector
+
+    knowledge = kb.load(knowledge_dir)
+    path = knowledge_dir / HELDOUT_SAFETY
+    heldout = kb.load_safety_examples(path) if path.is_file() else None
+    crisis = run_crisis(SafetyDetector(knowledge.safety), heldout)
+    for line in crisis_lines(crisis, evaluation):
+        print(line)
+    return crisis.failed_floors()
 
 
 def _evaluate(knowledge_dir: Path, eval_file: Path | None, label: str) -> tuple[Any, Any]:

@@ -12,7 +12,9 @@ Layout of the knowledge directory::
     sources.yaml          the guides (id, title, publisher, year, url, licence)
     items/<category>.yaml the items, one file per category
     synonyms.yaml         groups of equivalent words and spellings
-    safety.yaml           the crisis phrases and the fixed safety response
+    safety.yaml           the crisis lexicon (danger phrases, cues) and the safety texts
+    safety_examples.yaml  optional: labelled acute / not-acute messages the crisis classifier
+                          learns from
     out_of_scope.yaml     optional: questions the bot must not answer (negative examples)
     categories.yaml       optional: the categories, each declared once
     rules.yaml            optional: the house rules ``validate`` checks
@@ -119,14 +121,93 @@ class Item:
         return (self.question, *self.alternates)
 
 
-@dataclass(frozen=True)
-class SafetyRules:
-    """What counts as a crisis message, and what the bot says to one."""
+SITUATIONS = ("suicide", "self_harm", "medical", "violence")
+"""The situations that have their own safety text (anything else gets the general one)."""
 
+ACUTE_KINDS = (
+    "situation",
+    "violence",
+    "self_harm",
+    "hopelessness",
+    "spelling_language",
+    "embedded",
+)
+"""The kinds of acute safety examples (the kinds of issue 12)."""
+CALM_KINDS = (
+    "practice",
+    "policy",
+    "past",
+    "figure_of_speech",
+    "ordinary",
+    "training",
+    "incidental",
+    "research",
+)
+"""The kinds of non-acute safety examples."""
+
+DEFAULT_SAFETY_NOTE = (
+    "Hvis det handler om en situation lige nu: ring 112. "
+    "Ved selvmordstanker: Livslinien 70 201 201."
+)
+"""The safety note shown before an answer when ``safety.yaml`` has no ``note``."""
+
+
+@dataclass(frozen=True)
+class SafetySituation:
+    """One situation (suicide, self-harm, ...): its danger phrases and its own safety text."""
+
+    name: str
     response: str
     phrases: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SafetyExample:
+    """One labelled message the crisis classifier learns from (or is measured on)."""
+
+    text: str
+    acute: bool
+    kind: str
+    author: str | None = None
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class SafetyRules:
+    """What counts as a crisis message, and what the bot says to one (``safety.yaml``, and the
+    examples in ``safety_examples.yaml``). The phrase syntax is described in ``safety.yaml``."""
+
+    response: str
+    """The general safety text (the situation is unclear, or has no text of its own)."""
+    phrases: tuple[str, ...]
+    """Danger phrases of no particular situation."""
     policy_phrases: tuple[str, ...] = ()
+    """A sentence with one of these reads as a question about rules, practice, training,
+    research or a hypothetical case."""
     urgent_phrases: tuple[str, ...] = ()
+    """It is happening now (``lige nu``, ``i aften``, ``hjælp``)."""
+    note: str = DEFAULT_SAFETY_NOTE
+    """The short note shown before a normal answer to a message that touches on danger."""
+    situations: tuple[SafetySituation, ...] = ()
+    topic_phrases: tuple[str, ...] = ()
+    """Words that name the subject (``selvmord``, ``vold``) without saying anything happens."""
+    past_phrases: tuple[str, ...] = ()
+    """It happened long ago (``for ti år siden``, ``som teenager``)."""
+    figurative_phrases: tuple[str, ...] = ()
+    """Figures of speech (``dør af grin``): their words are no danger signal."""
+    words: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """Word classes, used as ``<name>`` in phrases: (name, members)."""
+    forms: tuple[tuple[str, ...], ...] = ()
+    """Groups of word forms that count as one word (``skære``, ``skar``, ``skåret``)."""
+    examples: tuple[SafetyExample, ...] = ()
+    """Labelled messages for the classifier (``safety_examples.yaml``; may be empty)."""
+
+    def response_for(self, situation: str | None) -> str:
+        """The safety text for a situation, or the general one."""
+        for candidate in self.situations:
+            if candidate.name == situation:
+                return candidate.response
+        return self.response
 
 
 @dataclass(frozen=True)
@@ -433,6 +514,20 @@ class _Fields:
             return None
         return text
 
+    def block(self, key: str, *, required: bool = True) -> str | None:
+        """A non-empty text kept as written (line breaks too), without surrounding space."""
+        value = self.mapping.values.get(key)
+        if key not in self.mapping.values:
+            return None
+        if value is not None and not isinstance(value, str):
+            self.reader.problem(self.path, self.line(key), f"{self.what}: '{key}' must be text")
+            return None
+        if value is None or not value.strip():
+            if required:
+                self.reader.problem(self.path, self.line(key), f"{self.what}: '{key}' is empty")
+            return None
+        return value.strip()
+
     def text_list(self, key: str, *, required: bool = False) -> list[tuple[str, int]]:
         """A list of non-empty strings, each with its line."""
         if key not in self.mapping.values:
@@ -494,7 +589,20 @@ _ITEM_KEYS = (
 )
 _REF_KEYS = (("source", "section"), ())
 _QUOTE_KEYS = (("text", "source", "section"), ())
-_SAFETY_KEYS = (("response", "phrases"), ("policy_phrases", "urgent_phrases"))
+_PHRASE_LISTS = (
+    "policy_phrases",
+    "urgent_phrases",
+    "topic_phrases",
+    "past_phrases",
+    "figurative_phrases",
+)
+_SAFETY_KEYS = (("response", "phrases"), (*_PHRASE_LISTS, "note", "situations", "words", "forms"))
+_SITUATION_KEYS = (("response", "phrases"), ())
+_EXAMPLE_KEYS = (("text", "kind"), ("author",))
+_ATOM = r"-?[^\W_]+(?:[-'’][^\W_]+)*-?"
+PHRASE_WORD = re.compile(rf"^(?:<[a-z0-9_]+>|{_ATOM}(?:\|{_ATOM})*)$")
+"""One word of a safety phrase: ``<class>``, or alternatives ``a|b`` each with an optional ``-``
+at either end (``selvmord-`` starts with, ``-piller`` ends with, ``-brand-`` contains)."""
 
 
 @dataclass
@@ -809,6 +917,123 @@ def _read_synonyms(reader: _Reader) -> list[tuple[str, ...]]:
     return groups
 
 
+def _phrase_list(
+    fields: _Fields, key: str, classes: set[str], *, required: bool = False
+) -> tuple[str, ...]:
+    """A list of safety phrases, each checked against the phrase syntax and the word classes."""
+    phrases = []
+    for text, line in fields.text_list(key, required=required):
+        for word in text.split():
+            if not PHRASE_WORD.match(word):
+                fields.reader.problem(
+                    fields.path, line, f"{fields.what}: '{word}' in '{text}' is not a phrase word"
+                )
+            elif word.startswith("<") and word[1:-1] not in classes:
+                fields.reader.problem(
+                    fields.path, line, f"{fields.what}: unknown word class '{word}' in '{text}'"
+                )
+        phrases.append(text.casefold())
+    return tuple(phrases)
+
+
+def _read_words(fields: _Fields) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The ``words`` mapping: class name -> single phrase words (no classes inside classes)."""
+    value = fields.mapping.values.get("words")
+    if value is None:
+        return ()
+    if not isinstance(value, _Map):
+        line = fields.line("words")
+        fields.reader.problem(fields.path, line, "safety: 'words' must be a mapping")
+        return ()
+    classes = []
+    for name in value.values:
+        member_fields = _Fields(fields.reader, fields.path, value, f"safety word class '{name}'")
+        if not re.match(r"^[a-z0-9_]+$", name):
+            fields.reader.problem(
+                fields.path,
+                value.key_lines[name],
+                f"safety: word class name '{name}' must be lowercase letters, digits and _",
+            )
+        members = []
+        for text, line in member_fields.text_list(name, required=True):
+            if " " in text or text.startswith("<") or not PHRASE_WORD.match(text):
+                fields.reader.problem(
+                    fields.path, line, f"{member_fields.what}: '{text}' is not one phrase word"
+                )
+            members.append(text.casefold())
+        classes.append((name, tuple(members)))
+    return tuple(classes)
+
+
+def _read_forms(fields: _Fields) -> tuple[tuple[str, ...], ...]:
+    """The ``forms`` list: groups of plain words that count as one word."""
+    value = fields.mapping.values.get("forms")
+    if value is None:
+        return ()
+    if not isinstance(value, _Seq):
+        fields.reader.problem(fields.path, fields.line("forms"), "safety: 'forms' must be a list")
+        return ()
+    groups: list[tuple[str, ...]] = []
+    owner: dict[str, int] = {}
+    for group, line in zip(value.values, value.lines, strict=True):
+        if not isinstance(group, _Seq) or len(group.values) < 2:
+            fields.reader.problem(fields.path, line, "safety: a form group is a list of 2+ words")
+            continue
+        words = []
+        for word, word_line in zip(group.values, group.lines, strict=True):
+            text = _clean(str(word)).casefold() if isinstance(word, str | int) else ""
+            if not re.match(r"^[^\W_]+$", text):
+                fields.reader.problem(
+                    fields.path, word_line, f"safety: form '{word}' must be one plain word"
+                )
+                continue
+            if text in owner:
+                fields.reader.problem(
+                    fields.path,
+                    word_line,
+                    f"safety: form '{text}' is already in the group at line {owner[text]}",
+                )
+                continue
+            owner[text] = line
+            words.append(text)
+        if len(words) >= 2:
+            groups.append(tuple(words))
+    return tuple(groups)
+
+
+def _read_situations(fields: _Fields, classes: set[str]) -> tuple[SafetySituation, ...]:
+    value = fields.mapping.values.get("situations")
+    if value is None:
+        return ()
+    if not isinstance(value, _Map):
+        fields.reader.problem(
+            fields.path, fields.line("situations"), "safety: 'situations' must be a mapping"
+        )
+        return ()
+    situations = []
+    for name, mapping in value.values.items():
+        line = value.key_lines[name]
+        if name not in SITUATIONS:
+            fields.reader.problem(
+                fields.path,
+                line,
+                f"safety: unknown situation '{name}' (known: {', '.join(SITUATIONS)})",
+            )
+            continue
+        if not isinstance(mapping, _Map):
+            fields.reader.problem(
+                fields.path, line, f"safety: situation '{name}' must be a mapping"
+            )
+            continue
+        situation = _Fields(fields.reader, fields.path, mapping, f"safety situation '{name}'")
+        situation.check_keys(*_SITUATION_KEYS)
+        response = situation.block("response")
+        phrases = _phrase_list(situation, "phrases", classes, required=True)
+        if response is not None and phrases:
+            situations.append(SafetySituation(name, response, phrases))
+    return tuple(situations)
+
+
 def _read_safety(reader: _Reader) -> SafetyRules | None:
     path = reader.directory / "safety.yaml"
     data = reader.read(path)
@@ -819,22 +1044,100 @@ def _read_safety(reader: _Reader) -> SafetyRules | None:
         return None
     fields = _Fields(reader, path, data, "safety")
     fields.check_keys(*_SAFETY_KEYS)
-    response = data.values.get("response")
-    if not isinstance(response, str) or not response.strip():
-        if "response" in data.values:
-            reader.problem(path, fields.line("response"), "safety: 'response' is empty")
-        return None
-    phrases = fields.text_list("phrases", required=True)
-    policy = fields.text_list("policy_phrases")
-    urgent = fields.text_list("urgent_phrases")
-    if not phrases:
+    words = _read_words(fields)
+    classes = {name for name, _ in words}
+    response = fields.block("response")
+    note = fields.block("note", required=False)
+    phrases = _phrase_list(fields, "phrases", classes, required=True)
+    lists = {key: _phrase_list(fields, key, classes) for key in _PHRASE_LISTS}
+    situations = _read_situations(fields, classes)
+    forms = _read_forms(fields)
+    examples = _read_examples(reader, reader.directory / EXAMPLES_FILE, optional=True)
+    if response is None or not phrases:
         return None
     return SafetyRules(
-        response=response.strip(),
-        phrases=tuple(text for text, _ in phrases),
-        policy_phrases=tuple(text for text, _ in policy),
-        urgent_phrases=tuple(text for text, _ in urgent),
+        response=response,
+        phrases=phrases,
+        note=note or DEFAULT_SAFETY_NOTE,
+        situations=situations,
+        words=words,
+        forms=forms,
+        examples=examples,
+        **lists,
     )
+
+
+EXAMPLES_FILE = "safety_examples.yaml"
+"""Labelled crisis examples beside ``safety.yaml`` (optional)."""
+EXAMPLE_LABELS = {"acute": ACUTE_KINDS, "not_acute": CALM_KINDS}
+
+
+def example_key(text: str) -> str:
+    """Two example texts count as the same when their words are (case, æ/ae/a, punctuation and
+    emoji ignored)."""
+    folded = " ".join(re.findall(r"[^\W_]+", text.casefold()))
+    for old, new in (("æ", "ae"), ("ø", "oe"), ("å", "aa")):
+        folded = folded.replace(old, new)
+    return folded
+
+
+def _read_examples(reader: _Reader, path: Path, *, optional: bool) -> tuple[SafetyExample, ...]:
+    """Labelled examples: ``acute`` and ``not_acute`` lists of {text, kind, author}."""
+    if optional and not path.exists():
+        return ()
+    data = reader.read(path)
+    if data is None:
+        return ()
+    if not isinstance(data, _Map):
+        reader.problem(path, 1, "expected a mapping with the lists 'acute' and 'not_acute'")
+        return ()
+    fields = _Fields(reader, path, data, "safety examples")
+    fields.check_keys(tuple(EXAMPLE_LABELS), ())
+    examples = []
+    seen: dict[str, tuple[str, int]] = {}
+    for label, kinds in EXAMPLE_LABELS.items():
+        for mapping, line in fields.mappings(label):
+            entry = _Fields(reader, path, mapping, f"{label} example")
+            entry.check_keys(*_EXAMPLE_KEYS)
+            text, kind = entry.block("text"), entry.text("kind")
+            author = entry.text("author", required=False)
+            if kind is not None and kind not in kinds:
+                other = next((name for name, ks in EXAMPLE_LABELS.items() if kind in ks), None)
+                hint = f" (a kind of '{other}' examples)" if other else ""
+                reader.problem(
+                    path,
+                    entry.line("kind"),
+                    f"{label} example: unknown kind '{kind}'{hint}; known: {', '.join(kinds)}",
+                )
+                continue
+            if text is None or kind is None:
+                continue
+            key = example_key(text)
+            if not key:
+                reader.problem(path, entry.line("text"), f"{label} example: 'text' has no words")
+                continue
+            if key in seen:
+                first_label, first_line = seen[key]
+                also = "" if first_label == label else f" as '{first_label}'"
+                reader.problem(
+                    path,
+                    entry.line("text"),
+                    f"{label} example: '{text}' is already listed{also} at line {first_line}",
+                )
+                continue
+            seen[key] = (label, entry.line("text"))
+            examples.append(SafetyExample(text, label == "acute", kind, author, line))
+    return tuple(examples)
+
+
+def load_safety_examples(path: Path) -> tuple[SafetyExample, ...]:
+    """A file of labelled safety examples (the training file or a held-out set); raise
+    ``InvalidKnowledgeBase`` on any problem."""
+    reader = _Reader(path.parent)
+    examples = _read_examples(reader, path, optional=False)
+    if reader.problems:
+        raise InvalidKnowledgeBase(reader.problems)
+    return examples
 
 
 def _read_texts(reader: _Reader, name: str, expected: str, each: str) -> list[str]:

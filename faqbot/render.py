@@ -23,12 +23,22 @@ SOURCES_LEAD = "Svarene bygger på disse guider:"
 CATEGORIES_LEAD = "Emner (skriv nummeret for at se spørgsmålene):"
 
 
-def _answer(item: Item, kb: KnowledgeBase, esc: Callable[[str], str], quote_fmt: str) -> str:
-    text = f"{esc(item.answer)}\n\n{esc(kb.citation(item.sources[0]))}"
+def _answer(
+    item: Item, kb: KnowledgeBase, esc: Callable[[str], str], quote_fmt: str, room: int = 0
+) -> str:
+    """The answer and its citation, then the quotation if it fits beside ``room`` characters
+    the caller puts first (the safety note). Only an answer near Telegram's limit with the
+    note before it can be too long: its end is then cut (never the note or the citation)."""
+    citation = esc(kb.citation(item.sources[0]))
+    answer = item.answer
+    text = f"{esc(answer)}\n\n{citation}"
+    while room + len(text) > MAX_MESSAGE_CHARS and answer:
+        answer = answer[: len(answer) - (room + len(text) - MAX_MESSAGE_CHARS) - 1].rstrip()
+        text = f"{esc(answer)}…\n\n{citation}"
     if item.quote is not None:
         ref = SourceRef(item.quote.source, item.quote.section)
         quote = quote_fmt.format(text=esc(item.quote.text), citation=esc(kb.citation(ref)))
-        if len(text) + len(quote) <= MAX_MESSAGE_CHARS:
+        if room + len(text) + len(quote) <= MAX_MESSAGE_CHARS:
             text += quote
     return text
 
@@ -43,31 +53,41 @@ def answer_plain(item: Item, kb: KnowledgeBase) -> str:
     return _answer(item, kb, str, "\n\n»{text}«\n{citation}")
 
 
+def safety_text(result: Result, kb: KnowledgeBase) -> str:
+    """The safety text that fits the situation of an acute message (or the general one)."""
+    return kb.safety.response_for(result.safety_situation)
+
+
 def _result(result: Result, kb: KnowledgeBase, esc: Callable[[str], str], html: bool) -> str:
     if result.status is Status.SAFETY:
-        return esc(kb.safety.response)
+        return esc(safety_text(result, kb))
+    note = f"{esc(kb.safety.note)}\n\n" if result.safety_note else ""
     talk = result.small_talk  # small talk's reply, or the note above another language's suggestions
     if talk is not None and (result.status is Status.SMALLTALK or not result.suggestions):
-        return esc(talk.reply)
+        return note + esc(talk.reply)
     if result.status is Status.ANSWERED and result.item is not None:
-        return answer_html(result.item, kb) if html else answer_plain(result.item, kb)
+        quote_fmt = "\n\n<i>»{text}«</i>\n{citation}" if html else "\n\n»{text}«\n{citation}"
+        answer = _answer(result.item, kb, esc if html else str, quote_fmt, len(note))
+        return note + answer
     if result.status is Status.CLARIFY and result.suggestions:
         lines = [CLARIFY_LEAD] if talk is None else [esc(talk.reply), "", CLARIFY_LEAD]
         lines += [
             f"{number}. {esc(suggestion.item.question)}"
             for number, suggestion in enumerate(result.suggestions, start=1)
         ]
-        return "\n".join(lines)
-    return esc(NO_MATCH_TEXT)
+        return note + "\n".join(lines)
+    return note + esc(NO_MATCH_TEXT)
 
 
 def result_html(result: Result, kb: KnowledgeBase) -> str:
-    """The text part of the reply to any result, as Telegram HTML."""
+    """The text part of the reply to any result, as Telegram HTML: the safety text alone for an
+    acute message; the short safety note first when the message touches on danger."""
     return _result(result, kb, escape, html=True)
 
 
 def result_plain(result: Result, kb: KnowledgeBase) -> str:
-    """The reply to any result as plain text (terminal chat, ``faqbot ask``)."""
+    """The reply to any result as plain text (terminal chat, ``faqbot ask``), like
+    ``result_html``."""
     return _result(result, kb, str, html=False)
 
 

@@ -13,7 +13,17 @@ from faqbot.chat import BAD_NUMBER, ChatSession, chat_loop, run_chat
 from faqbot.matcher import Matcher
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "engine_kb"
-KEYS = ["question", "status", "item_id", "answer", "score", "source", "suggestions", "small_talk"]
+KEYS = [
+    "question",
+    "status",
+    "item_id",
+    "answer",
+    "score",
+    "source",
+    "suggestions",
+    "small_talk",
+    "safety_note",
+]
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +69,7 @@ def test_ask_json_keys_and_values_for_every_status(
         "",
         "🙂",
         "x" * 20_000,
+        "Har peeren oplysningspligt, hvis en patient er til fare for sig selv?",
     ]
     monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(questions) + "\n"))
     lines = ask(capsys, "--json", "-").splitlines()
@@ -68,7 +79,9 @@ def test_ask_json_keys_and_values_for_every_status(
         assert list(obj) == KEYS
         assert obj["question"] == question
         assert 0 <= obj["score"] <= 1
-    answered, clarify, no_match, safety, empty, emoji, long = objects
+    answered, clarify, no_match, safety, empty, emoji, long, noted = objects
+    assert [obj["safety_note"] for obj in objects] == [False] * 7 + [True]
+    assert noted["status"] in {"answered", "clarify", "no_match"}
 
     assert answered["status"] == "answered"
     assert answered["item_id"] == "peer-tavshedspligt"

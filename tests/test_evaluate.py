@@ -88,7 +88,8 @@ def test_cli_eval_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str])
         "Alle krav [eval.yaml] er nået.",
     ):
         assert label in out, label
-    assert "held-out" not in out  # the fixture has no held-out set
+    assert "[held-out]" not in out  # the fixture has no held-out set
+    assert "held-out (heldout/safety.yaml): findes ikke" in out  # nor a held-out crisis set
     strict = tmp_path / "eval.yaml"
     strict.write_text(
         (FIXTURE / "eval.yaml")

@@ -34,7 +34,7 @@ from faqbot.bot.addressing import (
 )
 from faqbot.bot.commands import COMMANDS, bot_commands
 from faqbot.bot.context import BotContext
-from faqbot.matcher import MAX_QUERY_CHARS, Matcher, Status
+from faqbot.matcher import SAFETY_MAX_CHARS, Matcher, Status
 from faqbot.questionlog import Counted, latest_unresolved
 
 if TYPE_CHECKING:
@@ -82,7 +82,8 @@ async def answer_question(update: Update, context: Context, question: str) -> No
     if message is None:
         return
     asked = question  # logged whole: redaction must see a number the cut would split
-    question = cut_question(question, MAX_QUERY_CHARS)
+    # the crisis check reads a whole Telegram message; the matcher cuts its own share
+    question = cut_question(question, SAFETY_MAX_CHARS)
     if not question:
         await message.reply_text(texts.HINT_EMPTY)
         return

@@ -12,13 +12,14 @@ from faqbot.matcher.decide import (
     Thresholds,
     decide,
 )
-from faqbot.matcher.engine import Matcher, with_small_talk
+from faqbot.matcher.engine import SAFETY_MAX_CHARS, Matcher, with_small_talk
 from faqbot.matcher.query import MAX_QUERY_CHARS
 from faqbot.matcher.signals import Weights
 
 __all__ = [
     "CALIBRATION",
     "MAX_QUERY_CHARS",
+    "SAFETY_MAX_CHARS",
     "Calibration",
     "Evidence",
     "Matcher",

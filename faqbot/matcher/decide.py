@@ -55,6 +55,8 @@ class Result:
     suggestions: tuple[Suggestion, ...] = ()
     safety_note: bool = False
     """The message touches on danger but reads as a question: show the short safety note first."""
+    safety_situation: str | None = None
+    """For ``Status.SAFETY``: the situation whose safety text fits (None: the general one)."""
     small_talk: SmallTalk | None = None
     """Small talk (status SMALLTALK, its reply) or a question in another language (its note is
     shown above the suggestions)."""

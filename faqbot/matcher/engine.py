@@ -60,7 +60,8 @@ class Matcher:
             question = str(question)
         level = self.safety.assess(question[:SAFETY_MAX_CHARS])
         if level is SafetyLevel.ACUTE:
-            return Result(question, Status.SAFETY, None, 1.0)
+            situation = self.safety.situation(question[:SAFETY_MAX_CHARS])
+            return Result(question, Status.SAFETY, None, 1.0, safety_situation=situation)
         if level is SafetyLevel.NONE and (talk := self.small_talk.detect(question)) is not None:
             return with_small_talk(question, talk, self._decide)
         result = self._decide(question)

@@ -638,3 +638,26 @@ def test_run_without_a_token_exits_1_with_one_sentence(fake, tmp_path) -> None:
     assert len(lines) == 1 and lines[0].startswith("Error: "), done.stderr
     assert "TELEGRAM_BOT_TOKEN" in lines[0]
     assert fake.calls == []  # it never talked to Telegram
+
+
+# --- the crisis check --------------------------------------------------------------------------
+
+
+def test_a_crisis_deep_in_a_long_message_gets_the_safety_text_and_a_question_the_note(
+    server, bot, matcher
+) -> None:
+    user = new_user()
+    work = "Jeg har nogle spørgsmål om vores nye peer, hendes løn, supervision og arbejdstid. "
+    message = work * 30 + "Men lige nu står min kollega ude på taget og siger hun vil springe."
+    assert 2000 < len(message) <= 4096
+    crisis = say(server, message, user)
+    expected = matcher.match(message)
+    assert expected.status is Status.SAFETY
+    assert crisis.text == render.result_html(expected, matcher.kb)
+    assert "112" in crisis.text and crisis.params.get("reply_markup") is None
+    question = "Hvordan taler man med en borger om selvmordstanker?"
+    noted = say(server, question, user)
+    result = matcher.match(question)
+    assert result.safety_note and result.status is not Status.SAFETY
+    assert noted.text.startswith(matcher.kb.safety.note.split("\n")[0][:40])
+    assert noted.text == render.result_html(result, matcher.kb)
