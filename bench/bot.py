@@ -9,34 +9,46 @@ Run 1 (the bot's own cost, flood control raised via FAQBOT_RATE_LIMIT_PER_SECOND
 Run 2 (default limits: 30 messages/s, 5 retries) with a 429 "Too Many Requests" injected every
 200 calls: every reply must still be delivered.
 
-Everything talks only to 127.0.0.1 and every wait has a deadline.
+With ``--database-url`` run 1 is done twice in the same run, on SQLite (the default) and on
+PostgreSQL, and the two are printed side by side. The URL names a PostgreSQL server and a user
+that may create databases: the bench creates a scratch database there and drops it afterwards.
+``--database-url temp`` starts a throwaway server for the run (``tests/pgserver.py``; needs
+Debian's postgresql package).
+
+Everything talks only to 127.0.0.1 (or the given database server) and every wait has a deadline.
 
 Usage: .venv/bin/python bench/bot.py [--questions 2000] [--users 200] [--rate 100]
        [--steady-questions 1000] [--flood-questions 600] [--timeout 300]
+       [--database-url postgresql://USER@HOST/postgres | temp]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests" / "e2e"))
+sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO))
 
+from databases import rows  # noqa: E402
 from fake_telegram import DEFAULT_TOKEN, FakeTelegram  # noqa: E402
 
 from faqbot import kb as kb_module  # noqa: E402
+from faqbot.settings import DatabaseUrl  # noqa: E402
 
 FIRST_USER_ID = 700_000
 
@@ -186,17 +198,26 @@ def every_chat_answered(phase: Phase, replies: list) -> bool:
     return all(counts[chat] == len(pushed) for chat, pushed in phase.pushed.items())
 
 
-def logged_rows(data_dir: Path) -> int:
-    with sqlite3.connect(data_dir / "faqbot.sqlite3") as db:
-        return int(db.execute("SELECT COUNT(*) FROM questions").fetchone()[0])
+def logged_rows(data_dir: Path, database_url: str | None = None) -> int:
+    location = (
+        DatabaseUrl("postgresql", url=database_url)
+        if database_url
+        else DatabaseUrl.sqlite(data_dir / "faqbot.sqlite3")
+    )
+    return int(rows(location, "SELECT COUNT(*) FROM questions")[0][0])
 
 
-def run_main(args: argparse.Namespace, texts: list[str], deadline: float) -> dict[str, object]:
-    """Run 1: raised flood limits; burst throughput, steady latency, memory, completeness."""
+def run_main(
+    args: argparse.Namespace, texts: list[str], deadline: float, database_url: str | None = None
+) -> dict[str, object]:
+    """Run 1: raised flood limits; burst throughput, steady latency, memory, completeness.
+    ``database_url``: the question log in that PostgreSQL database instead of SQLite."""
     results: dict[str, object] = {}
     with FakeTelegram() as fake, tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp) / "data"
         env = env_for(fake, data_dir, FAQBOT_RATE_LIMIT_PER_SECOND="100000")
+        if database_url:
+            env["FAQBOT_DATABASE_URL"] = database_url
         bot = Bot(fake, Path(tmp), env)
         bot.start(timeout=60)
         try:
@@ -259,13 +280,13 @@ def run_main(args: argparse.Namespace, texts: list[str], deadline: float) -> dic
         finally:
             code = bot.stop()
         asked = warm.count + burst.count + steady.count
-        rows = logged_rows(data_dir)
+        logged = logged_rows(data_dir, database_url)
         log = bot.log_text()
         results.update(
             exit_code=code,
             questions_asked=asked,
-            log_rows=rows,
-            every_log_row=rows == asked,
+            log_rows=logged,
+            every_log_row=logged == asked,
             errors_in_bot_log=sum("ERROR" in line for line in log.splitlines()),
             token_in_bot_log=DEFAULT_TOKEN in log,
         )
@@ -289,7 +310,7 @@ def run_flood(args: argparse.Namespace, texts: list[str], deadline: float) -> di
             refused = sum(1 for call in fake.calls[phase.mark :] if call.status == 429)
         finally:
             code = bot.stop()
-        rows = logged_rows(data_dir)
+        logged = logged_rows(data_dir)
         return dict(
             flood_questions=phase.count,
             flood_replies=len(replies),
@@ -297,9 +318,40 @@ def run_flood(args: argparse.Namespace, texts: list[str], deadline: float) -> di
             flood_seconds=round(elapsed, 1),
             flood_replies_per_second=round(len(replies) / elapsed, 1) if elapsed else 0,
             flood_every_reply=every_chat_answered(phase, replies) and len(replies) == phase.count,
-            flood_log_rows=rows,
+            flood_log_rows=logged,
             flood_exit_code=code,
         )
+
+
+@contextlib.contextmanager
+def scratch_database(server: str) -> Iterator[str]:
+    """A new, empty database on the PostgreSQL server ``server`` (or on a throwaway server for
+    ``temp``), dropped afterwards; its URL."""
+    import psycopg
+
+    temporary = None
+    if server == "temp":
+        from pgserver import PostgresServer, find_bindir
+
+        bindir, reason = find_bindir()
+        if bindir is None:
+            raise SystemExit(f"--database-url temp: {reason}")
+        temporary = PostgresServer(bindir).start()
+        server = temporary.url()
+    name = f"faqbot_bench_{os.getpid()}"
+    parts = urlsplit(server)
+    url = urlunsplit(parts._replace(path=f"/{name}"))
+    try:
+        with psycopg.connect(server, autocommit=True) as admin:
+            admin.execute(f"CREATE DATABASE {name}")  # type: ignore[arg-type]
+        try:
+            yield url
+        finally:
+            with psycopg.connect(server, autocommit=True) as admin:
+                admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")  # type: ignore[arg-type]
+    finally:
+        if temporary is not None:
+            temporary.stop()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -311,20 +363,38 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--flood-questions", type=int, default=600, help="run 2 size (600)")
     parser.add_argument("--timeout", type=float, default=300, help="overall limit in seconds")
     parser.add_argument("--skip-flood", action="store_true", help="only run 1")
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        metavar="URL",
+        help="also run 1 on PostgreSQL: a server URL whose user may create a scratch database, "
+        "or 'temp' for a throwaway server",
+    )
     args = parser.parse_args(argv)
     deadline = time.monotonic() + args.timeout
     texts = questions(max(args.questions, args.steady_questions, args.flood_questions))
 
     results = run_main(args, texts, deadline)
+    postgres: dict[str, object] = {}
+    if args.database_url:
+        with scratch_database(args.database_url) as url:
+            postgres = run_main(args, texts, deadline, url)
     if not args.skip_flood:
         results.update(run_flood(args, texts, deadline))
     width = max(len(key) for key in results)
-    for key, value in results.items():
-        print(f"{key:<{width}}  {value}")
+    if postgres:
+        print(f"{'':<{width}}  {'SQLite':>12}  {'PostgreSQL':>12}")
+        for key, value in results.items():
+            print(f"{key:<{width}}  {value!s:>12}  {postgres.get(key, '')!s:>12}")
+    else:
+        for key, value in results.items():
+            print(f"{key:<{width}}  {value}")
+    checks = ("burst_every_reply", "steady_every_reply", "every_log_row", "flood_every_reply")
     ok = all(
-        results.get(key, True)
-        for key in ("burst_every_reply", "steady_every_reply", "every_log_row", "flood_every_reply")
-    ) and not results.get("token_in_bot_log")
+        outcome.get(key, True) and not outcome.get("token_in_bot_log")
+        for outcome in (results, postgres)
+        for key in checks
+    )
     print("OK" if ok else "FAILED: a reply or a log row is missing, or the token leaked")
     return 0 if ok else 1
 

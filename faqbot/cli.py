@@ -316,7 +316,7 @@ def report(args: argparse.Namespace) -> int:
     try:
         built = asyncio.run(
             reporting.build_report(
-                settings.database_path,
+                settings.database,
                 days=days,
                 kb=knowledge,
                 include_terminal=args.include_terminal,
@@ -325,9 +325,7 @@ def report(args: argparse.Namespace) -> int:
     except (reporting.ReportError, QuestionLogError) as error:
         raise CommandError(str(error)) from None
     except sqlite3.DatabaseError as error:
-        raise CommandError(
-            f"cannot read the question log {settings.database_path}: {error}."
-        ) from None
+        raise CommandError(f"cannot read the question log {settings.database}: {error}.") from None
     if form == "png":
         content: str | bytes = reporting.report_png(built)
     else:
@@ -360,17 +358,17 @@ def purge(args: argparse.Namespace) -> int:
     """
     import asyncio
 
-    from faqbot.questionlog import QuestionLog, QuestionLogError, load_or_create_secret
+    from faqbot.questionlog import QuestionLog, QuestionLogError, load_or_create_secret, log_exists
 
     settings = settings_from(args)
-    path = settings.database_path
-    if not path.is_file():
-        print(f"Der er ingen spørgelog i {path}; intet at slette.")
+    location = settings.database
+    if not log_exists(location):
+        print(f"Der er ingen spørgelog i {location}; intet at slette.")
         return 0
 
     async def run() -> int:
         log = await QuestionLog.open(
-            path,
+            location,
             secret=load_or_create_secret(settings),
             keep_text=settings.keep_text,
             retention_days=settings.retention_days,
@@ -386,6 +384,53 @@ def purge(args: argparse.Namespace) -> int:
         raise CommandError(str(error)) from None
     noun = "spørgsmålstekst" if removed == 1 else "spørgsmålstekster"
     print(f"Slettede {removed} {noun} ældre end {settings.retention_days} dage.")
+    return 0
+
+
+@command(
+    arg(
+        "--from",
+        dest="source",
+        type=Path,
+        default=None,
+        metavar="SQLITE_FILE",
+        help="the SQLite question log to copy (default: faqbot.sqlite3 in FAQBOT_DATA_DIR)",
+    ),
+)
+def migrate(args: argparse.Namespace) -> int:
+    """Copy the SQLite question log into the PostgreSQL database FAQBOT_DATABASE_URL names.
+
+    Copies questions, votes, picks, the leaders' chats and the inbox (updates not yet answered
+    are answered by the bot on PostgreSQL), then checks that every row is there and prints
+    each table's counts. Safe to run again: rows already there are skipped. Stop the bot first;
+    both logs must have the same secret (FAQBOT_SECRET or the secret file in FAQBOT_DATA_DIR).
+    Example: FAQBOT_DATABASE_URL=postgresql://faqbot:PASSWORD@db/faqbot faqbot migrate
+    Example: faqbot migrate --from /srv/faqbot/data/faqbot.sqlite3
+    """
+    import asyncio
+
+    from faqbot.questionlog import QuestionLogError, load_or_create_secret
+    from faqbot.storage.transfer import migrate_to
+
+    settings = settings_from(args)
+    target = settings.database
+    if target.is_sqlite:
+        raise CommandError(
+            "faqbot migrate copies into PostgreSQL; set FAQBOT_DATABASE_URL to a postgresql:// URL."
+        )
+    source = args.source or settings.database_path
+    if not source.is_file():
+        raise CommandError(f"there is no SQLite question log at {source} to copy.")
+    try:
+        counts = asyncio.run(migrate_to(source, target, load_or_create_secret(settings)))
+    except QuestionLogError as error:
+        raise CommandError(str(error)) from None
+    for count in counts:
+        print(
+            f"{count.table}: {count.source} i SQLite, {count.target} i PostgreSQL "
+            f"({count.copied} kopieret nu)."
+        )
+    print("Alle rækker fra SQLite findes i PostgreSQL.")
     return 0
 
 
@@ -494,7 +539,7 @@ def chat(args: argparse.Namespace) -> int:
 
     async def open_log() -> QuestionLog:
         return await QuestionLog.open(
-            settings.database_path,
+            settings.database,
             secret=load_or_create_secret(settings),
             keep_text=settings.keep_text,
             retention_days=settings.retention_days,
@@ -684,7 +729,7 @@ def suggest(args: argparse.Namespace) -> int:
     try:
         found = asyncio.run(
             suggesting.read_suggestions(
-                settings.database_path,
+                settings.database,
                 matcher,
                 days=days,
                 keep_text=settings.keep_text,

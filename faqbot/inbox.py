@@ -17,11 +17,14 @@ update is recognised and skipped. Its life:
 * ``renew``: the holder extends the leases of the rows it is still working on;
 * ``prune``: done rows (only an update id and two times) are deleted after ``DEDUP_WINDOW``.
 
-Several processes can share the inbox through the claims alone: a claim takes only rows whose
-lease has run out, a dead holder's rows become claimable when its leases expire, and a row is
-done once. PostgreSQL would run the same statements, with ``FOR UPDATE SKIP LOCKED`` in the
-claim's sub-select. One process on SQLite is the only possible holder, so it releases every
-claim when it starts (``release_all``) instead of waiting for old leases to expire.
+Several processes (replicas) share the inbox through the claims alone, on SQLite or PostgreSQL:
+a claim takes only rows whose lease has run out (on PostgreSQL skipping rows another replica is
+claiming at that moment), a dead holder's rows become claimable when its leases expire, and the
+done mark is conditional: it marks the update only if this process still holds it and it is not
+done yet, and the question-log rows held for it are written only then. A process whose lease
+ran out while it was still handling an update (another replica took it over) may have sent its
+reply too, but its rows are dropped: the update is logged once. There is no "free every claim at
+start-up": with several processes that would take over updates a live replica is handling.
 """
 
 from __future__ import annotations
@@ -31,16 +34,27 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from faqbot.questionlog import HeldWrites, QuestionLog, from_timestamp, to_timestamp
+from faqbot.questionlog import Guard, HeldWrites, QuestionLog, from_timestamp, to_timestamp
 
-LEASE = timedelta(seconds=60)
-"""How long a claim holds without renewal; the holder renews it well before."""
+LEASE = timedelta(seconds=15)
+"""How long a claim holds without renewal; the holder renews it every few seconds
+(``faqbot.bot.delivery.MAINTENANCE_SECONDS``), so a replica that died leaves its updates to the
+others within about this long."""
 DEDUP_WINDOW = timedelta(hours=24)
 """Done rows are kept this long to recognise a repeated delivery; Telegram keeps an update
 no longer than 24 hours, so no repeat can come later."""
 ACCEPT_LIMIT = 100
 """Updates stored by one statement (``getUpdates`` returns at most 100)."""
 _IDS_PER_STATEMENT = 500
+_ONE_FEWER = "CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END"
+_DONE = (
+    "UPDATE inbox SET done_at = marks.column2, payload = NULL, claimed_by = NULL, "
+    "lease_until = NULL FROM (VALUES {rows}) AS marks WHERE inbox.update_id = marks.column1 "
+    "AND inbox.claimed_by = ? AND inbox.done_at IS NULL RETURNING inbox.update_id"
+)
+"""The done marks of many updates (``(update_id, done_at)`` rows) in one statement; only where
+this process still holds the update and it is not done yet."""
+"""``MAX(attempts - 1, 0)`` in SQLite, ``GREATEST`` in PostgreSQL: written once for both."""
 
 
 @dataclass(frozen=True)
@@ -115,27 +129,26 @@ class Inbox:
         return {int(row[0]) for row in rows}
 
     def complete(self, update_id: int, held: HeldWrites | None = None) -> None:
-        """Mark an update done and erase its payload, in one transaction with its held rows."""
+        """Mark an update done and erase its payload, in one transaction with its held rows;
+        only if this process still holds it and it is not done (else the rows are dropped)."""
         self.log.write_together(
-            held or HeldWrites(),
-            [
-                (
-                    "UPDATE inbox SET done_at = ?, payload = NULL, claimed_by = NULL, "
-                    "lease_until = NULL WHERE update_id = ?",
-                    (self._now(), int(update_id)),
-                )
-            ],
+            held or HeldWrites(), Guard(_DONE, (int(update_id), self._now()), (self.owner,))
         )
 
     async def claim(self, limit: int = ACCEPT_LIMIT) -> list[InboxEntry]:
         """Take up to ``limit`` pending updates that no live lease holds, oldest first."""
         now = self._now()
+        claimable = "done_at IS NULL AND (lease_until IS NULL OR lease_until <= ?)"
+        # The rows are picked once (MATERIALIZED: PostgreSQL would otherwise re-run a LIMIT
+        # sub-select per row, and with SKIP LOCKED each run finds other rows), and the
+        # condition is checked again on each: a row another replica claimed meanwhile is left.
         rows = await self.log.write(
+            f"WITH picked AS MATERIALIZED (SELECT update_id FROM inbox WHERE {claimable} "
+            f"ORDER BY update_id LIMIT ?{self.log.database.skip_locked}) "
             "UPDATE inbox SET claimed_by = ?, lease_until = ?, attempts = attempts + 1 "
-            "WHERE update_id IN (SELECT update_id FROM inbox WHERE done_at IS NULL "
-            "AND (lease_until IS NULL OR lease_until <= ?) ORDER BY update_id LIMIT ?) "
+            f"WHERE {claimable} AND update_id IN (SELECT update_id FROM picked) "
             "RETURNING update_id, received_at, payload, attempts",
-            (self.owner, now + self.lease.total_seconds(), now, int(limit)),
+            (now, int(limit), self.owner, now + self.lease.total_seconds(), now),
             rows=True,
         )
         entries = [
@@ -161,7 +174,7 @@ class Inbox:
         for batch in _chunks(update_ids):
             await self.log.write(
                 f"UPDATE inbox SET claimed_by = NULL, lease_until = ?, attempts = "
-                f"MAX(attempts - 1, 0) WHERE done_at IS NULL AND claimed_by = ? "
+                f"{_ONE_FEWER} WHERE done_at IS NULL AND claimed_by = ? "
                 f"AND update_id IN ({_marks(len(batch))})",
                 (not_before, self.owner, *batch),
             )
@@ -172,17 +185,8 @@ class Inbox:
         return int(
             await self.log.write(
                 "UPDATE inbox SET claimed_by = NULL, lease_until = NULL, "
-                "attempts = MAX(attempts - 1, 0) WHERE claimed_by = ? AND done_at IS NULL",
+                f"attempts = {_ONE_FEWER} WHERE claimed_by = ? AND done_at IS NULL",
                 (self.owner,),
-            )
-        )
-
-    async def release_all(self) -> int:
-        """Free every pending update, whoever held it (a single process, at start-up)."""
-        return int(
-            await self.log.write(
-                "UPDATE inbox SET claimed_by = NULL, lease_until = NULL WHERE done_at IS NULL "
-                "AND (claimed_by IS NOT NULL OR lease_until IS NOT NULL)"
             )
         )
 

@@ -1,19 +1,22 @@
-"""The question log: one SQLite file of what was asked, how it went, and what helped.
+"""The question log: what was asked, how it went, and what helped, in SQLite or PostgreSQL.
 
 Privacy first: no raw Telegram id is ever stored (users become an HMAC-SHA256 key), question
 texts are kept only where ``FAQBOT_KEEP_TEXT`` allows, always redacted and never for safety
 messages, and ``purge`` deletes texts older than the retention period.
 
 Nothing lost, nothing blocking: ``log_question`` and ``log_pick`` only put a row on an unbounded
-``asyncio.Queue``; one writer task drains it and commits whole batches in one transaction (WAL
-mode, ``synchronous=FULL``), so an answer never waits for the disk and a killed process loses at
-most the rows it had not yet committed. ``flush`` and ``close`` wait for the queue to drain.
+``asyncio.Queue``; one writer task drains it and commits whole batches in one transaction, so an
+answer never waits for the disk and a killed process loses at most the rows it had not yet
+committed. ``flush`` and ``close`` wait for the queue to drain.
 
-The schema is versioned with ``PRAGMA user_version`` and migrated forward on open (``MIGRATIONS``).
+The database is the one ``FAQBOT_DATABASE_URL`` names (``faqbot.storage``: SQLite by default,
+PostgreSQL for several replicas); the queries here are written once for both. The schema is
+versioned and migrated forward on open (``faqbot.storage.schema``).
 
-The update inbox (``faqbot.inbox``) shares this file, its schema and its writer: an update's rows
-are held back while it is handled (``holding``) and committed together with its inbox mark
-(``write_together``), so an answered question always has exactly one row.
+The update inbox (``faqbot.inbox``) shares the database, its schema and its writer: an update's
+rows are held back while it is handled (``holding``) and committed together with its inbox mark
+(``write_together``), only if that mark still finds the update unfinished and held by this
+process, so an answered question always has exactly one row, whichever replica answered it.
 """
 
 from __future__ import annotations
@@ -27,20 +30,43 @@ import logging
 import os
 import secrets
 import sqlite3
-import stat
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 from pathlib import Path
-from typing import Any
-
-import aiosqlite
+from typing import TYPE_CHECKING, Any, Literal
 
 from faqbot.redact import redact
-from faqbot.settings import KeepText, Settings
+from faqbot.settings import DatabaseUrl, KeepText, Settings
+from faqbot.storage.base import Database, QuestionLogError
+from faqbot.storage.schema import MIGRATIONS, SCHEMA_VERSION, migrate
+from faqbot.storage.sqlite import (
+    PRIVATE_DIRECTORY_MODE,
+    PRIVATE_FILE_MODE,
+    SqliteDatabase,
+    open_failure,
+    secure_directory,
+    secure_file,
+)
+
+if TYPE_CHECKING:
+    from faqbot.coordination import Coordination
+
+__all__ = [
+    "MIGRATIONS",
+    "PRIVATE_DIRECTORY_MODE",
+    "PRIVATE_FILE_MODE",
+    "SCHEMA_VERSION",
+    "Database",
+    "QuestionLogError",
+    "migrate",
+    "open_failure",
+    "secure_directory",
+    "secure_file",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -55,90 +81,8 @@ BATCH_ROWS = 500
 CLOSING_RETRIES = 8
 """While closing, a transient write error is retried this often before the row is given up."""
 SECRET_FILE = "secret"
-
-# Each migration takes the schema from version i to i + 1; a new database runs them all, so a
-# fresh file and an upgraded one go through exactly the same steps.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (
-    # 0 -> 1: questions and votes.
-    (
-        """CREATE TABLE questions (
-            id TEXT PRIMARY KEY,
-            asked_at REAL NOT NULL,
-            user_key TEXT,
-            status TEXT NOT NULL,
-            item_id TEXT,
-            score REAL NOT NULL,
-            text TEXT
-        )""",
-        """CREATE TABLE votes (
-            question_id TEXT NOT NULL,
-            user_key TEXT,
-            helpful INTEGER NOT NULL,
-            voted_at REAL NOT NULL,
-            UNIQUE (question_id, user_key)
-        )""",
-    ),
-    # 1 -> 2: chat kind and latency per question, the item a vote was about, suggestion picks,
-    # and the indexes the report and the purge use.
-    (
-        "ALTER TABLE questions ADD COLUMN chat_kind TEXT NOT NULL DEFAULT 'unknown'",
-        "ALTER TABLE questions ADD COLUMN latency_ms REAL",
-        "ALTER TABLE votes ADD COLUMN item_id TEXT",
-        """UPDATE votes SET item_id =
-            (SELECT questions.item_id FROM questions WHERE questions.id = votes.question_id)""",
-        """CREATE TABLE picks (
-            question_id TEXT NOT NULL,
-            item_id TEXT NOT NULL,
-            user_key TEXT,
-            picked_at REAL NOT NULL
-        )""",
-        "CREATE INDEX questions_by_time ON questions (asked_at)",
-        "CREATE INDEX questions_with_text ON questions (asked_at) WHERE text IS NOT NULL",
-        "CREATE INDEX picks_by_question ON picks (question_id, picked_at)",
-        "CREATE INDEX votes_by_time ON votes (voted_at)",
-    ),
-    # 2 -> 3 (the leaders' report): whether a no_match was outside the knowledge base's subject
-    # (NULL on older rows: counted as in scope), and which leaders have a private chat with the
-    # bot, by pseudonymous key, so the weekly digest is sent only where it can arrive.
-    (
-        "ALTER TABLE questions ADD COLUMN off_topic INTEGER",
-        """CREATE TABLE leader_chats (
-            user_key TEXT PRIMARY KEY,
-            started_at REAL NOT NULL
-        )""",
-    ),
-    # 3 -> 4: the pseudonymous chat each question was answered in, so a button press counts
-    # only from that chat; one pick per suggestion per person. Rows that forged or repeated
-    # presses left behind (picks and votes for questions never logged, repeated picks) go.
-    (
-        "ALTER TABLE questions ADD COLUMN chat_key TEXT",
-        """DELETE FROM picks WHERE rowid NOT IN (SELECT MIN(rowid) FROM picks
-            GROUP BY question_id, item_id, COALESCE(user_key, ''))""",
-        "DELETE FROM picks WHERE question_id NOT IN (SELECT id FROM questions)",
-        "DELETE FROM votes WHERE question_id NOT IN (SELECT id FROM questions)",
-        "CREATE UNIQUE INDEX picks_once ON picks (question_id, item_id, COALESCE(user_key, ''))",
-    ),
-    # 4 -> 5: the update inbox (faqbot.inbox): an update from Telegram is stored here before it
-    # is confirmed and kept, with its payload, only until it is handled.
-    (
-        """CREATE TABLE inbox (
-            update_id INTEGER PRIMARY KEY,
-            received_at REAL NOT NULL,
-            payload TEXT,
-            claimed_by TEXT,
-            lease_until REAL,
-            attempts INTEGER NOT NULL DEFAULT 0,
-            done_at REAL
-        )""",
-        "CREATE INDEX inbox_pending ON inbox (update_id) WHERE done_at IS NULL",
-        "CREATE INDEX inbox_done ON inbox (done_at) WHERE done_at IS NOT NULL",
-    ),
-)
-SCHEMA_VERSION = len(MIGRATIONS)
-
-
-class QuestionLogError(Exception):
-    """The question log or its secret cannot be used; the message is one sentence."""
+PURGE_JOB = "purge"
+"""The daily purge's name among the replicas' job runs (``faqbot.coordination``)."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -179,40 +123,6 @@ def load_or_create_secret(settings: Settings) -> bytes:
     return value.encode("utf-8")
 
 
-PRIVATE_FILE_MODE = 0o600
-PRIVATE_DIRECTORY_MODE = 0o700
-
-
-def secure_directory(path: Path) -> None:
-    """Create the data directory 0700, or tighten it to 0700 when others may read it.
-
-    A shared directory (sticky bit, like /tmp) or one owned by someone else is left alone
-    with a warning: tightening it would lock other users out of their own files.
-    """
-    path = Path(path)
-    path.mkdir(mode=PRIVATE_DIRECTORY_MODE, parents=True, exist_ok=True)
-    info = path.stat()
-    if not stat.S_IMODE(info.st_mode) & 0o077:
-        return
-    if info.st_mode & stat.S_ISVTX or info.st_uid != os.geteuid():
-        logger.warning("the data directory %s is readable by others; make it 0700", path)
-        return
-    try:
-        os.chmod(path, PRIVATE_DIRECTORY_MODE)
-    except OSError as error:
-        logger.warning("cannot make the data directory %s private (0700): %s", path, error)
-
-
-def secure_file(path: Path) -> None:
-    """Tighten a private file (database, WAL, SHM, secret) to 0600 if it exists and is looser."""
-    try:
-        mode = stat.S_IMODE(os.stat(path).st_mode)
-    except FileNotFoundError:
-        return
-    if mode & 0o077 or mode & 0o600 != 0o600:
-        os.chmod(path, PRIVATE_FILE_MODE)
-
-
 def keeps_text(policy: KeepText, status: str) -> bool:
     """Whether the policy stores this status's question text (never a safety message's, nor small
     talk's: "hej" and "tak" tell a leader nothing)."""
@@ -242,138 +152,61 @@ def from_timestamp(value: float) -> datetime:
     return datetime.fromtimestamp(value, tz=UTC)
 
 
-def _companions(path: Path) -> tuple[Path, ...]:
-    """The database with its WAL and shared-memory files."""
-    return (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm"))
+LogLocation = Path | DatabaseUrl
+"""A question log's database: a SQLite file by path, or a ``DatabaseUrl``."""
 
 
-async def connect(path: Path) -> aiosqlite.Connection:
-    """Open (creating if needed) the database in WAL mode and migrate it to ``SCHEMA_VERSION``.
+def _as_url(location: LogLocation) -> DatabaseUrl:
+    return location if isinstance(location, DatabaseUrl) else DatabaseUrl.sqlite(Path(location))
 
-    The directory is made 0700 and the database, WAL and SHM files 0600 (tightened when an
-    older install left them readable; SQLite gives new WAL and SHM files the database's
-    mode). ``secure_delete`` makes SQLite overwrite deleted content with zeros, whatever it
-    was compiled with, so a purged text is not left behind in free space.
-    """
-    path = Path(path)
-    secure_directory(path.parent)
-    with contextlib.suppress(FileExistsError):  # a new log is private to its owner (0600)
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE))
-    for file in _companions(path):
-        secure_file(file)
-    db = await aiosqlite.connect(path, isolation_level=None)
+
+def log_exists(location: LogLocation) -> bool:
+    """Whether there is a log to read (a PostgreSQL database is taken to exist; connecting
+    says otherwise)."""
+    url = _as_url(location)
+    return url.path is None or url.path.is_file()
+
+
+async def open_database(location: LogLocation) -> Database:
+    """Connect to the log's database without migrating it (``connect`` migrates)."""
+    url = _as_url(location)
+    if url.path is not None:
+        return await SqliteDatabase.connect(url.path)
+    from faqbot.storage.postgres import PostgresDatabase
+
+    return await PostgresDatabase.connect(url)
+
+
+async def connect(location: LogLocation) -> Database:
+    """Open (creating if needed) the log's database and migrate it to ``SCHEMA_VERSION``."""
+    db = await open_database(location)
     try:
-        await db.execute("PRAGMA busy_timeout = 10000")
-        await db.execute("PRAGMA secure_delete = ON")
-        await _use_wal(db, path)
-        await db.execute("PRAGMA synchronous = FULL")
-        await migrate(db, path)
-    except BaseException:
+        await migrate(db)
+    except BaseException as error:
         await db.close()
-        raise
-    for file in _companions(path):
-        secure_file(file)
-    return db
-
-
-async def _use_wal(db: aiosqlite.Connection, path: Path) -> None:
-    """Switch to WAL (persistent in the file). SQLite does not wait on its busy handler for
-    this switch, so two processes creating the log at once retry here for up to 10 s."""
-    for attempt in range(200):
-        try:
-            cursor = await db.execute("PRAGMA journal_mode = WAL")
-            mode = await cursor.fetchone()
-            await cursor.close()
-            break
-        except sqlite3.OperationalError as error:
-            if "locked" not in str(error) or attempt == 199:
-                raise
-            await asyncio.sleep(0.05)
-    if mode is None or str(mode[0]).lower() != "wal":
-        raise QuestionLogError(f"cannot switch {path} to WAL mode (got {mode!r}).")
-
-
-async def schema_version(db: aiosqlite.Connection) -> int:
-    """The database's ``PRAGMA user_version``."""
-    cursor = await db.execute("PRAGMA user_version")
-    row = await cursor.fetchone()
-    return int(row[0]) if row else 0
-
-
-async def migrate(db: aiosqlite.Connection, path: Path | str = "the question log") -> None:
-    """Run every migration the database lacks, each in its own write transaction."""
-    if await schema_version(db) > SCHEMA_VERSION:
-        raise QuestionLogError(
-            f"{path} has schema version {await schema_version(db)}, but this faqbot knows "
-            f"only up to {SCHEMA_VERSION}; upgrade faqbot."
-        )
-    for target, statements in enumerate(MIGRATIONS, start=1):
-        if await schema_version(db) >= target:
-            continue
-        await db.execute("BEGIN IMMEDIATE")
-        try:
-            # Another process may have migrated while we waited for the write lock.
-            if await schema_version(db) < target:
-                for statement in statements:
-                    await db.execute(statement)
-                await db.execute(f"PRAGMA user_version = {target}")
-            await db.execute("COMMIT")
-        except BaseException:
-            if db.in_transaction:
-                await db.execute("ROLLBACK")
+        passes_as_is = isinstance(error, QuestionLogError) or not isinstance(error, Exception)
+        if isinstance(db, SqliteDatabase) or passes_as_is:
             raise
+        from faqbot.storage.postgres import connect_failure  # e.g. no right to create tables
 
-
-def open_failure(path: Path, error: BaseException) -> QuestionLogError:
-    """One sentence for a failure to open the log (or its secret) at ``path``: what is wrong
-    and what to do about it."""
-    path = Path(path)
-    directory = path.parent
-    reason = getattr(error, "strerror", None) or str(error) or error.__class__.__name__
-    text = str(error).lower()
-    number = getattr(error, "errno", None)
-    if path.is_dir():
-        return QuestionLogError(
-            f"{path} is a directory, but faqbot keeps its question log in a file of that name; "
-            "move the directory away or set FAQBOT_DATA_DIR to another directory."
-        )
-    if directory.exists() and not directory.is_dir():
-        return QuestionLogError(
-            f"the data directory {directory} is a file, not a directory; "
-            "move it away or set FAQBOT_DATA_DIR to a directory."
-        )
-    if number == errno.ENOSPC or "disk is full" in text:
-        return QuestionLogError(
-            f"the data directory {directory} is full ({reason}); "
-            "free space on its disk and start faqbot again."
-        )
-    if (
-        number in (errno.EACCES, errno.EPERM, errno.EROFS)
-        or "readonly" in text
-        or (directory.is_dir() and not os.access(directory, os.W_OK))
-    ):
-        return QuestionLogError(
-            f"the data directory {directory} is not writable ({reason}); make it writable for "
-            "the user faqbot runs as, or set FAQBOT_DATA_DIR to a writable directory."
-        )
-    if isinstance(error, sqlite3.DatabaseError) and not isinstance(error, sqlite3.OperationalError):
-        return QuestionLogError(
-            f"the question log {path} is damaged ({error}); restore it from a backup, or move "
-            "it aside so faqbot starts a new, empty log."
-        )
-    return QuestionLogError(f"cannot open the question log {path} ({reason}).")
+        raise connect_failure(_as_url(location), error) from error
+    if isinstance(db, SqliteDatabase):
+        db.secure_files()
+    return db
 
 
 async def open_log(settings: Settings) -> QuestionLog:
     """The question log the settings name, with its secret; any failure to open it (a
-    read-only, full or missing data directory, a damaged file) is one ``QuestionLogError``."""
-    path = settings.database_path
+    read-only, full or missing data directory, a damaged file, a PostgreSQL server that cannot
+    be reached or refuses) is one ``QuestionLogError``."""
+    url = settings.database
     try:
-        if path.is_dir():  # checked first: aiosqlite would fail on it in its own thread
-            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+        if url.path is not None and url.path.is_dir():  # checked first: aiosqlite would fail
+            # on it in its own thread
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(url.path))
         secret = load_or_create_secret(settings)
         return await QuestionLog.open(
-            path,
+            url,
             secret=secret,
             keep_text=settings.keep_text,
             retention_days=settings.retention_days,
@@ -382,7 +215,7 @@ async def open_log(settings: Settings) -> QuestionLog:
         # A failed aiosqlite connect stops its worker thread without waiting for it; give the
         # thread its moment, so it does not report to an event loop that is already closed.
         await asyncio.sleep(0.1)
-        raise open_failure(path, error) from error
+        raise open_failure(url.path or settings.database_path, error) from error
 
 
 # --------------------------------------------------------------------------------------------
@@ -390,25 +223,41 @@ async def open_log(settings: Settings) -> QuestionLog:
 # --------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Guard:
+    """The condition for writing one group of held rows (``write_together``), checked for
+    every group of a writer batch in one statement: ``sql`` has ``{rows}`` where a ``VALUES``
+    list goes, one ``row`` per group (its first value the group's key), then takes the
+    ``shared`` parameters, and returns the keys whose groups may be written."""
+
+    sql: str
+    row: tuple[Any, ...]
+    shared: tuple[Any, ...] = ()
+
+
+Returns = Literal["nothing", "rowcount", "rows", "inserted"]
+"""What a write's future resolves to: None, the row count, the rows (``RETURNING``, a query),
+or whether exactly one row was inserted."""
+
+
 @dataclass
 class _Write:
     """One queued statement; ``future`` is set when it has been committed (or failed).
 
     A write with ``together`` stands for those writes, committed in order in one transaction
-    (all or none); ``rows`` makes the future's result the statement's rows (``RETURNING``).
+    (all or none); with a ``guard`` as well, they are written only if the guard statement
+    returns a row (the inbox's done mark: still held by this process, not yet done).
     """
 
     sql: str
     parameters: tuple[Any, ...]
     future: asyncio.Future[Any] | None = None
-    result: Callable[[sqlite3.Cursor | aiosqlite.Cursor], Any] | None = None
+    returns: Returns = "nothing"
     together: tuple[_Write, ...] = ()
-    rows: bool = False
-    anytime: bool = False
-    """In a ``together`` group: may run after the rest of the transaction (nothing depends on
-    it, it depends on nothing there); the inbox's marks."""
-    outside_transaction: bool = False
-    """Run alone, between transactions (a WAL checkpoint cannot run inside one)."""
+    guard: Guard | None = None
+    alone: Callable[[Database], Awaitable[Any]] | None = None
+    """Run this alone, between transactions (a WAL checkpoint or a VACUUM cannot run inside
+    one), instead of ``sql``."""
 
 
 class Counted(Enum):
@@ -425,19 +274,31 @@ class Counted(Enum):
 
 # A vote counts for a question the bot answered, or asked back and then had a suggestion
 # picked, in the chat the question came from.
-_VOTABLE = """SELECT 1 FROM questions AS q WHERE q.id = ? AND q.chat_key IS ?
+_VOTABLE = """SELECT 1 FROM questions AS q WHERE q.id = ?
+    AND COALESCE(q.chat_key, '') = COALESCE(?, '')
     AND (q.status = 'answered'
          OR (q.status = 'clarify' AND EXISTS (SELECT 1 FROM picks WHERE question_id = q.id)))"""
 # A pick counts for a question the bot asked back, in the chat it came from.
-_PICKABLE = "SELECT 1 FROM questions WHERE id = ? AND status = 'clarify' AND chat_key IS ?"
-CHECKPOINT_ATTEMPTS = 50
+_PICKABLE = (
+    "SELECT 1 FROM questions WHERE id = ? AND status = 'clarify' "
+    "AND COALESCE(chat_key, '') = COALESCE(?, '')"
+)
+RECLAIM_ATTEMPTS = 50
 """How often purge retries a WAL checkpoint that readers or writers kept from completing."""
+FINGERPRINT = "secret_fingerprint"
+"""The ``meta`` row that says which secret the log's keys were made with."""
 
 
 _STOP = object()
 
 Statement = tuple[str, Sequence[Any]]
 """One SQL statement and its parameters."""
+
+
+def secret_fingerprint(secret: bytes) -> str:
+    """What the log records of its secret: an HMAC of a fixed text, which tells two secrets
+    apart and reveals nothing of either."""
+    return hmac.new(secret, b"faqbot secret fingerprint", hashlib.sha256).hexdigest()[:16]
 
 
 @dataclass
@@ -472,6 +333,24 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+async def check_secret(db: Database, secret: bytes) -> None:
+    """Record the secret's fingerprint in a new log; refuse a log written with another secret
+    (its user and chat keys would not match: votes and picks would be refused, people counted
+    twice), e.g. a replica given its own secret."""
+    fingerprint = secret_fingerprint(secret)
+    await db.execute(
+        "INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+        (FINGERPRINT, fingerprint),
+    )
+    row = await db.fetchone("SELECT value FROM meta WHERE name = ?", (FINGERPRINT,))
+    if row is not None and row[0] != fingerprint:
+        raise QuestionLogError(
+            f"the question log {db.name} was written with another secret (FAQBOT_SECRET or the "
+            "secret file in FAQBOT_DATA_DIR); give every faqbot using it the same secret, or "
+            "start a new log."
+        )
+
+
 class QuestionLog:
     """The open question log. Create with ``await QuestionLog.open(...)``; ``await close()``.
 
@@ -481,18 +360,23 @@ class QuestionLog:
 
     def __init__(
         self,
-        db: aiosqlite.Connection,
+        db: Database,
         *,
-        path: Path,
+        reader: Database | None = None,
         secret: bytes,
         keep_text: KeepText,
         retention_days: int,
         clock: Callable[[], datetime],
     ) -> None:
-        self.path = path
+        self.database = db
+        """The writer's connection (its dialect: ``database.kind``, ``database.now``)."""
+        self.location = db.location
+        self.path = db.location.path
+        """The SQLite file, or None on PostgreSQL."""
         self.keep_text = KeepText(keep_text)
         self.retention_days = retention_days
         self._db = db
+        self._reader = reader or db
         self._secret = secret
         self._clock = clock
         self._queue: asyncio.Queue[Any] = asyncio.Queue()
@@ -506,22 +390,35 @@ class QuestionLog:
     @classmethod
     async def open(
         cls,
-        path: Path,
+        location: LogLocation,
         *,
         secret: bytes,
         keep_text: KeepText,
         retention_days: int,
         clock: Callable[[], datetime] | None = None,
     ) -> QuestionLog:
-        """Open or create the log at ``path``, migrate it, and start its writer task."""
+        """Open or create the log (a SQLite path or a ``DatabaseUrl``), migrate it, check that
+        it was written with this secret, and start its writer task.
+
+        On PostgreSQL the log keeps a second connection for reads, so a report never waits
+        for the writer's transaction (SQLite's one connection serves both, as before).
+        """
         if not secret:
             raise QuestionLogError("the question log needs a non-empty secret.")
         if retention_days < 1:
             raise QuestionLogError(f"retention must be at least 1 day, got {retention_days}.")
-        db = await connect(Path(path))
+        db = await connect(location)
+        reader: Database | None = None
+        try:
+            await check_secret(db, secret)
+            if not isinstance(db, SqliteDatabase):
+                reader = await open_database(location)
+        except BaseException:
+            await db.close()
+            raise
         return cls(
             db,
-            path=Path(path),
+            reader=reader,
             secret=secret,
             keep_text=keep_text,
             retention_days=retention_days,
@@ -529,9 +426,9 @@ class QuestionLog:
         )
 
     @property
-    def connection(self) -> aiosqlite.Connection:
-        """The connection, for readers such as the report (call ``flush`` first)."""
-        return self._db
+    def connection(self) -> Database:
+        """The connection for readers such as the report (call ``flush`` first)."""
+        return self._reader
 
     @property
     def pending(self) -> int:
@@ -622,8 +519,8 @@ class QuestionLog:
         self, question_id: str, item_id: str, user_id: int | None, chat_id: int | None
     ) -> _Write:
         return _Write(
-            "INSERT OR IGNORE INTO picks (question_id, item_id, user_key, picked_at) "
-            f"SELECT ?, ?, ?, ? WHERE EXISTS ({_PICKABLE})",
+            "INSERT INTO picks (question_id, item_id, user_key, picked_at) "
+            f"SELECT ?, ?, ?, ? WHERE EXISTS ({_PICKABLE}) ON CONFLICT DO NOTHING",
             (
                 question_id,
                 item_id,
@@ -649,7 +546,7 @@ class QuestionLog:
         in that chat; anything else (a forged or foreign button) is refused.
         """
         write = self._pick(question_id, item_id, user_id, chat_id)
-        write.result = _inserted
+        write.returns = "inserted"
         if await self._submit(write):
             return Counted.RECORDED
         return await self._repeat_or_refused(
@@ -684,10 +581,11 @@ class QuestionLog:
         chat_key, user_key = self.chat_key(chat_id), self.user_key(user_id) or ""
         recorded = await self._submit(
             _Write(
-                "INSERT OR IGNORE INTO votes (question_id, user_key, helpful, voted_at, "
-                "item_id) SELECT ?, ?, ?, ?, COALESCE(?, (SELECT item_id FROM picks "
+                "INSERT INTO votes (question_id, user_key, helpful, voted_at, item_id) "
+                "SELECT ?, ?, ?, ?, COALESCE(?, (SELECT item_id FROM picks "
                 "WHERE question_id = ? ORDER BY picked_at DESC, rowid DESC LIMIT 1), "
-                f"(SELECT item_id FROM questions WHERE id = ?)) WHERE EXISTS ({_VOTABLE})",
+                f"(SELECT item_id FROM questions WHERE id = ?)) WHERE EXISTS ({_VOTABLE}) "
+                "ON CONFLICT DO NOTHING",
                 (
                     question_id,
                     user_key,
@@ -699,7 +597,7 @@ class QuestionLog:
                     question_id,
                     chat_key,
                 ),
-                result=_inserted,
+                returns="inserted",
             )
         )
         if recorded:
@@ -711,17 +609,16 @@ class QuestionLog:
 
     async def _repeat_or_refused(self, sql: str, parameters: tuple[Any, ...]) -> Counted:
         """After an insert that did nothing: was it already there (a repeat) or refused?"""
-        cursor = await self._db.execute(sql, parameters)
-        row = await cursor.fetchone()
-        await cursor.close()
+        row = await self._reader.fetchone(sql, parameters)
         return Counted.REPEATED if row else Counted.REFUSED
 
     async def purge(self, now: datetime | None = None) -> int:
         """Delete question texts older than the retention period; return how many.
 
-        The texts are overwritten in the database (``secure_delete``), then the WAL is
+        SQLite overwrites the texts in the database (``secure_delete``), then the WAL is
         checkpointed into it and truncated to zero bytes, so no copy of a purged text is left
-        in the WAL either, even beside a running bot that keeps writing.
+        in the WAL either, even beside a running bot that keeps writing. PostgreSQL vacuums the
+        tables, so the old row versions are no longer reachable (see ``Database.reclaim``).
         """
         cutoff = (now or self._clock()) - timedelta(days=self.retention_days)
         removed = int(
@@ -729,43 +626,45 @@ class QuestionLog:
                 _Write(
                     "UPDATE questions SET text = NULL WHERE text IS NOT NULL AND asked_at < ?",
                     (to_timestamp(cutoff),),
-                    result=lambda cursor: cursor.rowcount,
+                    returns="rowcount",
                 )
             )
         )
-        await self.checkpoint()  # also when nothing was due: a checkpoint earlier readers blocked
+        await self.reclaim()  # also when nothing was due: a checkpoint earlier readers blocked
         return removed
 
-    async def checkpoint(self) -> bool:
-        """Copy the WAL into the database and truncate it; False if it never got its turn.
+    async def reclaim(self) -> bool:
+        """Make deleted content unreadable (SQLite: checkpoint and truncate the WAL;
+        PostgreSQL: VACUUM); False if it never got its turn.
 
         A checkpoint waits (busy timeout) for other connections' transactions; when readers
         keep it from finishing, it is retried a while before giving up with a warning.
         """
-        for attempt in range(CHECKPOINT_ATTEMPTS):
-            busy, _, _ = await self._submit(
-                _Write("PRAGMA wal_checkpoint(TRUNCATE)", (), outside_transaction=True)
-            )
-            if not busy:
+        for attempt in range(RECLAIM_ATTEMPTS):
+            if await self._submit(_Write("", (), alone=lambda db: db.reclaim())):
                 return True
             await asyncio.sleep(min(0.05 * (attempt + 1), 0.5))
         logger.warning("the question log's WAL could not be checkpointed; purged texts remain")
         return False
 
-    async def purge_daily(self, every: timedelta = timedelta(days=1)) -> None:
-        """Purge now and then once per ``every``, until cancelled (a task the bot can start)."""
-        while True:
-            try:
-                removed = await self.purge()
-                if removed:
-                    logger.info(
-                        "purged %d question texts older than %d days", removed, self.retention_days
-                    )
-            except QuestionLogError:
-                return
-            except Exception:
-                logger.exception("daily purge failed; retrying next time")
-            await asyncio.sleep(every.total_seconds())
+    async def purge_if_due(self, coordination: Coordination | None = None) -> int | None:
+        """The daily purge's one try (the bot's JobQueue tries every hour): with
+        ``coordination`` (replicas sharing the log) only the first replica to claim today's
+        (UTC) run purges, and this returns None in every other one; how many texts went. A
+        purge that fails gives its claim back, so the next try runs it again."""
+        day = self._clock().astimezone(UTC).date().isoformat()
+        if coordination is not None and not await coordination.claim_job(PURGE_JOB, day):
+            return None
+        try:
+            removed = await self.purge()
+        except BaseException:  # failed or cancelled: the next try (any replica's) purges
+            if coordination is not None:
+                with contextlib.suppress(Exception):
+                    await coordination.unclaim_job(PURGE_JOB, day)
+            raise
+        if removed:
+            logger.info("purged %d question texts older than %d days", removed, self.retention_days)
+        return removed
 
     @contextlib.contextmanager
     def holding(self) -> Iterator[HeldWrites]:
@@ -783,22 +682,21 @@ class QuestionLog:
         finally:
             _HELD.reset(token)
 
-    def write_together(self, held: HeldWrites, statements: Sequence[Statement] = ()) -> None:
-        """Queue the held rows and then ``statements`` as one transaction (``flush`` waits).
+    def write_together(self, held: HeldWrites, guard: Guard | None = None) -> None:
+        """Queue the held rows as one transaction (``flush`` waits for it), if ``guard`` lets.
 
-        The statements (the inbox's marks) must depend on nothing the held rows write, and
-        nothing on them: they may run at the end of the transaction (see ``_commit_together``).
+        The guard (the inbox's done mark) returns the update's key only if it finds the update
+        still unfinished and held by this process; else another replica took it over (this
+        one's lease ran out) and logs it itself, so the rows held here are dropped and the
+        update is logged once.
         """
-        parts = [
-            *held.writes,
-            *(_Write(sql, tuple(parameters), anytime=True) for sql, parameters in statements),
-        ]
+        parts = tuple(held.writes)
         held.writes = []
-        if not parts:
+        if not parts and guard is None:
             return
         if self._closed:
             raise QuestionLogError("the question log is closed.")
-        self._enqueue_now(_Write("", (), together=tuple(parts)))
+        self._enqueue_now(_Write("", (), together=parts, guard=guard))
 
     async def write(self, sql: str, parameters: Sequence[Any] = (), *, rows: bool = False) -> Any:
         """Run one statement after everything queued before it and wait for its commit.
@@ -806,12 +704,7 @@ class QuestionLog:
         Returns the statement's rows when ``rows`` (for ``RETURNING``), else its row count.
         """
         return await self._submit(
-            _Write(
-                sql,
-                tuple(parameters),
-                rows=rows,
-                result=None if rows else (lambda cursor: cursor.rowcount),
-            )
+            _Write(sql, tuple(parameters), returns="rows" if rows else "rowcount")
         )
 
     def _enqueue_now(self, write: _Write) -> None:
@@ -839,6 +732,8 @@ class QuestionLog:
             await self._writer
         finally:
             await self._db.close()
+            if self._reader is not self._db:
+                await self._reader.close()
 
     async def _submit(self, write: _Write) -> Any:
         write.future = asyncio.get_running_loop().create_future()
@@ -850,13 +745,12 @@ class QuestionLog:
     async def unanswered(self, limit: int = 20) -> list[UnansweredQuestion]:
         """The latest stored (redacted) clarify and no_match questions, newest first."""
         await self.flush()
-        cursor = await self._db.execute(
+        rows = await self._reader.fetch(
             "SELECT id, asked_at, status, text, item_id, score FROM questions "
             "WHERE status IN ('clarify', 'no_match') AND text IS NOT NULL "
             "ORDER BY asked_at DESC, rowid DESC LIMIT ?",
             (int(limit),),
         )
-        rows = await cursor.fetchall()
         return [
             UnansweredQuestion(row[0], from_timestamp(row[1]), row[2], row[3], row[4], row[5])
             for row in rows
@@ -870,8 +764,7 @@ class QuestionLog:
         if status is not None:
             sql += " AND status = ?"
             parameters.append(str(status))
-        cursor = await self._db.execute(sql, parameters)
-        row = await cursor.fetchone()
+        row = await self._reader.fetchone(sql, parameters)
         return int(row[0]) if row else 0
 
     # -- leaders' private chats (for the weekly digest) ------------------------------------
@@ -881,7 +774,8 @@ class QuestionLog:
         key = self.user_key(user_id)
         self._enqueue(
             _Write(
-                "INSERT OR IGNORE INTO leader_chats (user_key, started_at) VALUES (?, ?)",
+                "INSERT INTO leader_chats (user_key, started_at) VALUES (?, ?) "
+                "ON CONFLICT DO NOTHING",
                 (key, to_timestamp(self._clock())),
             )
         )
@@ -902,11 +796,9 @@ class QuestionLog:
         if not by_key:
             return []
         marks = ", ".join("?" * len(by_key))
-        cursor = await self._db.execute(
+        rows = await self._reader.fetch(
             f"SELECT user_key FROM leader_chats WHERE user_key IN ({marks})", tuple(by_key)
         )
-        rows = await cursor.fetchall()
-        await cursor.close()
         return sorted(by_key[row[0]] for row in rows)
 
     # -- the writer -----------------------------------------------------------------------
@@ -921,7 +813,7 @@ class QuestionLog:
             while True:
                 if item is _STOP:
                     stopping = True
-                elif item.outside_transaction:
+                elif item.alone is not None:
                     alone = item
                 else:
                     batch.append(item)
@@ -937,28 +829,30 @@ class QuestionLog:
                 await self._run_alone(alone)
 
     async def _run_alone(self, write: _Write) -> None:
-        """One statement outside any transaction; its first row is the result."""
+        """One action outside any transaction (``_Write.alone``)."""
+        assert write.alone is not None
         try:
-            cursor = await self._db.execute(write.sql, write.parameters)
-            row = await cursor.fetchone()
-            await cursor.close()
+            result = await write.alone(self._db)
         except Exception as error:
             if write.future is not None and not write.future.done():
                 write.future.set_exception(QuestionLogError(f"could not run: {error}"))
         else:
-            _resolve(write, tuple(row) if row is not None else None)
+            _resolve(write, result)
 
     async def _write(self, batch: list[_Write]) -> None:
         """Commit a batch; on a bad row, fall back to row by row.
 
-        Transient errors (locked, disk full, I/O) are retried for as long as the log is open,
-        so a full disk delays rows rather than losing them; once closing, a few more tries.
+        Transient errors (locked, disk full, I/O, the database server restarting) are retried
+        for as long as the log is open, so a full disk or a database fail-over delays rows
+        rather than losing them; once closing, a few more tries.
         """
         delay, attempts = 0.05, 0
         while True:
             try:
                 results = await self._commit(batch)
-            except sqlite3.OperationalError as error:
+            except Exception as error:
+                if not self._db.is_transient(error):
+                    break
                 attempts += 1
                 if self._closed and attempts > CLOSING_RETRIES:
                     break
@@ -966,8 +860,6 @@ class QuestionLog:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
                 continue
-            except Exception:
-                break
             else:
                 for write, result in zip(batch, results, strict=True):
                     _resolve(write, result)
@@ -985,14 +877,15 @@ class QuestionLog:
     async def _commit(self, batch: Sequence[_Write]) -> list[Any]:
         """One transaction; consecutive plain rows of one statement go through executemany."""
         results: list[Any] = [None] * len(batch)
-        if not any(write.sql or write.together for write in batch):
+        if not any(write.sql or write.together or write.guard for write in batch):
             return results
-        await self._db.execute("BEGIN IMMEDIATE")
+        db = self._db
+        await db.begin()
         try:
             index = 0
             while index < len(batch):
                 write = batch[index]
-                if write.together:
+                if write.together or write.guard:
                     index = await self._commit_together(batch, index)
                     continue
                 if not write.sql:
@@ -1007,33 +900,44 @@ class QuestionLog:
                     end < len(batch) and batch[end].sql == write.sql and batch[end].future is None
                 ):
                     end += 1
-                await self._db.executemany(write.sql, [w.parameters for w in batch[index:end]])
+                await db.executemany(write.sql, [w.parameters for w in batch[index:end]])
                 index = end
-            await self._db.execute("COMMIT")
+            await db.commit()
         except BaseException:
-            if self._db.in_transaction:
-                await self._db.execute("ROLLBACK")
+            with contextlib.suppress(Exception):
+                await db.rollback()
             raise
         return results
 
     async def _commit_together(self, batch: Sequence[_Write], start: int) -> int:
-        """The run of ``together`` writes from ``start``, in as few calls as order allows.
+        """The run of ``together`` groups from ``start``, in as few calls as order allows.
 
-        The held rows run in their order (a pick may need the question row before it), runs of
-        one statement as one ``executemany``; the ``anytime`` marks run last, one
-        ``executemany`` each. The transaction still holds every group whole, at a fraction of
-        the cost of one call per row (an update's question row and its inbox mark alternate).
+        The groups' guards run first, all groups with one guard statement in one call (the
+        inbox's done marks touch nothing the held rows need); then the rows of the groups whose
+        guard passed run in their order (a pick may need the question row before it), runs of
+        one statement as one ``executemany``. The transaction still holds every group whole,
+        at a fraction of the cost of one call per row (or per group).
         """
         end = start
-        ordered: list[_Write] = []
-        marks: dict[str, list[tuple[Any, ...]]] = {}
-        while end < len(batch) and batch[end].together:
-            for part in batch[end].together:
-                if part.anytime:
-                    marks.setdefault(part.sql, []).append(part.parameters)
-                else:
-                    ordered.append(part)
+        while end < len(batch) and (batch[end].together or batch[end].guard):
             end += 1
+        groups = batch[start:end]
+        passed = await self._check_guards([g.guard for g in groups if g.guard is not None])
+        ordered: list[_Write] = []
+        for group in groups:
+            guard = group.guard
+            if guard is not None:
+                keys = passed.get((guard.sql, guard.shared), set())
+                if guard.row[0] not in keys:
+                    if group.together:
+                        logger.info(
+                            "an update was finished by another replica; its %d row(s) are "
+                            "not written twice",
+                            len(group.together),
+                        )
+                    continue
+                keys.discard(guard.row[0])  # a second group with that key: as if run after
+            ordered.extend(group.together)
         first = 0
         while first < len(ordered):
             last = first
@@ -1043,23 +947,37 @@ class QuestionLog:
                 ordered[first].sql, [part.parameters for part in ordered[first:last]]
             )
             first = last
-        for sql, rows in marks.items():
-            await self._db.executemany(sql, rows)
         return end
 
+    async def _check_guards(
+        self, guards: Sequence[Guard]
+    ) -> dict[tuple[str, tuple[Any, ...]], set[Any]]:
+        """Run the guards, one statement per kind and up to ``BATCH_ROWS`` rows; the keys
+        each kind returned."""
+        kinds: dict[tuple[str, tuple[Any, ...]], list[tuple[Any, ...]]] = {}
+        for guard in guards:
+            kinds.setdefault((guard.sql, guard.shared), []).append(guard.row)
+        passed: dict[tuple[str, tuple[Any, ...]], set[Any]] = {}
+        for (sql, shared), rows in kinds.items():
+            keys = passed.setdefault((sql, shared), set())
+            for first in range(0, len(rows), BATCH_ROWS):
+                chunk = rows[first : first + BATCH_ROWS]
+                values = ", ".join("(" + ", ".join("?" * len(row)) + ")" for row in chunk)
+                parameters = [value for row in chunk for value in row] + list(shared)
+                found = await self._db.fetch(sql.format(rows=values), parameters)
+                keys.update(row[0] for row in found)
+        return passed
+
     async def _execute(self, write: _Write) -> Any:
-        """One statement inside the writer's transaction; its rows or its ``result``."""
-        cursor = await self._db.execute(write.sql, write.parameters)
-        try:
-            if write.rows:
-                return await cursor.fetchall()
-            return write.result(cursor) if write.result else None
-        finally:
-            await cursor.close()
-
-
-def _inserted(cursor: sqlite3.Cursor | aiosqlite.Cursor) -> bool:
-    return cursor.rowcount == 1
+        """One statement inside the writer's transaction; what its ``returns`` asks for."""
+        if write.returns == "rows":
+            return await self._db.fetch(write.sql, write.parameters)
+        count = await self._db.execute(write.sql, write.parameters)
+        if write.returns == "rowcount":
+            return count
+        if write.returns == "inserted":
+            return count == 1
+        return None
 
 
 def _resolve(write: _Write, result: Any) -> None:
@@ -1101,15 +1019,12 @@ def _terminal_clause(include_terminal: bool) -> str:
     return "" if include_terminal else " AND questions.chat_kind != 'terminal'"
 
 
-async def _fetch(db: aiosqlite.Connection, sql: str, parameters: tuple[Any, ...]) -> list[Any]:
-    cursor = await db.execute(sql, parameters)
-    rows = await cursor.fetchall()
-    await cursor.close()
-    return list(rows)
+async def _fetch(db: Database, sql: str, parameters: tuple[Any, ...]) -> list[Any]:
+    return await db.fetch(sql, parameters)
 
 
 async def questions_between(
-    db: aiosqlite.Connection, start: datetime, end: datetime, *, include_terminal: bool = False
+    db: Database, start: datetime, end: datetime, *, include_terminal: bool = False
 ) -> list[LoggedQuestion]:
     """Every question asked in ``[start, end)``, oldest first, with the suggestion picked last."""
     rows = await _fetch(
@@ -1137,7 +1052,7 @@ async def questions_between(
 
 
 async def votes_between(
-    db: aiosqlite.Connection, start: datetime, end: datetime, *, include_terminal: bool = False
+    db: Database, start: datetime, end: datetime, *, include_terminal: bool = False
 ) -> list[LoggedVote]:
     """Every vote cast in ``[start, end)`` on a question the log holds, oldest first."""
     rows = await _fetch(
@@ -1152,9 +1067,7 @@ async def votes_between(
     return [LoggedVote(from_timestamp(row[0]), row[1], bool(row[2])) for row in rows]
 
 
-async def first_question_at(
-    db: aiosqlite.Connection, *, include_terminal: bool = False
-) -> datetime | None:
+async def first_question_at(db: Database, *, include_terminal: bool = False) -> datetime | None:
     """When the oldest question in the log was asked (None for an empty log)."""
     rows = await _fetch(
         db,
@@ -1165,7 +1078,7 @@ async def first_question_at(
 
 
 async def latest_unresolved(
-    db: aiosqlite.Connection, *, limit: int, include_terminal: bool = False
+    db: Database, *, limit: int, include_terminal: bool = False
 ) -> list[LoggedQuestion]:
     """The latest stored questions the bot could not answer and nobody resolved by a pick
     (knowledge gaps and off-topic ones alike), newest first."""
@@ -1212,9 +1125,7 @@ class SuggestionRow:
     text: str | None
 
 
-async def suggestion_rows(
-    db: aiosqlite.Connection, start: datetime, end: datetime
-) -> list[SuggestionRow]:
+async def suggestion_rows(db: Database, start: datetime, end: datetime) -> list[SuggestionRow]:
     """Every question asked in ``[start, end)`` outside the terminal chat (a maintainer's test
     channel), crisis messages left out, oldest first, with its picks and thumbs-down items."""
     bounds = (to_timestamp(start), to_timestamp(end))
@@ -1222,33 +1133,27 @@ async def suggestion_rows(
         "questions.asked_at >= ? AND questions.asked_at < ? "
         "AND questions.chat_kind != 'terminal' AND questions.status != 'safety'"
     )
-    cursor = await db.execute(
+    picks: dict[str, list[str]] = {}
+    for question_id, item_id in await db.fetch(
         "SELECT picks.question_id, picks.item_id FROM picks "
         f"JOIN questions ON questions.id = picks.question_id WHERE {inside} "
         "ORDER BY picks.picked_at, picks.rowid",
         bounds,
-    )
-    picks: dict[str, list[str]] = {}
-    for question_id, item_id in await cursor.fetchall():
+    ):
         picks.setdefault(question_id, []).append(item_id)
-    await cursor.close()
-    cursor = await db.execute(
+    down: dict[str, set[str]] = {}
+    for question_id, item_id in await db.fetch(
         "SELECT votes.question_id, votes.item_id FROM votes "
         f"JOIN questions ON questions.id = votes.question_id WHERE {inside} "
         "AND votes.helpful = 0 AND votes.item_id IS NOT NULL",
         bounds,
-    )
-    down: dict[str, set[str]] = {}
-    for question_id, item_id in await cursor.fetchall():
+    ):
         down.setdefault(question_id, set()).add(item_id)
-    await cursor.close()
-    cursor = await db.execute(
+    rows = await db.fetch(
         "SELECT id, asked_at, status, item_id, text FROM questions "
         f"WHERE {inside} ORDER BY asked_at, rowid",
         bounds,
     )
-    rows = await cursor.fetchall()
-    await cursor.close()
     return [
         SuggestionRow(
             asked_at=from_timestamp(asked_at),

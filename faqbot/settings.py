@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import time
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
+from urllib.parse import SplitResult, urlsplit
 
 TELEGRAM_DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 
@@ -28,6 +30,64 @@ class KeepText(StrEnum):
     NONE = "none"
     UNANSWERED = "unanswered"
     ALL = "all"
+
+
+DatabaseKind = Literal["sqlite", "postgresql"]
+
+
+@dataclass(frozen=True)
+class DatabaseUrl:
+    """Where the question log lives: a SQLite file or a PostgreSQL database.
+
+    ``url`` is the libpq connection URL (with its password, if any); it never appears in
+    ``str`` or ``repr``, which show ``display`` (the password masked), so a log line or an
+    error message cannot leak it.
+    """
+
+    kind: DatabaseKind
+    path: Path | None = None
+    """The SQLite file (None for PostgreSQL)."""
+    url: str = field(default="", repr=False)
+    """The PostgreSQL connection URL, password included (empty for SQLite)."""
+
+    @classmethod
+    def sqlite(cls, path: Path) -> DatabaseUrl:
+        return cls("sqlite", path=Path(path))
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.kind == "sqlite"
+
+    @property
+    def display(self) -> str:
+        """The location for messages and logs: the file, or the URL with the password masked."""
+        if self.path is not None:
+            return str(self.path)
+        return _masked(self.url)
+
+    def __str__(self) -> str:
+        return self.display
+
+    def __repr__(self) -> str:
+        return f"DatabaseUrl({self.display!r})"
+
+
+def _masked(url: str) -> str:
+    """``url`` with its password (in the user part or a ``password=`` parameter) as ``***``."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "(a malformed URL)"
+    if "@" not in parts.netloc and "password=" not in parts.query.lower():
+        return url
+    netloc = parts.netloc
+    if "@" in netloc:
+        user, _, host = netloc.rpartition("@")
+        if ":" in user:
+            user = user.split(":", 1)[0] + ":***"
+        netloc = f"{user}@{host}"
+    query = re.sub(r"(?i)(^|&)(password=)[^&]*", r"\1\2***", parts.query)
+    return SplitResult(parts.scheme, netloc, parts.path, query, parts.fragment).geturl()
 
 
 def _default_knowledge_dir() -> Path:
@@ -59,11 +119,18 @@ class Settings:
     send_retries: int = 3
     replay_max_age_minutes: int = 10
     shutdown_seconds: float = 8.0
+    database_url: DatabaseUrl | None = None
+    """``FAQBOT_DATABASE_URL``; None means the SQLite file in the data directory."""
 
     @property
     def database_path(self) -> Path:
-        """The SQLite question log lives in the data directory."""
+        """The default SQLite question log in the data directory."""
         return self.data_dir / "faqbot.sqlite3"
+
+    @property
+    def database(self) -> DatabaseUrl:
+        """The question log's database: ``FAQBOT_DATABASE_URL``, else the SQLite file."""
+        return self.database_url or DatabaseUrl.sqlite(self.database_path)
 
 
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -185,6 +252,42 @@ def _time_or_off(name: str, raw: str) -> time | None:
     raise SettingsError(f"{name} must be a time of day as HH:MM (e.g. 08:00) or off; got {raw!r}.")
 
 
+_DATABASE_URL_FORMS = (
+    "sqlite:///RELATIVE/PATH, sqlite:////ABSOLUTE/PATH or "
+    "postgresql://USER:PASSWORD@HOST:PORT/DATABASE"
+)
+
+
+def _database_url(name: str, raw: str) -> DatabaseUrl:
+    value = _text(name, raw)
+    scheme = value.partition("://")[0].lower() if "://" in value else ""
+    problem = ""
+    if scheme == "sqlite":
+        path = value[len("sqlite:///") :] if value.lower().startswith("sqlite:///") else ""
+        path = path.split("?", 1)[0]
+        if path and path != ":memory:" and not path.endswith("/"):
+            return DatabaseUrl.sqlite(Path(path).expanduser())
+        problem = "names no SQLite file"
+    elif scheme in ("postgresql", "postgres"):
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018 (a malformed port raises here)
+        except ValueError:
+            problem = "has a malformed host or port"
+        else:
+            if not parts.hostname and "host=" not in parts.query:
+                problem = "names no host"
+            elif not parts.path.strip("/"):
+                problem = "names no database"
+            else:
+                return DatabaseUrl("postgresql", url=value)
+    else:
+        problem = "is neither a sqlite:// nor a postgresql:// URL"
+    raise SettingsError(
+        f"{name} {problem}; expected {_DATABASE_URL_FORMS}, got {_masked(value)!r}."
+    )
+
+
 @dataclass(frozen=True)
 class _Spec:
     env: str
@@ -205,6 +308,14 @@ SPECS: tuple[_Spec, ...] = (
         "data_dir",
         _path,
         "Directory for the SQLite question log and the generated secret. Default `./data`.",
+    ),
+    _Spec(
+        "FAQBOT_DATABASE_URL",
+        "database_url",
+        _database_url,
+        "Where the question log and the inbox live: `sqlite:///PATH` or "
+        "`postgresql://USER:PASSWORD@HOST/DATABASE` (needed for several replicas). Default: "
+        "`faqbot.sqlite3` in `FAQBOT_DATA_DIR`.",
     ),
     _Spec(
         "FAQBOT_KNOWLEDGE_DIR",

@@ -32,7 +32,7 @@ from rapidfuzz import fuzz, process
 
 from faqbot.kb import KnowledgeBase, phrasing_key
 from faqbot.matcher import Matcher, Status
-from faqbot.questionlog import SuggestionRow, connect, suggestion_rows
+from faqbot.questionlog import LogLocation, SuggestionRow, connect, log_exists, suggestion_rows
 from faqbot.settings import KeepText
 from faqbot.similar import TextGroup, group_similar
 from faqbot.text import Normalizer, words
@@ -128,7 +128,7 @@ class Suggestions:
 
 
 async def read_suggestions(
-    database: Path,
+    database: LogLocation,
     matcher: Matcher,
     *,
     days: int,
@@ -139,14 +139,14 @@ async def read_suggestions(
     """The suggestions from the log at ``database`` for the last ``days`` days."""
     if days < 1:
         raise SuggestError(f"the suggestions need at least 1 day, got {days}.")
-    if not Path(database).is_file():
+    if not log_exists(database):
         raise SuggestError(
             f"there is no question log at {database} yet; it is created when the bot answers "
             "its first question."
         )
     end = (now or utc_now()).astimezone(UTC)
     start = end - timedelta(days=days)
-    db = await connect(Path(database))
+    db = await connect(database)
     try:
         rows = await suggestion_rows(db, start, end)
     finally:

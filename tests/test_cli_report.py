@@ -30,6 +30,7 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     directory = tmp_path / "data"
     monkeypatch.setenv("FAQBOT_DATA_DIR", str(directory))
     monkeypatch.setenv("FAQBOT_KNOWLEDGE_DIR", str(FIXTURE_KB))
+    monkeypatch.setenv("FAQBOT_SECRET", "s")  # the secret fill() writes the log with
     return directory
 
 

@@ -16,10 +16,11 @@ from telegram.error import BadRequest, Forbidden, NetworkError
 from faqbot import kb as kb_module
 from faqbot.bot import app, digest
 from faqbot.bot.context import BotData
+from faqbot.coordination import Coordination
 from faqbot.matcher import Matcher
 from faqbot.questionlog import QuestionLog
 from faqbot.report import LOCAL_TIME, last_full_week
-from faqbot.settings import KeepText, Settings
+from faqbot.settings import DatabaseUrl, KeepText, Settings
 
 FIXTURE_KB = Path(__file__).resolve().parent / "fixtures" / "kb"
 TOKEN = "123456:TEST"
@@ -35,7 +36,7 @@ def test_the_digest_runs_every_monday_at_the_set_time_in_danish_time(kb) -> None
     settings = Settings(telegram_token=TOKEN, digest_time=time(7, 30))
     application = app.build_application(settings, kb)
     [job] = application.job_queue.get_jobs_by_name(digest.JOB_NAME)  # beside the inbox's
-    assert job.name == digest.JOB_NAME and job.callback is digest.weekly_digest
+    assert job.name == digest.JOB_NAME and job.callback is digest.scheduled_digest
     trigger = job.job.trigger
     assert str(trigger) == "cron[day_of_week='mon', hour='7', minute='30', second='0']"
     assert str(trigger.timezone) == "Europe/Copenhagen"
@@ -153,3 +154,34 @@ async def test_leaders_who_had_a_chat_before_are_found_at_start_up(kb, tmp_path:
         assert await log.leaders_with_chat(settings.admin_ids) == [LEADERS[0]]
     finally:
         await log.close()
+
+
+async def test_two_replicas_send_the_scheduled_digest_once(kb, log_location: DatabaseUrl) -> None:
+    """Each replica's JobQueue fires on Monday; the first to claim the week sends it. SIGUSR1
+    (``weekly_digest`` itself) sends it from the replica it reaches, claimed or not."""
+    logs = [
+        await QuestionLog.open(log_location, secret=b"s", keep_text=KeepText.ALL, retention_days=9)
+        for _ in range(2)
+    ]
+    try:
+        logs[0].record_leader_chat(LEADERS[0])
+        await logs[0].flush()
+        bots, contexts = [], []
+        for number, log in enumerate(logs):
+            data = BotData()
+            data.settings = Settings(admin_ids=frozenset(LEADERS[:1]))
+            data.log = log
+            data.matcher = Matcher(kb)
+            data.coordination = Coordination(log, owner=f"replica-{number}")
+            bots.append(FakeBot({}))
+            contexts.append(SimpleNamespace(bot=bots[-1], bot_data=data))
+        for context in contexts:
+            await digest.scheduled_digest(context)  # type: ignore[arg-type]
+        assert [len(bot.sent) > 0 for bot in bots] == [True, False]
+        await digest.scheduled_digest(contexts[0])  # type: ignore[arg-type]
+        sent = len(bots[0].sent)
+        await digest.weekly_digest(contexts[1])  # type: ignore[arg-type]
+        assert len(bots[0].sent) == sent and bots[1].sent  # sent on request only
+    finally:
+        for log in logs:
+            await log.close()

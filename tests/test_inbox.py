@@ -3,17 +3,20 @@ claims and leases, replay, pruning, and the payload kept only until the update i
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from databases import rows
 
 from faqbot import questionlog
 from faqbot.inbox import ACCEPT_LIMIT, DEDUP_WINDOW, LEASE, Inbox
-from faqbot.questionlog import QuestionLog, QuestionLogError, open_failure, open_log
-from faqbot.settings import KeepText, Settings
+from faqbot.questionlog import Guard, QuestionLog, QuestionLogError, open_failure, open_log
+from faqbot.settings import DatabaseUrl, KeepText, Settings
+from faqbot.storage import schema
 
 SECRET = b"test-secret"
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -34,15 +37,11 @@ def payload(update_id: int, text: str = "Hvad laver en peer?") -> str:
     return json.dumps({"update_id": update_id, "message": {"text": text, "chat": {"id": 7}}})
 
 
-def rows(path: Path, sql: str) -> list[tuple]:
-    with sqlite3.connect(path) as db:
-        return db.execute(sql).fetchall()
-
-
 @pytest.fixture
-async def log(tmp_path: Path):
+async def log(log_location: DatabaseUrl):
+    """A question log on SQLite or on PostgreSQL (every test here runs on both)."""
     opened = await QuestionLog.open(
-        tmp_path / "log.sqlite3", secret=SECRET, keep_text=KeepText.ALL, retention_days=90
+        log_location, secret=SECRET, keep_text=KeepText.ALL, retention_days=90
     )
     try:
         yield opened
@@ -67,7 +66,7 @@ async def test_accept_stores_durably_and_recognises_repeats(log: QuestionLog) ->
     inbox = Inbox(log, owner="a", clock=Clock())
     assert await inbox.accept([(1, payload(1)), (2, payload(2))]) == {1, 2}
     # stored and committed before accept returns: another connection sees it at once
-    assert rows(log.path, "SELECT update_id, payload IS NOT NULL, claimed_by FROM inbox") == [
+    assert rows(log.location, "SELECT update_id, payload IS NOT NULL, claimed_by FROM inbox") == [
         (1, 1, "a"),
         (2, 1, "a"),
     ]
@@ -93,13 +92,13 @@ async def test_held_rows_commit_only_with_the_done_mark(log: QuestionLog) -> Non
         question_id = ask(log, status="clarify")
         log.log_pick(question_id=question_id, item_id="peer-opgaver", user_id=42, chat_id=42)
     await log.flush()
-    assert rows(log.path, "SELECT COUNT(*) FROM questions") == [(0,)]  # held, not queued
+    assert rows(log.location, "SELECT COUNT(*) FROM questions") == [(0,)]  # held, not queued
     assert len(held) == 2
     inbox.complete(10, held)
     await log.flush()
-    assert rows(log.path, "SELECT COUNT(*) FROM questions") == [(1,)]
-    assert rows(log.path, "SELECT COUNT(*) FROM picks") == [(1,)]
-    assert rows(log.path, "SELECT payload, claimed_by, done_at IS NOT NULL FROM inbox") == [
+    assert rows(log.location, "SELECT COUNT(*) FROM questions") == [(1,)]
+    assert rows(log.location, "SELECT COUNT(*) FROM picks") == [(1,)]
+    assert rows(log.location, "SELECT payload, claimed_by, done_at IS NOT NULL FROM inbox") == [
         (None, None, 1)
     ]
 
@@ -120,8 +119,8 @@ async def test_groups_committed_together_keep_the_order_their_rows_need(
     for update_id, held in ((1, first), (2, second), (3, third)):
         inbox.complete(update_id, held)  # queued back to back: one transaction
     await log.flush()
-    assert rows(log.path, "SELECT COUNT(*) FROM questions") == [(2,)]
-    assert rows(log.path, "SELECT question_id FROM picks") == [(asked,)]
+    assert rows(log.location, "SELECT COUNT(*) FROM questions") == [(2,)]
+    assert rows(log.location, "SELECT question_id FROM picks") == [(asked,)]
     assert await inbox.counts() == (0, 3)
 
 
@@ -134,7 +133,7 @@ async def test_rows_held_for_an_update_that_is_handed_back_are_never_written(
         ask(log)
     await inbox.release([10], retry_in=0)
     await log.flush()
-    assert rows(log.path, "SELECT COUNT(*) FROM questions") == [(0,)]
+    assert rows(log.location, "SELECT COUNT(*) FROM questions") == [(0,)]
     assert [entry.update_id for entry in await inbox.claim()] == [10]
 
 
@@ -143,7 +142,7 @@ async def test_awaited_writes_are_not_held(log: QuestionLog) -> None:
     with log.holding() as held:
         assert await log.record_vote(question_id=question_id, user_id=1, helpful=True, chat_id=42)
     assert len(held) == 0
-    assert rows(log.path, "SELECT COUNT(*) FROM votes") == [(1,)]
+    assert rows(log.location, "SELECT COUNT(*) FROM votes") == [(1,)]
 
 
 async def test_a_transaction_is_all_or_nothing(log: QuestionLog) -> None:
@@ -152,9 +151,12 @@ async def test_a_transaction_is_all_or_nothing(log: QuestionLog) -> None:
     with log.holding() as held:
         ask(log)
     # the second statement breaks a constraint: the held question row must not stay either
-    log.write_together(held, [("INSERT INTO inbox (update_id, received_at) VALUES (?, 0)", (10,))])
+    bad_guard = Guard(
+        "INSERT INTO inbox (update_id, received_at) VALUES {rows} RETURNING update_id", (10, 0)
+    )
+    log.write_together(held, bad_guard)
     await log.flush()
-    assert rows(log.path, "SELECT COUNT(*) FROM questions") == [(0,)]
+    assert rows(log.location, "SELECT COUNT(*) FROM questions") == [(0,)]
     assert await inbox.counts() == (1, 0)
 
 
@@ -176,16 +178,16 @@ async def test_claims_take_only_unleased_rows_and_leases_expire(log: QuestionLog
     assert [entry.update_id for entry in await first.claim(limit=1)] == [1]
 
 
-async def test_release_hands_back_with_a_delay_and_release_all_frees_everything(
+async def test_release_hands_back_with_a_delay_and_release_mine_frees_what_it_held(
     log: QuestionLog,
 ) -> None:
     clock = Clock()
     inbox = Inbox(log, owner="a", clock=clock)
     await inbox.accept([(1, payload(1)), (2, payload(2)), (3, payload(3))])
-    await inbox.release([1], retry_in=30)
+    await inbox.release([1], retry_in=10)  # (10 s: less than the lease 3 keeps)
     await inbox.release([2])
     assert [(entry.update_id, entry.attempts) for entry in await inbox.claim()] == [(2, 1)]
-    clock.advance(seconds=31)
+    clock.advance(seconds=11)
     assert [entry.update_id for entry in await inbox.claim()] == [1]
     await Inbox(log, owner="other", clock=clock).release([3])  # not its claim: nothing happens
     assert await inbox.release_mine() == 3  # 3 since accept, 1 and 2 since their claims
@@ -194,8 +196,6 @@ async def test_release_hands_back_with_a_delay_and_release_all_frees_everything(
         2,
         3,
     ]
-    assert await inbox.release_all() == 3
-    assert [entry.update_id for entry in await inbox.claim()] == [1, 2, 3]
 
 
 async def test_prune_deletes_done_rows_after_the_dedup_window(log: QuestionLog) -> None:
@@ -215,16 +215,37 @@ async def test_no_personal_data_stays_once_an_update_is_done(log: QuestionLog) -
     await inbox.accept([(5, payload(5, secret_text))])
     inbox.complete(5)
     await log.flush()
-    assert rows(log.path, "SELECT * FROM inbox") == [
+    assert rows(log.location, "SELECT * FROM inbox") == [
         (5, NOW.timestamp(), None, None, None, 1, NOW.timestamp())
     ]
+
+
+async def test_an_erased_update_is_gone_from_the_database_files_too(log: QuestionLog) -> None:
+    """The inbox writes through the question log's own connection: on SQLite ``secure_delete``
+    overwrites the erased text and the purge's checkpoint empties the WAL; on PostgreSQL the
+    purge vacuums the inbox, so the erased row version is no longer reachable."""
+    inbox = Inbox(log, owner="a", clock=Clock())
+    secret_text = "Ring til Mette Hansen paa 23456789 om Jens"
+    await inbox.accept([(9, payload(9, secret_text))])
+    inbox.complete(9)
+    await log.flush()
+    await log.purge()
+    location = log.location
+    if location.path is not None:
+        assert await log.connection.fetch("PRAGMA secure_delete") == [(1,)]
+        files = [p for p in location.path.parent.iterdir() if p.name.startswith("faqbot")]
+        assert files and all(b"Mette Hansen" not in p.read_bytes() for p in files)
+    else:
+        assert rows(
+            location, "SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = 'inbox'"
+        ) == [(1,)]
 
 
 async def test_a_new_log_has_the_inbox_and_an_old_one_gets_it(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite3"
     with sqlite3.connect(path) as db:
-        for statements in questionlog.MIGRATIONS[:2]:
-            for statement in statements:
+        for version in (1, 2):
+            for statement in schema.statements(version, "sqlite"):
                 db.execute(statement)
         db.execute("PRAGMA user_version = 2")
     log = await QuestionLog.open(path, secret=SECRET, keep_text=KeepText.ALL, retention_days=9)
@@ -233,6 +254,65 @@ async def test_a_new_log_has_the_inbox_and_an_old_one_gets_it(tmp_path: Path) ->
     finally:
         await log.close()
     assert rows(path, "PRAGMA user_version") == [(questionlog.SCHEMA_VERSION,)]
+
+
+async def test_a_done_mark_from_a_process_that_lost_its_claim_writes_nothing(
+    log: QuestionLog,
+) -> None:
+    """Two replicas, overlapping: the first's lease ran out while it was still handling the
+    update, the second took it over. Both may have replied; only one logs it."""
+    clock = Clock()
+    first = Inbox(log, owner="first", clock=clock)
+    second = Inbox(log, owner="second", clock=clock)
+    await first.accept([(7, payload(7))])
+    clock.advance(seconds=LEASE.total_seconds() + 1)
+    assert [entry.update_id for entry in await second.claim()] == [7]
+    with log.holding() as late:
+        ask(log, "sent by the first replica too late")
+    with log.holding() as taken_over:
+        ask(log, "sent by the second replica")
+    second.complete(7, taken_over)
+    first.complete(7, late)  # claimed_by is no longer "first": its rows are dropped
+    await log.flush()
+    assert rows(log.location, "SELECT text FROM questions") == [("sent by the second replica",)]
+    assert await first.claim() == [] and await inbox_counts(log) == (0, 1)
+    second.complete(7)  # done already: a repeat writes nothing either
+    await log.flush()
+    assert rows(log.location, "SELECT COUNT(*) FROM questions") == [(1,)]
+
+
+async def inbox_counts(log: QuestionLog) -> tuple[int, int]:
+    return await Inbox(log, owner="counter").counts()
+
+
+async def test_processes_claiming_at_once_never_take_the_same_update(
+    log: QuestionLog,
+) -> None:
+    """Four replicas (each its own connection) claim from 200 pending updates at the same time:
+    every update goes to exactly one (PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite: one writer
+    at a time)."""
+    clock = Clock()
+    producer = Inbox(log, owner="poller", lease=timedelta(0), clock=clock)
+    for start in (0, 100):
+        await producer.accept([(n, payload(n)) for n in range(start, start + 100)])
+    clock.advance(seconds=1)
+    others = [
+        await QuestionLog.open(
+            log.location, secret=SECRET, keep_text=KeepText.ALL, retention_days=9
+        )
+        for _ in range(4)
+    ]
+    try:
+        inboxes = [Inbox(other, owner=f"r{n}", clock=clock) for n, other in enumerate(others)]
+        for _ in range(3):
+            taken = await asyncio.gather(*(inbox.claim(limit=25) for inbox in inboxes))
+            ids = [entry.update_id for batch in taken for entry in batch]
+            assert len(ids) == len(set(ids)) == 100
+            for inbox, batch in zip(inboxes, taken, strict=True):
+                await inbox.release([entry.update_id for entry in batch])
+    finally:
+        for other in others:
+            await other.close()
 
 
 # --- opening the log: every failure is one sentence ----------------------------------------------

@@ -8,10 +8,16 @@ import pytest
 from faqbot.settings import (
     SPECS,
     TELEGRAM_DEFAULT_BASE_URL,
+    DatabaseUrl,
     KeepText,
     SettingsError,
     load_settings,
     settings_table,
+)
+
+DATABASE_URL_FORMS = (
+    "sqlite:///RELATIVE/PATH, sqlite:////ABSOLUTE/PATH or postgre"
+    "sql://USER:PASSWORD@HOST:PORT/DATABASE"
 )
 
 
@@ -194,6 +200,36 @@ def test_every_value_is_read_from_the_mapping(tmp_path: Path) -> None:
             "3600",
             "FAQBOT_SHUTDOWN_SECONDS must be at most 300 seconds, got '3600'.",
         ),
+        (
+            "FAQBOT_DATABASE_URL",
+            "mysql://faqbot:hemmeligt@db/faqbot",
+            "FAQBOT_DATABASE_URL is neither a sqlite:// nor a postgresql:// URL; expected "
+            f"{DATABASE_URL_FORMS}, got 'mysql://faqbot:***@db/faqbot'.",
+        ),
+        (
+            "FAQBOT_DATABASE_URL",
+            "postgresql://faqbot:hemmeligt@db:5432",
+            "FAQBOT_DATABASE_URL names no database; expected "
+            f"{DATABASE_URL_FORMS}, got 'postgresql://faqbot:***@db:5432'.",
+        ),
+        (
+            "FAQBOT_DATABASE_URL",
+            "postgresql://faqbot:hemmeligt@db:port/faqbot",
+            "FAQBOT_DATABASE_URL has a malformed host or port; expected "
+            f"{DATABASE_URL_FORMS}, got 'postgresql://faqbot:***@db:port/faqbot'.",
+        ),
+        (
+            "FAQBOT_DATABASE_URL",
+            "sqlite://",
+            f"FAQBOT_DATABASE_URL names no SQLite file; expected {DATABASE_URL_FORMS}, "
+            "got 'sqlite://'.",
+        ),
+        (
+            "FAQBOT_DATABASE_URL",
+            "/var/lib/faqbot/faqbot.sqlite3",
+            "FAQBOT_DATABASE_URL is neither a sqlite:// nor a postgresql:// URL; expected "
+            f"{DATABASE_URL_FORMS}, got '/var/lib/faqbot/faqbot.sqlite3'.",
+        ),
     ],
 )
 def test_malformed_values_fail_with_one_sentence(name: str, value: str, message: str) -> None:
@@ -223,6 +259,7 @@ def test_every_setting_has_an_error_case_above() -> None:
         "FAQBOT_SEND_RETRIES",
         "FAQBOT_REPLAY_MAX_AGE_MINUTES",
         "FAQBOT_SHUTDOWN_SECONDS",
+        "FAQBOT_DATABASE_URL",
     }
     assert {spec.env for spec in SPECS} == tested
 
@@ -247,3 +284,32 @@ def test_digest_time_or_off(raw: str | None, expected: time | None) -> None:
 def test_readme_documents_every_setting() -> None:
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     assert settings_table() in readme
+
+
+@pytest.mark.parametrize(
+    ("raw", "kind", "path"),
+    [
+        ("sqlite:///data/log.sqlite3", "sqlite", Path("data/log.sqlite3")),
+        ("sqlite:////var/lib/faqbot/log.sqlite3", "sqlite", Path("/var/lib/faqbot/log.sqlite3")),
+        ("postgresql://faqbot:pw@db.example.org:5433/faqbot", "postgresql", None),
+        ("postgres://faqbot@/faqbot?host=/run/postgresql", "postgresql", None),
+    ],
+)
+def test_database_url(raw: str, kind: str, path: Path | None) -> None:
+    database = load_settings({"FAQBOT_DATABASE_URL": raw, "FAQBOT_DATA_DIR": "/x"}).database
+    assert (database.kind, database.path) == (kind, path)
+    assert database.url == ("" if path else raw)
+
+
+def test_the_default_database_is_the_file_in_the_data_directory(tmp_path: Path) -> None:
+    settings = load_settings({"FAQBOT_DATA_DIR": str(tmp_path)})
+    assert settings.database == DatabaseUrl.sqlite(tmp_path / "faqbot.sqlite3")
+
+
+def test_a_database_password_is_never_shown() -> None:
+    url = "postgresql://faqbot:s3cr3t-pw@db/faqbot?sslmode=require&password=other-pw"
+    database = load_settings({"FAQBOT_DATABASE_URL": url}).database
+    shown = (str(database), repr(database), database.display, f"{database}")
+    for text in shown:
+        assert "s3cr3t-pw" not in text and "other-pw" not in text
+    assert database.display == "postgresql://faqbot:***@db/faqbot?sslmode=require&password=***"

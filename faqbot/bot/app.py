@@ -9,8 +9,9 @@ Telegram is doing.
 
 Start-up, in order: the question log (with the inbox) is opened first, so a read-only, full or
 damaged data directory is reported before Telegram is contacted; then ``getMe`` (the token and
-the network), ``post_init`` (the matcher, the purge task, the command menu), the replay of what
-the inbox holds from before, and last the intake (long polling or the webhook server).
+the network), ``post_init`` (the matcher, the command menu), the replay of what the inbox holds
+from before, the JobQueue (the daily purge at once, inbox upkeep, reload checks, the digest),
+and last the intake (long polling or the webhook server).
 
 Stopping (SIGTERM or SIGINT): no more updates are taken; those in progress get what is left of
 the grace time after a reserve for closing, the rest are cancelled and stay in the inbox; the
@@ -44,7 +45,7 @@ from telegram.ext import (
     filters,
 )
 
-from faqbot.bot import digest, handlers
+from faqbot.bot import digest, handlers, replicas
 from faqbot.bot.addressing import COMMAND_FOR_A_BOT
 from faqbot.bot.commands import COMMANDS, bot_commands, public_commands
 from faqbot.bot.context import CONTEXT_TYPES, BotApplication, BotContext
@@ -57,6 +58,7 @@ from faqbot.bot.delivery import (
     maintain_inbox,
 )
 from faqbot.bot.transport import PollRequest, RetryingRequest, build_requests
+from faqbot.coordination import KNOWLEDGE, Coordination
 from faqbot.kb import KnowledgeBase
 from faqbot.matcher import Matcher
 from faqbot.questionlog import open_log
@@ -190,29 +192,43 @@ def build_application(settings: Settings, kb: KnowledgeBase) -> BotApplication:
         name="faqbot-inbox-maintenance",
         job_kwargs={"max_instances": 1, "coalesce": True},
     )
+    application.job_queue.run_repeating(
+        replicas.follow_reloads,
+        interval=replicas.RELOAD_CHECK_SECONDS,
+        first=replicas.RELOAD_CHECK_SECONDS,
+        name="faqbot-follow-reloads",
+        job_kwargs={"max_instances": 1, "coalesce": True},
+    )
+    application.job_queue.run_repeating(
+        replicas.daily_purge,
+        interval=replicas.PURGE_CHECK_SECONDS,
+        first=0,
+        name=replicas.PURGE_JOB_NAME,
+        job_kwargs={"max_instances": 1, "coalesce": True},
+    )
     if settings.digest_time is not None:
         digest.schedule(application.job_queue, settings.digest_time)
     return application
 
 
 async def open_resources(application: BotApplication) -> None:
-    """Open the question log and attach the inbox to it (before Telegram is contacted)."""
+    """Open the question log, attach the inbox to it and note which knowledge base version the
+    replicas are at (before Telegram is contacted)."""
     data = application.bot_data
     log = await open_log(data.settings)
     data.log = log
     assert data.delivery is not None, "build_application sets the delivery"
     data.delivery.attach(application, log)
+    data.coordination = Coordination(log, owner=data.delivery.owner)
+    data.knowledge_version = await data.coordination.version(KNOWLEDGE)
 
 
 async def post_init(application: BotApplication) -> None:
-    """Build the matcher, start the purge task, set the command menu."""
+    """Build the matcher, set the command menu, make SIGUSR1 send the digest."""
     data = application.bot_data
     settings, kb = data.settings, data.kb
     assert kb is not None, "build_application sets the knowledge base"
     data.matcher = Matcher(kb)
-    data.tasks.append(
-        asyncio.get_running_loop().create_task(data.log.purge_daily(), name="faqbot-daily-purge")
-    )
     await set_commands(application, settings)
     _on_signal_send_digest(application)
 
@@ -274,8 +290,8 @@ async def post_shutdown(application: BotApplication) -> None:
     log = application.bot_data.take_log()
     if log is None:
         return
-    if delivery is not None and delivery.held:  # others may take them at once (one SQLite
-        # process frees every claim at its next start anyway, so this may give up on a full disk)
+    if delivery is not None and delivery.held:  # others (or the next start) may take them at
+        # once; if this fails (a full disk), their leases run out in a few seconds instead
         with contextlib.suppress(Exception):
             await asyncio.wait_for(delivery.inbox.release_mine(), timeout=1.0)
     await log.close()
@@ -301,6 +317,7 @@ class Runner:
         self.webhook = webhook
         self.stop_requested = asyncio.Event()
         self._poller: asyncio.Task[None] | None = None
+        self._lease: replicas.PollerLease | None = None
         self._started = False
         self.clean = True
         """False when a shutdown step ran out of time (the watchdog may have to end it)."""
@@ -375,8 +392,10 @@ class Runner:
         else:
             await application.bot.delete_webhook()  # getUpdates conflicts with a webhook
             poll_request = next((r for r in data.requests if isinstance(r, PollRequest)), None)
+            assert data.coordination is not None, "open_resources sets it"
+            self._lease = replicas.PollerLease(data.coordination)
             self._poller = asyncio.create_task(
-                data.delivery.poll(poll_request), name="faqbot-polling"
+                data.delivery.poll(poll_request, self._lease), name="faqbot-polling"
             )
         if request is not None:
             request.retry_log_level = logging.WARNING
@@ -385,7 +404,7 @@ class Runner:
             "faqbot ready as @%s: %d items, question log %s%s",
             application.bot.username,
             len(kb.items) if kb else 0,
-            self.settings.database_path,
+            self.settings.database,
             f", {replayed} update(s) from before the restart" if replayed else "",
         )
 
@@ -399,6 +418,8 @@ class Runner:
         if self._poller is not None:
             self._poller.cancel()
             await self._bounded(self._poller, loop.time() + INTAKE_STOP_SECONDS, "polling")
+        if self._lease is not None:  # a standing-by replica takes over at once
+            await self._bounded(self._lease.release(), loop.time() + 1.0, "the poller lease")
         updater = application.updater
         if updater is not None and updater.running:
             await self._bounded(updater.stop(), loop.time() + INTAKE_STOP_SECONDS, "the webhook")

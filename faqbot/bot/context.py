@@ -22,6 +22,7 @@ from faqbot.settings import Settings
 
 if TYPE_CHECKING:
     from faqbot.bot.delivery import Delivery
+    from faqbot.coordination import Coordination
 
 
 class BotData:
@@ -40,6 +41,11 @@ class BotData:
         """Background tasks started in ``post_init`` and cancelled in ``post_shutdown``."""
         self.delivery: Delivery | None = None
         """The inbox's bot side (``faqbot.bot.delivery``), set by ``build_application``."""
+        self.coordination: Coordination | None = None
+        """Leases, job runs and reload versions shared with other replicas (``faqbot.bot.
+        replicas``), set when the question log is opened."""
+        self.knowledge_version = 0
+        """The knowledge base version (``/genindlaes`` in any replica bumps it) loaded here."""
 
     @property
     def settings(self) -> Settings:

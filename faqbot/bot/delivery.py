@@ -2,7 +2,8 @@
 Telegram's bad minutes. The storage half is ``faqbot.inbox``; this is the bot's half.
 
 Intake. An update is stored in the inbox before Telegram is told it arrived. For long polling
-``poll`` is the bot's own ``getUpdates`` loop: python-telegram-bot's ``Updater`` moves the offset
+``poll`` is the bot's own ``getUpdates`` loop (run only while this replica holds the poller
+lease, ``faqbot.bot.replicas``): python-telegram-bot's ``Updater`` moves the offset
 past a batch as soon as it is in the in-memory queue (``_last_update_id = updates[-1].update_id +
 1`` right after ``update_queue.put``), so its next ``getUpdates`` confirms updates nobody has
 handled yet and a crash loses them. Here the next ``getUpdates`` waits until the batch is
@@ -14,8 +15,9 @@ update with its question-log rows held back (``QuestionLog.holding``) and then c
 the inbox's done mark. When Telegram did not take the reply even after the transport's retries
 (and so the user heard nothing) the update is handed back to the inbox and tried again later.
 
-Replay. At start-up (and every ``MAINTENANCE_SECONDS``) the pending updates nobody holds are
-taken from the inbox and handled. One older than ``FAQBOT_REPLAY_MAX_AGE_MINUTES`` (counted from
+Replay. At start-up (and every ``MAINTENANCE_SECONDS``) the pending updates nobody holds (their
+lease ran out: handed back, or their replica died) are taken from the inbox and handled, by
+whichever replica gets to them first. One older than ``FAQBOT_REPLAY_MAX_AGE_MINUTES`` (counted from
 when it was written, by Telegram's timestamp, or from when it reached the inbox) is not answered
 as if it were new: a private message gets a short apology asking to ask again (or, if it is an
 acute crisis message, the safety answer, which is never withheld); anything else (a group
@@ -48,11 +50,14 @@ from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import BaseUpdateProcessor
 
 from faqbot.bot import texts, transport
+from faqbot.bot.replicas import STANDBY_CHECK_SECONDS
 from faqbot.inbox import ACCEPT_LIMIT, Inbox, InboxEntry
 from faqbot.matcher import Status
 
 if TYPE_CHECKING:
     from faqbot.bot.context import BotApplication, BotContext
+    from faqbot.bot.replicas import PollerLease
+    from faqbot.coordination import Coordination
     from faqbot.questionlog import QuestionLog
 
 logger = logging.getLogger(__name__)
@@ -60,13 +65,19 @@ logger = logging.getLogger(__name__)
 ALLOWED_UPDATES = ("message", "callback_query")
 """Only what the bot handles; edits, reactions and member updates are never fetched."""
 POLL_TIMEOUT = 10
-"""Seconds one ``getUpdates`` long poll waits for news."""
+"""Seconds one ``getUpdates`` long poll waits for news at most (less while the poller lease
+has less left: ``faqbot.bot.replicas``)."""
+POLL_SLACK_SECONDS = 1.0
+"""Of the time the lease leaves, this much is kept for the request around a long poll."""
+MIN_POLL_SECONDS = 1.0
+"""A long poll starts only with at least this much of the lease left."""
 POLL_BACKOFF_CAP = 30.0
 """While Telegram is unreachable, ``getUpdates`` is retried at least this often."""
-MAINTENANCE_SECONDS = 15.0
-"""How often leases are renewed and handed-back updates are taken again."""
-PRUNE_EVERY = 240
-"""Done rows are pruned every this many maintenance runs (an hour)."""
+MAINTENANCE_SECONDS = 3.0
+"""How often this replica renews its leases on the updates it holds (``faqbot.inbox.LEASE``) and
+takes updates whose lease ran out (handed back, or their replica died)."""
+PRUNE_EVERY = 1200
+"""Done rows and old job runs are pruned every this many maintenance runs (an hour)."""
 MAX_ATTEMPTS = 5
 """An update whose holder died this often (a crash, an OOM kill, never a hand-back) is given up
 (logged), so one that crashes the bot cannot stop it for good."""
@@ -199,24 +210,40 @@ class Delivery:
         for update in updates:
             queue.put_nowait(update)
 
-    async def poll(self, request: transport.PollRequest | None = None) -> None:
+    async def poll(
+        self, request: transport.PollRequest | None = None, lease: PollerLease | None = None
+    ) -> None:
         """Long-poll ``getUpdates`` until cancelled; each batch is committed to the inbox
         before the next call's offset confirms it to Telegram. ``request`` is the transport
-        ``getUpdates`` goes through, for the updates as Telegram sent them."""
+        ``getUpdates`` goes through, for the updates as Telegram sent them. With ``lease``
+        (several replicas may run) it polls only while it holds the poller lease, and no long
+        poll outlasts the lease."""
         bot = self.application.bot
         loop = asyncio.get_running_loop()
         offset = 0
         failures = 0
         drained = False  # the previous poll found nothing: Telegram holds no backlog
         while True:
+            timeout, budget = POLL_TIMEOUT, None
+            if lease is not None:
+                budget = await lease.hold() - loop.time()
+                if budget < MIN_POLL_SECONDS:  # standing by, or renewing soon
+                    await asyncio.sleep(STANDBY_CHECK_SECONDS if not lease.held else 0.05)
+                    continue
+                timeout = max(0, min(POLL_TIMEOUT, int(budget - POLL_SLACK_SECONDS)))
             started = loop.time()
             try:
-                updates = await bot.get_updates(
-                    offset=offset,
-                    timeout=POLL_TIMEOUT,
-                    limit=ACCEPT_LIMIT,
-                    allowed_updates=list(ALLOWED_UPDATES),
+                updates = await asyncio.wait_for(
+                    bot.get_updates(
+                        offset=offset,
+                        timeout=timeout,
+                        limit=ACCEPT_LIMIT,
+                        allowed_updates=list(ALLOWED_UPDATES),
+                    ),
+                    budget,
                 )
+            except TimeoutError:  # the lease's end came first: ask again once renewed
+                continue
             except TelegramError as error:
                 failures += 1
                 delay = min(POLL_BACKOFF_CAP, transport.backoff_delay(failures - 1) * 2)
@@ -233,7 +260,7 @@ class Delivery:
             if not updates:
                 drained = True
                 continue
-            if drained:
+            if drained and timeout > 0:
                 self._measure_skew(updates, loop.time() - started)
             drained = False
             try:
@@ -268,9 +295,9 @@ class Delivery:
     # -- replay ---------------------------------------------------------------------------
 
     async def recover(self) -> int:
-        """At start-up: free every claim (one SQLite process is the only holder) and take
-        what is pending."""
-        await self.inbox.release_all()
+        """At start-up: take what is pending and nobody holds. Claims of a process that died
+        run out by themselves (``faqbot.inbox.LEASE``) and are taken then: another replica may
+        still be working on them, so none is freed here."""
         return await self.redeliver()
 
     async def redeliver(self) -> int:
@@ -309,13 +336,16 @@ class Delivery:
             self.late.add(entry.update_id)
         return update
 
-    async def maintain(self) -> None:
-        """Renew this process's leases, take handed-back updates again, prune done rows."""
+    async def maintain(self, coordination: Coordination | None = None) -> None:
+        """Renew this process's leases, take updates whose lease ran out, prune done rows
+        (and old job runs)."""
         await self.inbox.renew(list(self.held))
         await self.redeliver()
         self._maintenance_runs += 1
         if self._maintenance_runs % PRUNE_EVERY == 1:
             await self.inbox.prune()
+            if coordination is not None:
+                await coordination.prune_jobs()
 
     # -- handling -------------------------------------------------------------------------
 
@@ -435,6 +465,6 @@ async def maintain_inbox(context: BotContext) -> None:
     if delivery is None or delivery.stopping or not delivery.attached:
         return
     try:
-        await delivery.maintain()
+        await delivery.maintain(context.bot_data.coordination)
     except Exception as error:
         logger.warning("inbox maintenance failed (%s); trying again later", error)

@@ -5,7 +5,9 @@ The digest is a python-telegram-bot JobQueue job: every Monday at ``FAQBOT_DIGES
 private chat with the bot gets last week's (Monday to Sunday) report and chart. Which leaders
 have one is in the question log by pseudonymous key only; the ids come from the settings.
 SIGUSR1 runs the digest now (``kill -USR1 <pid>``: a resend after an outage, and how the
-end-to-end test triggers it).
+end-to-end test triggers it). With several replicas each schedules the digest, and the first to
+claim the week in the database (``faqbot.coordination``) sends it; SIGUSR1 sends it from the
+replica it is sent to, claimed or not.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ GONE = ("chat not found", "user is deactivated", "bot was blocked", "bot can't i
 def schedule(job_queue: JobQueue[BotContext], at: time) -> Job[BotContext]:
     """The weekly digest, every Monday at ``at`` Danish time."""
     return job_queue.run_daily(
-        weekly_digest, time=at.replace(tzinfo=LOCAL_TIME), days=(MONDAY,), name=JOB_NAME
+        scheduled_digest, time=at.replace(tzinfo=LOCAL_TIME), days=(MONDAY,), name=JOB_NAME
     )
 
 
@@ -66,6 +68,16 @@ async def send_report(
     for text in messages:
         await bot.send_message(chat_id, text)
     return await bot.send_photo(chat_id, chart, caption=caption)
+
+
+async def scheduled_digest(context: BotContext) -> None:
+    """The Monday job: the digest, if no other replica claimed this week's first."""
+    coordination = context.bot_data.coordination
+    week = last_full_week(datetime.now(UTC)).date().isoformat()
+    if coordination is not None and not await coordination.claim_job(JOB_NAME, week):
+        logger.info("weekly digest: another replica sends the one for the week before %s", week)
+        return
+    await weekly_digest(context)
 
 
 async def weekly_digest(context: BotContext) -> None:

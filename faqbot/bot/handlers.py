@@ -8,7 +8,6 @@ Words about answers come from ``faqbot.render``; the bot's own words from ``text
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import time
@@ -23,7 +22,7 @@ from telegram.ext import ApplicationHandlerStop
 from faqbot import kb as kb_module
 from faqbot import render
 from faqbot import report as report_module
-from faqbot.bot import delivery, digest, keyboards, texts
+from faqbot.bot import delivery, digest, keyboards, replicas, texts
 from faqbot.bot.addressing import (
     addressed_question,
     chat_kind,
@@ -392,15 +391,19 @@ async def reload_knowledge(update: Update, context: Context) -> None:
     message = cast(Message, update.effective_message)
     directory = _settings(context).knowledge_dir
     try:
-        new_kb = await asyncio.to_thread(kb_module.load, directory)
-        new_matcher = await asyncio.to_thread(Matcher, new_kb)
+        new_matcher = await replicas.load_matcher(directory)
     except kb_module.InvalidKnowledgeBase as error:
         logger.warning("reload refused: %d problem(s) in %s", len(error.problems), directory)
         await message.reply_text(texts.reload_failed(error.problems))
         return
     # One assignment; handlers read only the matcher (and its .kb), so the swap is atomic.
     context.bot_data.matcher = new_matcher
+    new_kb = new_matcher.kb
     logger.info("knowledge base reloaded: %d items", len(new_kb.items))
+    try:  # every other replica reloads too
+        await replicas.announce_reload(context.bot_data)
+    except Exception as error:
+        logger.warning("could not tell other replicas about the reload: %s", error)
     await message.reply_text(texts.reload_ok(new_kb))
 
 

@@ -20,15 +20,16 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import aiosqlite
-
 from faqbot.kb import KnowledgeBase
 from faqbot.questionlog import (
+    Database,
     LoggedQuestion,
     LoggedVote,
+    LogLocation,
     QuestionLog,
     connect,
     first_question_at,
+    log_exists,
     questions_between,
     votes_between,
 )
@@ -249,7 +250,7 @@ def last_full_week(now: datetime) -> datetime:
 
 
 async def build_report(
-    source: Path | str | QuestionLog,
+    source: LogLocation | str | QuestionLog,
     *,
     days: int,
     now: datetime | None = None,
@@ -257,7 +258,8 @@ async def build_report(
     include_terminal: bool = False,
     bounded: bool = True,
 ) -> Report:
-    """The report for the ``days`` days up to ``now``, from an open log or a database path.
+    """The report for the ``days`` days up to ``now``, from an open log, a SQLite path or a
+    database URL.
 
     The period never reaches back before the log's first question (say ``--days 100000``):
     it is shortened to the whole days the log holds, and a note says so. ``bounded=False``
@@ -269,13 +271,13 @@ async def build_report(
     if isinstance(source, QuestionLog):
         await source.flush()
         return await _build(source.connection, days, end, kb, include_terminal, bounded)
-    path = Path(source)
-    if not path.is_file():
+    location = Path(source) if isinstance(source, str) else source
+    if not log_exists(location):
         raise ReportError(
-            f"there is no question log at {path} yet; it is created when the bot answers "
+            f"there is no question log at {location} yet; it is created when the bot answers "
             "its first question."
         )
-    db = await connect(path)
+    db = await connect(location)
     try:
         return await _build(db, days, end, kb, include_terminal, bounded)
     finally:
@@ -283,7 +285,7 @@ async def build_report(
 
 
 async def _build(
-    db: aiosqlite.Connection,
+    db: Database,
     requested: int,
     end: datetime,
     kb: KnowledgeBase | None,

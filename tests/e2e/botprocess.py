@@ -13,6 +13,8 @@ from pathlib import Path
 
 from fake_telegram import DEFAULT_TOKEN, FakeTelegram
 
+from faqbot.settings import DatabaseUrl
+
 REPO = Path(__file__).resolve().parents[2]
 # The knowledge base the bot runs on: the repository's, or another (e.g. a draft) by path.
 KNOWLEDGE = Path(os.environ.get("FAQBOT_E2E_KNOWLEDGE", REPO / "knowledge"))
@@ -55,10 +57,14 @@ class BotProcess:
         self.env = bot_env(fake, self.data_dir, **extra_env)
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self, *args: str, ready_timeout: float = 20.0) -> BotProcess:
+    def start(
+        self, *args: str, ready_timeout: float = 20.0, ready_log: str | None = None
+    ) -> BotProcess:
         """Start ``faqbot run *args`` and wait until it long-polls getUpdates (or, with
-        ``--webhook-url``, until it has set its webhook)."""
+        ``--webhook-url``, until it has set its webhook; or, with ``ready_log``, until its
+        log says so: a replica standing by never polls)."""
         polls, mark = self.fake.polls_started, self.fake.mark()
+        logged = len(self.output()) if self.log_path.exists() else 0
         webhook = "--webhook-url" in args
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
@@ -74,6 +80,11 @@ class BotProcess:
                 raise AssertionError(
                     f"faqbot run exited with {self.process.returncode}:\n{self.output()}"
                 )
+            if ready_log is not None:
+                if ready_log in self.output()[logged:]:
+                    return self
+                time.sleep(0.05)
+                continue
             set_up = any(c.ok for c in self.fake.calls_to("setWebhook", after=mark))
             if webhook and set_up and _listening(args):  # it listens just after setWebhook
                 return self
@@ -89,6 +100,12 @@ class BotProcess:
     @property
     def database(self) -> Path:
         return self.data_dir / "faqbot.sqlite3"
+
+    @property
+    def location(self) -> DatabaseUrl:
+        """The question log's database: ``FAQBOT_DATABASE_URL`` if set, else the file."""
+        url = self.env.get("FAQBOT_DATABASE_URL")
+        return DatabaseUrl("postgresql", url=url) if url else DatabaseUrl.sqlite(self.database)
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None

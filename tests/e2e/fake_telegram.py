@@ -13,6 +13,12 @@ an in-process ``telegram.Bot`` talks to it over real HTTP.
 Updates reach the bot by long polling (``getUpdates``) or, once ``setWebhook`` is called, by
 POSTs to the webhook with the secret-token header, retried until the bot answers 2xx.
 
+Like Telegram, the server allows one ``getUpdates`` consumer at a time: a newer ``getUpdates``
+ends an older one still waiting with ``409 Conflict: terminated by other getUpdates request``. A
+long poll whose client went away (its process was killed) ends when the connection closes, and
+is recorded with status 499 and ``client_gone``. So two bot processes polling at once show up
+as 409s, and as ``getUpdates`` calls overlapping in time (``overlapping_polls``).
+
 Limitations (kept on purpose): no file downloads (``getFile``), no inline messages; MarkdownV2
 and Markdown parse modes are accepted without validation; only the methods a FAQ bot needs exist,
 every other method answers 404 like an unknown method does on Telegram. Where the documentation
@@ -23,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import copy
 import itertools
 import json
@@ -194,6 +201,8 @@ class Call:
     response: Mapping[str, Any]
     index: int
     injected: bool = False  # the error was injected by the test (fail_next/fail_every)
+    ended: float = 0.0  # time.monotonic() when the answer was sent (or the client was gone)
+    client_gone: bool = False  # the client closed the connection before the answer
 
     @property
     def ok(self) -> bool:
@@ -384,6 +393,14 @@ class _Failure:
         return self.method.lower() == method
 
 
+_REQUEST: contextvars.ContextVar[web.Request] = contextvars.ContextVar("fake_telegram_request")
+"""The request being handled (each is handled in its own task)."""
+
+
+class _ClientGone(Exception):
+    """The client closed the connection while its long poll waited (its process died)."""
+
+
 class _Dropped(Exception):
     """The fake drops this request's connection instead of answering it."""
 
@@ -456,6 +473,7 @@ class FakeTelegram:
         self._closing = False
         self._delivery: asyncio.Task | None = None
         self.webhook_deliveries: list[tuple[int, int]] = []  # (update_id, HTTP status)
+        self.delivered_updates: dict[int, dict[str, Any]] = {}  # by update_id, as posted
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
@@ -580,6 +598,18 @@ class FakeTelegram:
                         f"no matching call within {timeout}s; calls since #{after}: {seen}"
                     )
                 self._calls_changed.wait(remaining)
+
+    def overlapping_polls(self) -> list[tuple[Call, Call]]:
+        """Pairs of ``getUpdates`` calls that were in progress at the same moment: each is two
+        bot processes polling at once (one process polls one call after another)."""
+        polls = sorted(self.calls_to("getUpdates"), key=lambda call: call.time)
+        pairs = []
+        for number, earlier in enumerate(polls):
+            for later in polls[number + 1 :]:
+                if later.time >= earlier.ended:
+                    break
+                pairs.append((earlier, later))
+        return pairs
 
     @property
     def polls_started(self) -> int:
@@ -963,6 +993,7 @@ class FakeTelegram:
             if handler is None:
                 raise ApiError(404, "Not Found")
             params, files = await self._read_params(request)
+            _REQUEST.set(request)  # for a long poll: is its client still there?
             fault = self._inject_failure(method.lower())
             if fault is not None:
                 await asyncio.sleep(fault.hang)
@@ -973,6 +1004,10 @@ class FakeTelegram:
             injected = fault is not None
         except ApiError as error:
             status, body, injected = error.status, error.body(), error.injected
+        except _ClientGone:
+            body = {"ok": False, "client_gone": True}
+            self._record(method, params, files, started, 499, body, False, client_gone=True)
+            raise web.HTTPInternalServerError() from None  # nobody to answer
         except _Dropped as dropped:
             body = {"ok": False, "dropped": dropped.fault}
             self._record(method, params, files, started, 0, body, True)
@@ -985,7 +1020,9 @@ class FakeTelegram:
         self._record(method, params, files, started, status, body, injected)
         return web.json_response(body, status=status)
 
-    def _record(self, method, params, files, started, status, body, injected) -> None:
+    def _record(
+        self, method, params, files, started, status, body, injected, *, client_gone=False
+    ) -> None:
         with self._calls_changed:
             call = Call(
                 method=method,
@@ -996,6 +1033,8 @@ class FakeTelegram:
                 response=copy.deepcopy(body),
                 index=len(self._calls),
                 injected=injected,
+                ended=time.monotonic(),
+                client_gone=client_gone,
             )
             self._calls.append(call)
             self._calls_changed.notify_all()
@@ -1109,6 +1148,7 @@ class FakeTelegram:
         }
 
     async def _get_updates(self, params, files) -> list[dict]:
+        request = _REQUEST.get()
         state = self._state
         if state.webhook_url:
             raise ApiError(
@@ -1149,9 +1189,11 @@ class FakeTelegram:
                 deliverable = self._deliverable()
                 if deliverable or self._closing or time.monotonic() >= deadline:
                     return copy.deepcopy(deliverable[:limit])
+            if request.transport is None or request.transport.is_closing():
+                raise _ClientGone()
             remaining = deadline - time.monotonic()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), remaining)
+            with contextlib.suppress(TimeoutError):  # awake now and then: is the client there?
+                await asyncio.wait_for(self._wake.wait(), min(remaining, 0.1))
 
     def _deliverable(self) -> list[dict]:
         """Queued updates of allowed types; others are dropped as Telegram never sends them."""
@@ -1237,6 +1279,7 @@ class FakeTelegram:
                     status, error = 0, f"Connection failed: {problem.__class__.__name__}"
                 with self._lock:
                     self.webhook_deliveries.append((update["update_id"], status))
+                    self.delivered_updates[update["update_id"]] = update
                     if 200 <= status < 300:
                         self._state.updates = [
                             u for u in self._state.updates if u["update_id"] != update["update_id"]

@@ -151,6 +151,10 @@ async def test_a_newer_get_updates_terminates_the_waiting_one(fake, bot: Bot) ->
         assert await second_instance.get_updates() == ()
     with pytest.raises(Conflict, match="terminated by other getUpdates"):
         await waiting
+    # What the replica tests assert never happens is seen when it does: a 409 and an overlap.
+    assert [call.status for call in fake.calls_to("getUpdates")] == [200, 409]
+    [(first, second)] = fake.overlapping_polls()
+    assert first.status == 409 and second.status == 200
 
 
 async def test_webhook_blocks_get_updates_until_deleted(fake: FakeTelegram, bot: Bot):
