@@ -31,11 +31,14 @@ ACUTE_FROM_TOPIC = 0.4
 """A sentence that only names the subject (no danger phrase, no calm cue) is acute from this."""
 NOTE_FROM_TOPIC = 0.3
 """Below that, it gets the safety note from this (or when it has a calm cue)."""
-ACUTE_ALONE = 0.6
+ACUTE_ALONE = 0.62
 """A sentence the lexicon finds nothing in, and that is no question, is acute from this
 probability..."""
 NOTE_ALONE = 0.5
 """...and gets the safety note from this one..."""
+ALONE_PRIOR = -0.9
+"""The log-odds a sentence starts from when the classifier judges it alone (see
+``SafetyDetector._alone``)."""
 CALM_MESSAGE = 0.3
 """...and is not acute when the whole message is below this (see ``SafetyDetector._sentences``)."""
 ORDINARY_WEIGHT = 0.1
@@ -224,10 +227,22 @@ class SafetyDetector:
         classifier alone never making a sentence acute that reads as the past, as a question
         about practice or as a figure of speech ("sidste vinter fandt vi en borger i sneen, han
         overlevede"; "jeg kunne myrde en pizza")."""
+        if not groups and probability is not None:
+            probability = self._alone(probability)
         level = decide(groups, probability, asks(sentence))
         if level is SafetyLevel.ACUTE and not groups & _SUBJECT and self.lexicon.calm(sentence):
             return SafetyLevel.NOTE
         return level
+
+    def _alone(self, probability: float) -> float:
+        """The probability of a sentence the lexicon finds nothing in, with the classifier's
+        bias replaced by ``ALONE_PRIOR``: what the words themselves say, not how many acute and
+        ordinary examples happen to be written (the learnt bias moves with that balance, and
+        with it every everyday statement's probability)."""
+        if probability <= 0.0 or probability >= 1.0:
+            return probability
+        z = math.log(probability / (1.0 - probability)) - self.classifier.bias + ALONE_PRIOR
+        return 1.0 / (1.0 + math.exp(-z))
 
     def _calm(self, parts: Sequence[Sentence]) -> bool:
         """Does the message, read as one text, look calm to the classifier?"""
