@@ -166,20 +166,36 @@ class SafetyDetector:
 
     def assess(self, message: str) -> SafetyLevel:
         """The message's safety level: ``judge``'s, by the shorter way (this runs before every
-        answer): the lexicon only tells the groups a sentence's level needs, the first
-        sentence the lexicon makes acute ends the search, and the classifier reads the sentences
-        without a danger or topic phrase only when none of those is acute."""
+        answer, and a message may be 4,096 characters long): the lexicon only tells the groups
+        a sentence's level needs; the sentences that may hold a danger phrase are judged first,
+        then the rest with a topic phrase, and the first acute one ends the search; the
+        classifier reads the sentences without a danger or topic phrase only when none of those
+        is acute."""
         level = SafetyLevel.NONE
         parts = []
         alone = False
         later = []
+        postponed = []
         for sentence in iter_sentences(message):
             parts.append(sentence)
+            if not self.lexicon.may_be_danger(sentence):
+                postponed.append(sentence)
+                continue
             groups = self.lexicon.groups(sentence)
             if not groups & _SUBJECT:
                 later.append((sentence, groups))
                 continue
-            found = self._level(sentence, groups, self._probability(sentence))
+            found = self._subject_level(sentence, groups)
+            if found is SafetyLevel.ACUTE:
+                return found
+            if found is SafetyLevel.NOTE:
+                level = found
+        for sentence in postponed:
+            groups = self.lexicon.groups(sentence)
+            if not groups & _SUBJECT:
+                later.append((sentence, groups))
+                continue
+            found = self._subject_level(sentence, groups)
             if found is SafetyLevel.ACUTE:
                 return found
             if found is SafetyLevel.NOTE:
@@ -233,6 +249,23 @@ class SafetyDetector:
         if level is SafetyLevel.ACUTE and not groups & _SUBJECT and self.lexicon.calm(sentence):
             return SafetyLevel.NOTE
         return level
+
+    def _subject_level(self, sentence: Sentence, groups: set[Group]) -> SafetyLevel:
+        """``_level`` of a sentence with a danger or topic phrase, the classifier asked only
+        when ``decide`` needs it: not for danger said to happen now, danger supposed in a
+        question or beside a calm cue, or a topic beside a calm cue (``decide`` gives those
+        their level whatever the probability)."""
+        if self.classifier.trained and Group.FIGURATIVE not in groups:
+            urgent = Group.URGENT in groups
+            calm = Group.POLICY in groups or Group.PAST in groups
+            if Group.DANGER in groups:
+                if urgent:
+                    return SafetyLevel.ACUTE
+                if Group.HYPOTHETICAL in groups and (calm or asks(sentence)):
+                    return SafetyLevel.NOTE
+            elif calm and not urgent:
+                return SafetyLevel.NOTE
+        return self._level(sentence, groups, self._probability(sentence))
 
     def _alone(self, probability: float) -> float:
         """The probability of a sentence the lexicon finds nothing in, with the classifier's

@@ -273,6 +273,13 @@ class Lexicon:
         self._may_anchor = Remembered(lambda word: bool(self._cache[word] & self._subject_anchors))
         """Word -> does it match the anchor of a danger or topic phrase? (Most sentences have
         no such word: they are done with one look-up per word.)"""
+        danger_anchors = frozenset(
+            anchor
+            for anchor, indexes in self._by_anchor.items()
+            if any(self.phrases[i].group is Group.DANGER for i in indexes)
+        )
+        self._may_danger = Remembered(lambda word: bool(self._cache[word] & danger_anchors))
+        """Word -> does it match the anchor of a danger phrase?"""
         self._slot_sets = [frozenset(phrase.slots) for phrase in self.phrases]
         self._calm_phrases = tuple(
             p for p in self.phrases if p.group in _CALM or p.group is Group.FIGURATIVE
@@ -399,6 +406,11 @@ class Lexicon:
                 continue
             groups.add(group)
         return groups
+
+    def may_be_danger(self, sentence: Sentence) -> bool:
+        """Can the sentence hold a danger phrase? (False: it surely holds none; a look-up per
+        word.)"""
+        return any(map(self._may_danger.__getitem__, sentence.words))
 
     def calm(self, sentence: Sentence) -> bool:
         """Does the sentence have a calm cue (policy or past, not negated) or a figure of speech,

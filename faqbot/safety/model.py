@@ -78,10 +78,12 @@ def word_features(word: str) -> list[str]:
     return [f"w:{word}", *grams]
 
 
+_FUNCTION_PAIRS = frozenset(itertools.product(FUNCTION_WORDS, repeat=2))
+
+
 def pairs(words: Sequence[str]) -> set[tuple[str, str]]:
     """The distinct pairs of neighbouring words, but not two function words together."""
-    function = FUNCTION_WORDS
-    return {(a, b) for a, b in itertools.pairwise(words) if a not in function or b not in function}
+    return set(itertools.pairwise(words)).difference(_FUNCTION_PAIRS)
 
 
 def features(words: Sequence[str], marks: Iterable[str]) -> dict[str, float]:
