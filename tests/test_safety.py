@@ -988,6 +988,7 @@ def test_everyday_statements_get_no_safety_text(detector: SafetyDetector, statem
         "mht vagtplanen synes jeg den er fin, de sidder og hygger. btw hun står oppe på taget",
         "jeg har valgt at give slip, I skal ikke lede efter mig",
         "han banker hovedet ind i væggen og vi kan ikke stoppe ham",
+        "hvad gør jeg hun har en kniv og siger hun skærer sig nu",
     ],
 )
 def test_farewell_fresh_wounds_and_restarted_chat_are_acute(
@@ -1002,6 +1003,7 @@ def test_farewell_fresh_wounds_and_restarted_chat_are_acute(
         "i april truede en beboer med en kniv, det er håndteret nu",
         "Hændelsen på broen i sommer er evalueret, tak til alle",
         "For et par uger siden blev en kollega slået, det er anmeldt",
+        "hvad gør jeg med en borger der siger hun vil springe ud fra broen?",
     ],
 )
 def test_the_past_told_calmly_is_not_acute(
