@@ -918,7 +918,7 @@ def test_everyday_words_pick_the_safety_text_of_their_situation(
 
 
 def test_function_words_add_no_features_of_their_own() -> None:
-    """"han har ikke" must not lean acute because most crises are statements."""
+    """A statement like "han har ikke" must not lean acute because most crises are statements."""
     assert word_features("har") == []
     assert word_features("ikke") == []
     assert "w:piller" in word_features("piller")
@@ -1006,7 +1006,5 @@ def test_farewell_fresh_wounds_and_restarted_chat_are_acute(
         "hvad gør jeg med en borger der siger hun vil springe ud fra broen?",
     ],
 )
-def test_the_past_told_calmly_is_not_acute(
-    detector: SafetyDetector, message: str
-) -> None:
+def test_the_past_told_calmly_is_not_acute(detector: SafetyDetector, message: str) -> None:
     assert detector.assess(message) is not SafetyLevel.ACUTE, detector.judge(message)
