@@ -204,7 +204,8 @@ class SafetyDetector:
             found = self._level(sentence, groups, self._probability(sentence))
             if found is SafetyLevel.ACUTE:
                 alone = True
-            elif found is SafetyLevel.NOTE:
+                break  # the message is now acute or, if it reads calm, gets the note
+            if found is SafetyLevel.NOTE:
                 level = found
         if alone:
             return SafetyLevel.NOTE if len(parts) > 1 and self._calm(parts) else SafetyLevel.ACUTE

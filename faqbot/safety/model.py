@@ -2,8 +2,10 @@
 n-grams, trained when the knowledge base loads on ``safety_examples.yaml``.
 
 Features of a sentence: each distinct word (``w:``), each distinct pair of neighbouring words
-(``b:``), each word's letter 3-, 4- and 5-grams with ``<`` and ``>`` marking its ends (``c:``; they
-carry inflections, compounds and typos), and ``g:question`` / ``g:exclaims`` for how it ends. A
+(``b:``; not two function words together), each word's letter 4- and 5-grams with ``<`` and ``>``
+marking its ends (``c:``; they carry inflections, compounds and typos), and ``g:question`` /
+``g:exclaims`` for how it ends. A function word (``FUNCTION_WORDS``) has no ``w:`` or ``c:``
+features: it counts only in its pairs with a content word ("reagerer ikke", "skyde mig"). A
 word or pair said twice counts once, so repeating a word cannot push the score anywhere. With
 ``n(f)`` the count of ``w:``, ``b:`` and ``c:`` feature ``f`` (a letter n-gram shared by two words
 counts twice) and ``N`` their total, the sentence is the vector ``x_f = n(f) / sqrt(N)``, plus
