@@ -18,6 +18,7 @@ Layout of the knowledge directory::
     rules.yaml            optional: the house rules ``validate`` checks
     smalltalk.yaml        optional: greetings, thanks, questions about the bot, other languages
     eval.yaml             the evaluation set and its floors (read by ``load_eval``)
+    dev.yaml              optional: a second tuning set, fresh authors' questions (``load_dev``)
 """
 
 from __future__ import annotations
@@ -1015,7 +1016,14 @@ def validate(directory: Path) -> list[Problem]:
             problems.extend(error.problems)
             evalset = None  # its problems are reported; the rules about it would only follow
         else:
-            problems.extend(_check_eval_honesty(reader, kb))
+            problems.extend(_check_eval_honesty(reader, kb, "eval.yaml"))
+    if (directory / DEV_FILE).exists():
+        try:
+            load_dev(directory / DEV_FILE, kb)
+        except InvalidKnowledgeBase as error:
+            problems.extend(error.problems)
+        else:
+            problems.extend(_check_eval_honesty(reader, kb, DEV_FILE))
     problems.extend(_check_house_rules(reader, kb, evalset))
     if reader.file_problems:  # rules.yaml could not be read
         return _sorted(reader.file_problems)
@@ -1172,6 +1180,17 @@ def load_heldout(path: Path, kb: KnowledgeBase) -> EvalSet:
         crisis=(),
         uncovered=tuple(lists["uncovered"]),
     )
+
+
+DEV_FILE = "dev.yaml"
+"""The development set in the knowledge directory: a tuning set in the held-out schema."""
+
+
+def load_dev(path: Path, kb: KnowledgeBase) -> EvalSet:
+    """Load the development set: a second tuning set of fresh authors' questions, in the same
+    schema as a held-out set (``questions`` with ``author``, ``uncovered``, ``out_of_scope``),
+    reported apart from eval.yaml (it was tuned on for fewer rounds)."""
+    return load_heldout(path, kb)
 
 
 def iter_phrasings(kb: KnowledgeBase) -> Iterator[tuple[Item, str]]:
@@ -1500,12 +1519,12 @@ def _check_eval_sizes(reader: _Reader, rules: HouseRules, evalset: EvalSet) -> N
             )
 
 
-def _check_eval_honesty(reader: _Reader, kb: KnowledgeBase) -> list[Problem]:
-    """An eval question that is also a phrasing, or an out-of-scope eval question that is also
-    in out_of_scope.yaml, measures nothing: the engine has seen it. Same normaliser as for
-    duplicate phrasings."""
+def _check_eval_honesty(reader: _Reader, kb: KnowledgeBase, name: str) -> list[Problem]:
+    """An eval question (of eval.yaml or dev.yaml) that is also a phrasing, or an out-of-scope
+    eval question that is also in out_of_scope.yaml, measures nothing: the engine has seen it.
+    Same normaliser as for duplicate phrasings."""
     before = len(reader.problems)
-    path = reader.directory / "eval.yaml"
+    path = reader.directory / name
     data = _Reader(reader.directory).read(path)
     if not isinstance(data, _Map):
         return []
@@ -1527,7 +1546,8 @@ def _check_eval_honesty(reader: _Reader, kb: KnowledgeBase) -> list[Problem]:
                 )
     out_of_scope = data.values.get("out_of_scope")
     if isinstance(out_of_scope, _Seq):
-        for text, line in zip(out_of_scope.values, out_of_scope.lines, strict=True):
+        for entry, line in zip(out_of_scope.values, out_of_scope.lines, strict=True):
+            text = entry.values.get("q") if isinstance(entry, _Map) else entry  # dev.yaml: {q}
             if isinstance(text, str) and phrasing_key(text) in negatives:
                 reader.problem(
                     path,
