@@ -13,6 +13,7 @@ import pytest
 
 from faqbot import kb
 from faqbot.matcher import (
+    CALIBRATION,
     MAX_QUERY_CHARS,
     Calibration,
     Evidence,
@@ -405,7 +406,7 @@ def test_the_real_knowledge_base_finds_its_own_questions(real: Matcher) -> None:
     ("question", "expected"),
     [
         ("hvad koster peeruddannelsen", "peeruddannelse-pris-og-timing"),
-        ("hvad er CHIME", "chime-modellen"),
+        ("har en peer tavshedspligt", "peer-tavshedspligt"),
     ],
 )
 def test_real_questions_are_answered_not_hedged(
@@ -414,3 +415,41 @@ def test_real_questions_are_answered_not_hedged(
     result = real.match(question)
     assert result.status is Status.ANSWERED
     assert result.item is not None and result.item.id == expected
+
+
+def test_the_decision_numbers_of_calibration_yaml_are_the_matchers_fields() -> None:
+    """kb.py checks calibration.yaml's names without importing the matcher: the same names."""
+    calibration, thresholds = kb.DECISION_KEYS["calibration"], kb.DECISION_KEYS["thresholds"]
+    assert set(calibration[0]) == {f.name for f in dataclasses.fields(Calibration)}
+    numbers = {f.name for f in dataclasses.fields(Thresholds) if f.type in ("float", float)}
+    assert set(thresholds[1]) == numbers
+
+
+def test_a_knowledge_base_with_calibration_yaml_decides_by_it(knowledge: kb.KnowledgeBase) -> None:
+    strict = dataclasses.replace(
+        knowledge,
+        decision={
+            "calibration": {
+                "intercept": -9.0,
+                "score": 1,
+                "margin": 1,
+                "negative": 0,
+                "on_topic": 0,
+            },
+            "thresholds": {"answer": 0.99, "clarify": 0.98},
+        },
+    )
+    matcher = Matcher(strict)
+    assert matcher.calibration == Calibration(-9.0, 1, 1, 0, 0)
+    assert (matcher.thresholds.answer, matcher.thresholds.clarify) == (0.99, 0.98)
+    assert matcher.thresholds.tie == Thresholds().tie  # not in the file: the default
+    result = matcher.match("Har peer-medarbejderen tavshedspligt?")
+    assert result.status is Status.NO_MATCH and result.score < 0.01
+    assert (
+        Matcher(knowledge).match("Har peer-medarbejderen tavshedspligt?").status is Status.ANSWERED
+    )
+
+
+def test_the_real_knowledge_base_has_its_fitted_decision(real: Matcher) -> None:
+    assert set(real.kb.decision) == {"calibration", "thresholds"}
+    assert real.calibration != CALIBRATION and real.thresholds != Thresholds()

@@ -16,7 +16,7 @@ and was left out.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from enum import StrEnum
 
@@ -100,7 +100,9 @@ class Calibration:
 CALIBRATION = Calibration(
     intercept=-3.568, score=4.762, margin=5.743, negative=-13.192, on_topic=1.449
 )
-"""Fitted by ``bench/calibrate.py``; refit when the signals or the knowledge base change much."""
+"""The default for a knowledge base without ``calibration.yaml`` (fitted on an earlier
+knowledge/eval.yaml and cross-validated alternates). A knowledge base with tuning sets gets its
+own from ``bench/calibrate.py --write``; refit when the signals or the knowledge base change."""
 
 
 @dataclass(frozen=True)
@@ -111,16 +113,27 @@ class Thresholds:
     """Answer when the probability that the best item is right is at least this..."""
     tie: float = 0.03
     """...and it leads the best genuinely different answer by at least this much in ranking
-    score (closer is a tie: on eval.yaml the best item was right for half of such questions,
-    so the user chooses)..."""
+    score (closer is a tie, so the user chooses)..."""
     clarify: float = 0.5
     """...ask back when the probability is at least this, else admit that nothing fits.
-    (On eval.yaml: answered right 0.835, wrong 0.027, asked back 0.072, out-of-scope questions
-    shown anything 0.071; on the cross-validated alternates: answered right 0.525, wrong 0.091.)"""
+    (These are the defaults for a knowledge base without ``calibration.yaml``; the real one's
+    are chosen there by ``bench/calibrate.py`` so that fresh questions are rarely answered
+    wrong.)"""
     suggest_window: float = 0.15
     """Suggestions are items whose ranking score is within this of the best one..."""
     max_suggestions: int = 3
     """...at most this many, and only items with genuinely different answers."""
+
+    @classmethod
+    def fitted(cls, numbers: Mapping[str, float]) -> Thresholds:
+        """The thresholds of calibration.yaml; the defaults for any it does not give."""
+        default = cls()
+        return cls(
+            answer=numbers.get("answer", default.answer),
+            tie=numbers.get("tie", default.tie),
+            clarify=numbers.get("clarify", default.clarify),
+            suggest_window=numbers.get("suggest_window", default.suggest_window),
+        )
 
 
 def decide(

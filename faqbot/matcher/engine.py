@@ -46,9 +46,12 @@ class Matcher:
         calibration: Calibration | None = None,
     ) -> None:
         self.kb = kb
-        self.thresholds = thresholds or Thresholds()
+        fitted = kb.decision  # calibration.yaml: fitted on this knowledge base's tuning sets
+        self.thresholds = thresholds or Thresholds.fitted(fitted.get("thresholds", {}))
         self.weights = weights or Weights()
-        self.calibration = calibration or CALIBRATION
+        self.calibration = calibration or (
+            Calibration(**fitted["calibration"]) if "calibration" in fitted else CALIBRATION
+        )
         self.safety = SafetyDetector(kb.safety)
         self.small_talk = SmallTalkDetector(kb.small_talk)
         self.index: Index = build_index(kb)
