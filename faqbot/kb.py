@@ -854,7 +854,19 @@ _FOREIGN_KEYS = (("note", "danish_words", "foreign_words"), ("foreign_letters",)
 
 
 DECISION_KEYS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "calibration": (("intercept", "score", "margin", "negative", "on_topic"), ()),
+    "calibration": (
+        (
+            "intercept",
+            "score",
+            "margin",
+            "negative",
+            "on_topic",
+            "phrasing_lead",
+            "bayes_lead",
+            "surface_lead",
+        ),
+        (),
+    ),
     "thresholds": ((), ("answer", "tie", "clarify", "suggest_window")),
 }
 """calibration.yaml's sections: (required, optional) names, as the matcher's ``Calibration``

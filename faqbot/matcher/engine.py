@@ -136,6 +136,9 @@ class Matcher:
             margin=best_score - runner_up,
             negative=max(0.0, negative(self.index, query) - phrasing),
             on_topic=float(phrasing >= OWN_PHRASING or self.on_topic(query)),
+            phrasing_lead=lead(signals.get("phrasing"), best),
+            bayes_lead=lead(signals.get("bayes"), best),
+            surface_lead=lead(signals.get("surface"), best),
         )
 
     def _distinct(self, scores: FloatArray) -> list[tuple[int, float]]:
@@ -158,6 +161,15 @@ class Matcher:
         shared = list(answers[first] & answers[second])
         total = float(self.index.answer_mass[first] + self.index.answer_mass[second])
         return total > 0 and 2 * float(self.index.idf[shared].sum()) / total >= SAME_ANSWER
+
+
+def lead(values: FloatArray | None, item: int) -> float:
+    """How far ``item`` leads every other item in one signal (negative when it trails the
+    best); 0 for a signal without weight."""
+    if values is None or len(values) < 2:
+        return 0.0
+    others = np.delete(values, item)
+    return float(values[item] - others.max())
 
 
 def with_small_talk(question: str, talk: SmallTalk, decide: Callable[[str], Result]) -> Result:
