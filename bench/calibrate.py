@@ -17,14 +17,16 @@ cross-author check: the whole fit and choice made without one development author
 scope, out of scope, uncovered), then measured on that author's, for C and for D.
 
 ``--knowledge-ref REF`` computes the evidence with the knowledge base as it was at git ``REF``
-(the dev set read from the working tree): alternates written for the development set's misses
-make its questions look easier than a colleague's new question, so the calibration is fitted on
-the knowledge base from before they were written (see bench/README.md for the ref used).
+(the dev set read from the working tree). Alternates were written for the development set's
+misses, which makes its questions look easier than a colleague's new question; its cross-author
+check with the knowledge base from before them (2758523) is the stricter estimate quoted in
+bench/README.md. The calibration written is fitted on the current knowledge base, the one the
+bot runs with (fitted on the older one, its thresholds answered about half of the questions).
 
 ``--write`` writes the result to ``calibration.yaml`` in the knowledge directory, where the
 matcher reads it.
 
-Usage: .venv/bin/python bench/calibrate.py [--knowledge-ref REF] [--wrong-cap 0.02] [--write]
+Usage: .venv/bin/python bench/calibrate.py [--knowledge-ref REF] [--wrong-cap 0.03] [--write]
 """
 
 from __future__ import annotations
@@ -246,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--knowledge-dir", type=Path, default=ROOT / "knowledge")
     parser.add_argument("--knowledge-ref", default=None, help="compute the evidence at this ref")
-    parser.add_argument("--wrong-cap", type=float, default=0.02)
+    parser.add_argument("--wrong-cap", type=float, default=0.03)
     parser.add_argument("--asked-cap", type=float, default=ASKED_BACK)
     parser.add_argument("--write", action="store_true", help="write calibration.yaml")
     args = parser.parse_args(argv)
