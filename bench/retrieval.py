@@ -2,12 +2,12 @@
 
 Quality. The engine (``faqbot.matcher.Matcher``, safety included) and a BM25 baseline over the
 same phrasings (rank_bm25's Okapi formula, k1 = 1.5, b = 0.75, over folded, Danish-stemmed
-words; an item scores its best phrasing) on the tuning set (``knowledge/eval.yaml``) and, when
-given, a held-out set. BM25 answers its best-ranked item when its score reaches a threshold,
-else nothing; it gets its best threshold: the one with the most answered right while it keeps
-the engine's limits (answered wrong <= 0.03, out-of-scope rejected >= 0.95) on the same set (an
-oracle choice, generous to the baseline). Running this on a held-out set is a look at it: log
-it in ``bench/HELDOUT_LOOKS.md``.
+words; an item scores its best phrasing) on the tuning sets (``knowledge/eval.yaml`` and the
+development set ``knowledge/dev.yaml``) and, when given, a held-out set. BM25 answers its
+best-ranked item when its score reaches a threshold, else nothing; it gets its best threshold:
+the one with the most answered right while it keeps the engine's limits (answered wrong <= 0.03,
+out-of-scope rejected >= 0.95) on the same set (an oracle choice, generous to the baseline).
+Running this on a held-out set is a look at it: log it in ``bench/HELDOUT_LOOKS.md``.
 
 Speed and memory. Index build time, per-query latency (p50/p99) and peak memory on two
 knowledge bases:
@@ -417,6 +417,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     real = kb.load(args.knowledge_dir)
     sets = [("eval.yaml", kb.load_eval(args.knowledge_dir / "eval.yaml", real))]
+    dev = args.knowledge_dir / kb.DEV_FILE
+    if dev.is_file():
+        sets.append((kb.DEV_FILE, kb.load_dev(dev, real)))
     if args.heldout is not None:
         sets.append(("held-out", kb.load_heldout(args.heldout, real)))
     quality(real, sets, args.ablate)

@@ -577,11 +577,13 @@ def chat(args: argparse.Namespace) -> int:
 def eval_(args: argparse.Namespace) -> int:
     """Run the tuning set and the held-out set; print each one's figures; exit 1 below floors.
 
-    The tuning set (eval.yaml) was tuned on; the held-out set (written blind, never tuned on)
-    says how the bot does on new questions. Each figure is labelled with its set: answered
-    right, answered wrong, asked back, out-of-scope rejected, top-1, top-3, safety recall. The
-    tuning set's figures per category and misses follow; the held-out set's questions are
-    never printed (looking at them would make it a tuning set). Floors are the tuning set's.
+    The tuning set (eval.yaml) was tuned on; the development set (dev.yaml, fresh authors'
+    questions, tuned on for fewer rounds) is reported apart, figures only; the held-out set
+    (written blind, never tuned on) says how the bot does on new questions. Each figure is
+    labelled with its set: answered right, answered wrong, asked back, out-of-scope rejected,
+    top-1, top-3, safety recall. The tuning set's figures per category and misses follow; the
+    held-out set's questions are never printed (looking at them would make it a tuning set).
+    Floors are the tuning set's.
     Then the crisis check's figures, acute recall and false alarms apart: on the safety
     examples (learnt from), per author with the classifier trained without that author
     (cross-validation), on eval.yaml's crisis lines, and on the held-out crisis set
@@ -610,6 +612,12 @@ def eval_(args: argparse.Namespace) -> int:
             compare.save_snapshot(args.save, current)
         except OSError as error:
             raise CommandError(f"cannot write {args.save}: {error.strerror or error}.") from None
+    dev = settings.knowledge_dir / kb.DEV_FILE
+    if args.file is None and dev.is_file():
+        knowledge = kb.load(settings.knowledge_dir)
+        fresh = run_eval(Matcher(knowledge), kb.load_dev(dev, knowledge), kb.DEV_FILE)
+        for line in report_lines(fresh, misses=False):
+            print(line)
     if heldout.is_file():
         knowledge = kb.load(settings.knowledge_dir)
         blind = run_eval(Matcher(knowledge), kb.load_heldout(heldout, knowledge), "held-out")
@@ -725,6 +733,9 @@ def suggest(args: argparse.Namespace) -> int:
         if eval_path.is_file()
         else []
     )
+    dev_path = settings.knowledge_dir / kb.DEV_FILE
+    if dev_path.is_file():  # the development set is a test too: never proposed as alternates
+        eval_questions += [q.question for q in kb.load_dev(dev_path, knowledge).questions]
     matcher = Matcher(knowledge)
     try:
         found = asyncio.run(

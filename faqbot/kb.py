@@ -19,7 +19,9 @@ Layout of the knowledge directory::
     categories.yaml       optional: the categories, each declared once
     rules.yaml            optional: the house rules ``validate`` checks
     smalltalk.yaml        optional: greetings, thanks, questions about the bot, other languages
+    calibration.yaml      optional: the matcher's decision numbers fitted on this knowledge base
     eval.yaml             the evaluation set and its floors (read by ``load_eval``)
+    dev.yaml              optional: a second tuning set, fresh authors' questions (``load_dev``)
 """
 
 from __future__ import annotations
@@ -268,6 +270,10 @@ class KnowledgeBase:
     """Item id -> the file under items/ it is written in (where suggestions go)."""
     small_talk: SmallTalkRules | None = None
     """Greetings, thanks and questions about the bot (smalltalk.yaml); None without the file."""
+    decision: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    """The matcher's calibration and thresholds fitted on this knowledge base's tuning sets by
+    ``bench/calibrate.py`` (calibration.yaml: ``calibration`` and ``thresholds``, each a mapping
+    of names to numbers); empty without the file (the matcher's defaults apply)."""
 
     @cached_property
     def _items_by_id(self) -> dict[str, Item]:
@@ -1173,6 +1179,59 @@ _SMALL_TALK_KIND_KEYS = (("kind", "reply", "phrases"), ("emoji",))
 _FOREIGN_KEYS = (("note", "danish_words", "foreign_words"), ("foreign_letters",))
 
 
+DECISION_KEYS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "calibration": (
+        (
+            "intercept",
+            "score",
+            "margin",
+            "negative",
+            "on_topic",
+            "phrasing_lead",
+            "bayes_lead",
+            "surface_lead",
+        ),
+        (),
+    ),
+    "thresholds": ((), ("answer", "tie", "clarify", "suggest_window")),
+}
+"""calibration.yaml's sections: (required, optional) names, as the matcher's ``Calibration``
+and ``Thresholds`` fields (a test keeps them equal)."""
+
+
+def _read_decision(reader: _Reader) -> dict[str, dict[str, float]]:
+    """``calibration.yaml`` if it exists: sections of names with numbers."""
+    path = reader.directory / "calibration.yaml"
+    if not path.exists():
+        return {}
+    data = reader.read(path)
+    if data is None:
+        return {}
+    if not isinstance(data, _Map):
+        reader.file_problem(path, 1, "expected a mapping with 'calibration' and 'thresholds'")
+        return {}
+    _Fields(reader, path, data, "calibration").check_keys((), DECISION_KEYS)
+    decision: dict[str, dict[str, float]] = {}
+    for section, (required, optional) in DECISION_KEYS.items():
+        mapping = data.values.get(section)
+        if section not in data.values:
+            continue
+        if not isinstance(mapping, _Map):
+            reader.problem(path, data.key_lines[section], f"'{section}' must be a mapping")
+            continue
+        _Fields(reader, path, mapping, section).check_keys(required, optional)
+        numbers = {}
+        for name, value in mapping.values.items():
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                reader.problem(
+                    path, mapping.key_lines[name], f"{section}: '{name}' must be a number"
+                )
+            elif name in (*required, *optional):
+                numbers[name] = float(value)
+        decision[section] = numbers
+    return decision
+
+
 def _read_small_talk(reader: _Reader) -> SmallTalkRules | None:
     """``smalltalk.yaml`` if it exists: kinds with unique names and phrases, filler, foreign."""
     path = reader.directory / "smalltalk.yaml"
@@ -1299,6 +1358,7 @@ def _collect(
     synonyms = _read_synonyms(reader)
     safety = _read_safety(reader)
     small_talk = _read_small_talk(reader)
+    decision = _read_decision(reader)
     texts = {
         field: tuple(_read_texts(reader, *spec)) for field, spec in OPTIONAL_TEXT_FILES.items()
     }
@@ -1315,6 +1375,7 @@ def _collect(
         safety=replace(safety, ordinary=tuple(ordinary)),
         item_files={draft.item.id: draft.path for draft in reader.drafts},
         small_talk=small_talk,
+        decision=decision,
         **texts,
     )
     return kb, []
@@ -1342,7 +1403,14 @@ def validate(directory: Path) -> list[Problem]:
             problems.extend(error.problems)
             evalset = None  # its problems are reported; the rules about it would only follow
         else:
-            problems.extend(_check_eval_honesty(reader, kb))
+            problems.extend(_check_eval_honesty(reader, kb, "eval.yaml"))
+    if (directory / DEV_FILE).exists():
+        try:
+            load_dev(directory / DEV_FILE, kb)
+        except InvalidKnowledgeBase as error:
+            problems.extend(error.problems)
+        else:
+            problems.extend(_check_eval_honesty(reader, kb, DEV_FILE))
     problems.extend(_check_house_rules(reader, kb, evalset))
     if reader.file_problems:  # rules.yaml could not be read
         return _sorted(reader.file_problems)
@@ -1457,7 +1525,7 @@ def load_eval(path: Path, kb: KnowledgeBase) -> EvalSet:
     return EvalSet(floors=floors, questions=tuple(questions), **lists)
 
 
-def load_heldout(path: Path, kb: KnowledgeBase) -> EvalSet:
+def load_heldout(path: Path, kb: KnowledgeBase, what: str = "held-out") -> EvalSet:
     """Load a held-out set (``questions: [{q, expect, also, author}]``, ``uncovered: [{q, why,
     author}]``, ``out_of_scope: [{q, author}]``), checking that every expected item exists."""
     reader = _Reader(path.parent)
@@ -1466,12 +1534,12 @@ def load_heldout(path: Path, kb: KnowledgeBase) -> EvalSet:
         reader.problem(path, 1, "expected a mapping with questions, uncovered, out_of_scope")
     if reader.problems or data is None:
         raise InvalidKnowledgeBase(reader.problems)
-    fields = _Fields(reader, path, data, "held-out set")
+    fields = _Fields(reader, path, data, f"{what} set")
     fields.check_keys(("questions",), ("uncovered", "out_of_scope"))
     known = {item.id for item in kb.items}
     questions = []
     for mapping, line in fields.mappings("questions"):
-        entry = _Fields(reader, path, mapping, "held-out question")
+        entry = _Fields(reader, path, mapping, f"{what} question")
         entry.check_keys(("q", "expect"), ("also", "author"))
         question, expect = entry.text("q"), entry.text("expect")
         also = tuple(item_id for item_id, _ in entry.text_list("also"))
@@ -1479,13 +1547,13 @@ def load_heldout(path: Path, kb: KnowledgeBase) -> EvalSet:
             continue
         unknown = [item_id for item_id in (expect, *also) if item_id not in known]
         for item_id in unknown:
-            reader.problem(path, line, f"held-out question: unknown item id '{item_id}'")
+            reader.problem(path, line, f"{what} question: unknown item id '{item_id}'")
         if not unknown:
             questions.append(EvalQuestion(question, expect, also))
     lists: dict[str, list[str]] = {"uncovered": [], "out_of_scope": []}
     for key, optional in (("uncovered", ("why", "author")), ("out_of_scope", ("author",))):
         for mapping, _ in fields.mappings(key):
-            entry = _Fields(reader, path, mapping, f"held-out {key}")
+            entry = _Fields(reader, path, mapping, f"{what} {key}")
             entry.check_keys(("q",), optional)
             question = entry.text("q")
             if question is not None:
@@ -1499,6 +1567,17 @@ def load_heldout(path: Path, kb: KnowledgeBase) -> EvalSet:
         crisis=(),
         uncovered=tuple(lists["uncovered"]),
     )
+
+
+DEV_FILE = "dev.yaml"
+"""The development set in the knowledge directory: a tuning set in the held-out schema."""
+
+
+def load_dev(path: Path, kb: KnowledgeBase) -> EvalSet:
+    """Load the development set: a second tuning set of fresh authors' questions, in the same
+    schema as a held-out set (``questions`` with ``author``, ``uncovered``, ``out_of_scope``),
+    reported apart from eval.yaml (it was tuned on for fewer rounds)."""
+    return load_heldout(path, kb, "development")
 
 
 def iter_phrasings(kb: KnowledgeBase) -> Iterator[tuple[Item, str]]:
@@ -1827,12 +1906,12 @@ def _check_eval_sizes(reader: _Reader, rules: HouseRules, evalset: EvalSet) -> N
             )
 
 
-def _check_eval_honesty(reader: _Reader, kb: KnowledgeBase) -> list[Problem]:
-    """An eval question that is also a phrasing, or an out-of-scope eval question that is also
-    in out_of_scope.yaml, measures nothing: the engine has seen it. Same normaliser as for
-    duplicate phrasings."""
+def _check_eval_honesty(reader: _Reader, kb: KnowledgeBase, name: str) -> list[Problem]:
+    """An eval question (of eval.yaml or dev.yaml) that is also a phrasing, or an out-of-scope
+    eval question that is also in out_of_scope.yaml, measures nothing: the engine has seen it.
+    Same normaliser as for duplicate phrasings."""
     before = len(reader.problems)
-    path = reader.directory / "eval.yaml"
+    path = reader.directory / name
     data = _Reader(reader.directory).read(path)
     if not isinstance(data, _Map):
         return []
@@ -1854,7 +1933,8 @@ def _check_eval_honesty(reader: _Reader, kb: KnowledgeBase) -> list[Problem]:
                 )
     out_of_scope = data.values.get("out_of_scope")
     if isinstance(out_of_scope, _Seq):
-        for text, line in zip(out_of_scope.values, out_of_scope.lines, strict=True):
+        for entry, line in zip(out_of_scope.values, out_of_scope.lines, strict=True):
+            text = entry.values.get("q") if isinstance(entry, _Map) else entry  # dev.yaml: {q}
             if isinstance(text, str) and phrasing_key(text) in negatives:
                 reader.problem(
                     path,

@@ -258,6 +258,85 @@ def test_an_out_of_scope_eval_question_must_not_be_an_out_of_scope_example(
     ]
 
 
+DEV = """\
+questions:
+  - q: "Er peers mere syge end andre?"
+    expect: peer-syg
+    author: C
+  - q: "bliver peeren syg igen"
+    expect: peer-syg
+    author: D
+out_of_scope:
+  - q: "Hvornår er der frokost?"
+    author: C
+"""
+
+
+def test_a_development_set_question_must_not_be_a_phrasing(kb_copy: Path) -> None:
+    files = {"dev.yaml": DEV, "out_of_scope.yaml": "- hvornår er der frokost\n"}
+    assert problems_after(kb_copy, files) == [
+        "kb/dev.yaml:2: eval question 'Er peers mere syge end andre?' is a phrasing of item "
+        "'peer-syg' (kb/items/sygdom.yaml:5); an eval question must be worded differently from "
+        "every phrasing",
+        "kb/dev.yaml:9: out-of-scope question 'Hvornår er der frokost?' is also in "
+        "out_of_scope.yaml; the eval must not test questions the engine has been given",
+        "kb/eval.yaml:12: out-of-scope question 'hvornår er der frokost' is also in "
+        "out_of_scope.yaml; the eval must not test questions the engine has been given",
+    ]
+
+
+def test_a_development_set_with_an_unknown_item_or_key_is_reported(kb_copy: Path) -> None:
+    broken = DEV.replace("expect: peer-syg\n    author: D", "expect: ukendt\n    forfatter: D")
+    assert problems_after(kb_copy, {"dev.yaml": broken}) == [
+        "kb/dev.yaml:5: development question: unknown item id 'ukendt'",
+        "kb/dev.yaml:7: development question: unknown key 'forfatter' (expected one of: also, "
+        "author, expect, q)",
+    ]
+
+
+# --- calibration.yaml: the matcher's decision numbers -------------------------------------------
+
+
+def test_calibration_yaml_is_read_as_numbers(kb_copy: Path) -> None:
+    files = {
+        "calibration.yaml": "calibration: {intercept: -5, score: 6.5, margin: 4, negative: -20,"
+        " on_topic: 2, phrasing_lead: -1, bayes_lead: -2.5, surface_lead: 0.5}\n"
+        "thresholds: {answer: 0.9, tie: 0.0, clarify: 0.8}\n"
+    }
+    assert problems_after(kb_copy, files) == []
+    assert kb.load(kb_copy).decision == {
+        "calibration": {
+            "intercept": -5.0,
+            "score": 6.5,
+            "margin": 4.0,
+            "negative": -20.0,
+            "on_topic": 2.0,
+            "phrasing_lead": -1.0,
+            "bayes_lead": -2.5,
+            "surface_lead": 0.5,
+        },
+        "thresholds": {"answer": 0.9, "tie": 0.0, "clarify": 0.8},
+    }
+
+
+def test_calibration_yaml_with_a_missing_weight_a_typo_or_text_is_reported(
+    kb_copy: Path,
+) -> None:
+    files = {
+        "calibration.yaml": "calibration: {intercept: -5, score: 6.5, margin: 4, negative: -20,"
+        " phrasing_lead: 0, bayes_lead: 0, surface_lead: 0}\n"
+        "thresholds: {answr: 0.9, clarify: høj}\n"
+    }
+    assert problems_after(kb_copy, files) == [
+        "kb/calibration.yaml:1: calibration: missing required field 'on_topic'",
+        "kb/calibration.yaml:2: thresholds: 'clarify' must be a number",
+        "kb/calibration.yaml:2: thresholds: unknown key 'answr' (did you mean 'answer'?)",
+    ]
+    assert problems_after(kb_copy, {"calibration.yaml": "- 1\n"}) == [
+        "kb/calibration.yaml:1: expected a mapping with 'calibration' and 'thresholds'"
+    ]
+
+
 # --- the house rules (rules.yaml): validate checks them, load does not ------------------------
 
 

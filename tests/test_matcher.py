@@ -13,6 +13,7 @@ import pytest
 
 from faqbot import kb
 from faqbot.matcher import (
+    CALIBRATION,
     MAX_QUERY_CHARS,
     Calibration,
     Evidence,
@@ -307,11 +308,19 @@ def test_decide_admits_when_nothing_fits(knowledge: kb.KnowledgeBase) -> None:
 
 
 def test_the_calibration_is_a_logistic_model_of_the_evidence() -> None:
-    calibration = Calibration(intercept=-1.0, score=2.0, margin=3.0, negative=-1.0, on_topic=0.5)
-    evidence = Evidence(score=0.5, margin=0.1, negative=0.2, on_topic=1.0)
-    z = -1.0 + 2.0 * 0.5 + 3.0 * 0.1 - 1.0 * 0.2 + 0.5 * 1.0
+    calibration = Calibration(-1.0, 2.0, 3.0, -1.0, 0.5, -0.5, 1.5, 0.25)
+    evidence = Evidence(
+        score=0.5,
+        margin=0.1,
+        negative=0.2,
+        on_topic=1.0,
+        phrasing_lead=0.3,
+        bayes_lead=-0.2,
+        surface_lead=0.4,
+    )
+    z = -1.0 + 2.0 * 0.5 + 3.0 * 0.1 - 1.0 * 0.2 + 0.5 * 1.0 - 0.5 * 0.3 + 1.5 * -0.2 + 0.25 * 0.4
     assert calibration.probability(evidence) == pytest.approx(1 / (1 + math.exp(-z)))
-    assert 0.0 < calibration.probability(Evidence(-1e6, 0.0, 0.0, 0.0)) < 1e-20
+    assert 0.0 < calibration.probability(Evidence(-1e6, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)) < 1e-20
 
 
 def test_the_evidence_reads_score_margin_and_topic(matcher: Matcher) -> None:
@@ -321,6 +330,12 @@ def test_the_evidence_reads_score_margin_and_topic(matcher: Matcher) -> None:
     assert evidence.score == pytest.approx(matcher.scores("peer tilbagefald").max())
     assert evidence.margin == pytest.approx(ranked[0][1] - ranked[1][1])
     assert evidence.on_topic == 1.0 and evidence.negative == 0.0
+    signals = matcher.signals(matcher.query("peer tilbagefald"))
+    best = ranked[0][0]
+    for name in ("phrasing", "bayes", "surface"):
+        values = [float(v) for v in signals[name]]
+        others = max(v for i, v in enumerate(values) if i != best)
+        assert getattr(evidence, f"{name}_lead") == pytest.approx(values[best] - others), name
 
 
 def test_items_with_the_same_answer_are_one_candidate(knowledge: kb.KnowledgeBase) -> None:
@@ -405,7 +420,7 @@ def test_the_real_knowledge_base_finds_its_own_questions(real: Matcher) -> None:
     ("question", "expected"),
     [
         ("hvad koster peeruddannelsen", "peeruddannelse-pris-og-timing"),
-        ("hvad er CHIME", "chime-modellen"),
+        ("har en peer tavshedspligt", "peer-tavshedspligt"),
     ],
 )
 def test_real_questions_are_answered_not_hedged(
@@ -414,3 +429,44 @@ def test_real_questions_are_answered_not_hedged(
     result = real.match(question)
     assert result.status is Status.ANSWERED
     assert result.item is not None and result.item.id == expected
+
+
+def test_the_decision_numbers_of_calibration_yaml_are_the_matchers_fields() -> None:
+    """kb.py checks calibration.yaml's names without importing the matcher: the same names."""
+    calibration, thresholds = kb.DECISION_KEYS["calibration"], kb.DECISION_KEYS["thresholds"]
+    assert set(calibration[0]) == {f.name for f in dataclasses.fields(Calibration)}
+    numbers = {f.name for f in dataclasses.fields(Thresholds) if f.type in ("float", float)}
+    assert set(thresholds[1]) == numbers
+
+
+def test_a_knowledge_base_with_calibration_yaml_decides_by_it(knowledge: kb.KnowledgeBase) -> None:
+    strict = dataclasses.replace(
+        knowledge,
+        decision={
+            "calibration": {
+                "intercept": -9.0,
+                "score": 1,
+                "margin": 1,
+                "negative": 0,
+                "on_topic": 0,
+                "phrasing_lead": 0,
+                "bayes_lead": 0,
+                "surface_lead": 0,
+            },
+            "thresholds": {"answer": 0.99, "clarify": 0.98},
+        },
+    )
+    matcher = Matcher(strict)
+    assert matcher.calibration == Calibration(-9.0, 1, 1, 0, 0, 0, 0, 0)
+    assert (matcher.thresholds.answer, matcher.thresholds.clarify) == (0.99, 0.98)
+    assert matcher.thresholds.tie == Thresholds().tie  # not in the file: the default
+    result = matcher.match("Har peer-medarbejderen tavshedspligt?")
+    assert result.status is Status.NO_MATCH and result.score < 0.01
+    assert (
+        Matcher(knowledge).match("Har peer-medarbejderen tavshedspligt?").status is Status.ANSWERED
+    )
+
+
+def test_the_real_knowledge_base_has_its_fitted_decision(real: Matcher) -> None:
+    assert set(real.kb.decision) == {"calibration", "thresholds"}
+    assert real.calibration != CALIBRATION and real.thresholds != Thresholds()

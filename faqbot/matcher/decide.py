@@ -1,22 +1,19 @@
 """The decision: answer, ask back (clarify) or admit that nothing fits, on a calibrated
 probability that the best-ranked item is the right one.
 
-The probability is a logistic model over four pieces of evidence about the best item (its
-blended score, its lead over the best genuinely different answer, the pull of an out-of-scope
-example, and whether the question names the subject), fitted on the tuning data
-(``bench/calibrate.py``: ``knowledge/eval.yaml`` and cross-validation over the items' own
-phrasings and the out-of-scope examples), so the thresholds mean what they say:
-answer at ``answer`` or above, ask back between ``clarify`` and ``answer``, else no match.
-The score is already a blend of independent signals (phrasing overlap, classifier, surface
-form), so an item they agree on scores high; counting the signals that rank it first as a
-fifth piece of evidence cost 1.3 points of answered-right in cross-validation on eval.yaml,
-and was left out.
+The probability is a logistic model over the evidence about the best item (its blended score,
+its lead over the best genuinely different answer, the pull of an out-of-scope example, whether
+the question names the subject, and its lead in each independent signal alone, which says how
+far the signals agree on it), fitted on the
+tuning sets by ``bench/calibrate.py`` (``knowledge/eval.yaml`` and the development set
+``knowledge/dev.yaml``), so the thresholds mean what they say: answer at ``answer`` or above,
+ask back between ``clarify`` and ``answer``, else no match.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from enum import StrEnum
 
@@ -79,6 +76,14 @@ class Evidence:
     on_topic: float
     """1 when the question names the subject ("peer", "brugerbaggrund"...) or is close to one
     of the items' own phrasings, else 0."""
+    phrasing_lead: float
+    """Its lead in the phrasing signal alone over the best other item (negative when another
+    item leads that signal); with the two below, how far the independent signals agree (worth
+    about two points of answered-right at the same wrong on the development set)."""
+    bayes_lead: float
+    """Its lead in the classifier's probability over the best other item."""
+    surface_lead: float
+    """Its lead in surface (trigram) likeness over the best other item."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +96,9 @@ class Calibration:
     margin: float
     negative: float
     on_topic: float
+    phrasing_lead: float
+    bayes_lead: float
+    surface_lead: float
 
     def probability(self, evidence: Evidence) -> float:
         z = self.intercept + sum(
@@ -100,9 +108,18 @@ class Calibration:
 
 
 CALIBRATION = Calibration(
-    intercept=-3.568, score=4.762, margin=5.743, negative=-13.192, on_topic=1.449
+    intercept=-3.568,
+    score=4.762,
+    margin=5.743,
+    negative=-13.192,
+    on_topic=1.449,
+    phrasing_lead=0.0,
+    bayes_lead=0.0,
+    surface_lead=0.0,
 )
-"""Fitted by ``bench/calibrate.py``; refit when the signals or the knowledge base change much."""
+"""The default for a knowledge base without ``calibration.yaml`` (fitted on an earlier
+knowledge/eval.yaml and cross-validated alternates). A knowledge base with tuning sets gets its
+own from ``bench/calibrate.py --write``; refit when the signals or the knowledge base change."""
 
 
 @dataclass(frozen=True)
@@ -113,16 +130,27 @@ class Thresholds:
     """Answer when the probability that the best item is right is at least this..."""
     tie: float = 0.03
     """...and it leads the best genuinely different answer by at least this much in ranking
-    score (closer is a tie: on eval.yaml the best item was right for half of such questions,
-    so the user chooses)..."""
+    score (closer is a tie, so the user chooses)..."""
     clarify: float = 0.5
     """...ask back when the probability is at least this, else admit that nothing fits.
-    (On eval.yaml: answered right 0.835, wrong 0.027, asked back 0.072, out-of-scope questions
-    shown anything 0.071; on the cross-validated alternates: answered right 0.525, wrong 0.091.)"""
+    (These are the defaults for a knowledge base without ``calibration.yaml``; the real one's
+    are chosen there by ``bench/calibrate.py`` so that fresh questions are rarely answered
+    wrong.)"""
     suggest_window: float = 0.15
     """Suggestions are items whose ranking score is within this of the best one..."""
     max_suggestions: int = 3
     """...at most this many, and only items with genuinely different answers."""
+
+    @classmethod
+    def fitted(cls, numbers: Mapping[str, float]) -> Thresholds:
+        """The thresholds of calibration.yaml; the defaults for any it does not give."""
+        default = cls()
+        return cls(
+            answer=numbers.get("answer", default.answer),
+            tie=numbers.get("tie", default.tie),
+            clarify=numbers.get("clarify", default.clarify),
+            suggest_window=numbers.get("suggest_window", default.suggest_window),
+        )
 
 
 def decide(

@@ -46,9 +46,12 @@ class Matcher:
         calibration: Calibration | None = None,
     ) -> None:
         self.kb = kb
-        self.thresholds = thresholds or Thresholds()
+        fitted = kb.decision  # calibration.yaml: fitted on this knowledge base's tuning sets
+        self.thresholds = thresholds or Thresholds.fitted(fitted.get("thresholds", {}))
         self.weights = weights or Weights()
-        self.calibration = calibration or CALIBRATION
+        self.calibration = calibration or (
+            Calibration(**fitted["calibration"]) if "calibration" in fitted else CALIBRATION
+        )
         self.safety = SafetyDetector(kb.safety)
         self.small_talk = SmallTalkDetector(kb.small_talk)
         self.index: Index = build_index(kb)
@@ -134,6 +137,9 @@ class Matcher:
             margin=best_score - runner_up,
             negative=max(0.0, negative(self.index, query) - phrasing),
             on_topic=float(phrasing >= OWN_PHRASING or self.on_topic(query)),
+            phrasing_lead=lead(signals.get("phrasing"), best),
+            bayes_lead=lead(signals.get("bayes"), best),
+            surface_lead=lead(signals.get("surface"), best),
         )
 
     def _distinct(self, scores: FloatArray) -> list[tuple[int, float]]:
@@ -156,6 +162,15 @@ class Matcher:
         shared = list(answers[first] & answers[second])
         total = float(self.index.answer_mass[first] + self.index.answer_mass[second])
         return total > 0 and 2 * float(self.index.idf[shared].sum()) / total >= SAME_ANSWER
+
+
+def lead(values: FloatArray | None, item: int) -> float:
+    """How far ``item`` leads every other item in one signal (negative when it trails the
+    best); 0 for a signal without weight."""
+    if values is None or len(values) < 2:
+        return 0.0
+    others = np.delete(values, item)
+    return float(values[item] - others.max())
 
 
 def with_small_talk(question: str, talk: SmallTalk, decide: Callable[[str], Result]) -> Result:
