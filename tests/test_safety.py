@@ -945,6 +945,9 @@ def test_a_chat_restart_word_cuts_a_sentence() -> None:
     parts = [" ".join(sentence.words) for sentence in sentences(message)]
     assert parts == ["mht supervision synes jeg det gar fint", "na og lise er gat ud pa bron"]
     assert len(sentences("nå, hvornår er der møde")) == 1
+    turned = sentences("mht kurset er der pladser men nu ligger Kim på gulvet og reagerer ikke")
+    assert [" ".join(s.words[:2]) for s in turned] == ["mht kurset", "men nu"]
+    assert len(sentences("jeg ville men kunne ikke")) == 1
 
 
 def test_the_classifier_alone_starts_from_a_fixed_prior(detector: SafetyDetector) -> None:
@@ -989,6 +992,7 @@ def test_everyday_statements_get_no_safety_text(detector: SafetyDetector, statem
         "jeg har valgt at give slip, I skal ikke lede efter mig",
         "han banker hovedet ind i væggen og vi kan ikke stoppe ham",
         "hvad gør jeg hun har en kniv og siger hun skærer sig nu",
+        "mht kurset er der stadig pladser men nu ligger Kim på toilettet og reagerer ikke",
     ],
 )
 def test_farewell_fresh_wounds_and_restarted_chat_are_acute(

@@ -2,7 +2,7 @@
 
 A message is cut into sentences (at ``!``, ``?``, ``;``, line breaks, and ``.``, ``:`` or ``…``
 before white space, not at the dot after a number: "5. sal"; and before a word that starts a new
-thought in chat: "nå", "btw", "forresten"); each sentence into words
+thought in chat: "nå", "btw", "forresten", "men nu"); each sentence into words
 (``word_of``: casefolded, hyphens and apostrophes inside a word dropped, three or more of one
 letter made one, æ/ae/a, ø/oe/o, å/aa/a folded; a laughing emoji is "haha", another emoji a word).
 
@@ -124,9 +124,9 @@ def iter_sentences(message: str) -> Iterator[Sentence]:
         words = tuple(map(word, _TOKEN.findall(text)))
         if words:
             start = 0
-            if not _RESTARTS.isdisjoint(words[1:]):
+            if not _CUT_WORDS.isdisjoint(words[1:]):
                 for place in range(1, len(words)):
-                    if words[place] in _RESTARTS:
+                    if words[place] in _RESTARTS or words[place : place + 2] == _TURN:
                         yield Sentence(words[start:place], False, False)
                         start = place
             yield Sentence(words[start:], "?" in mark, "!" in mark)
@@ -137,6 +137,10 @@ _RESTARTS = frozenset({"na", "nah", "btw", "forresten", "iovrigt", "ps", "anyway
 """Folded words that start a new thought even where chat puts no full stop ("..., de sidder og
 holder igen, nå og Birgitte er lige gået ned til søen"): a sentence is also cut before them, so
 a work question's calm words never reach the news told after them."""
+_TURN = ("men", "nu")
+""""men nu" turns to what happens now ("mht kurset er der pladser men nu ligger Kim ..."): a
+sentence is cut before it too."""
+_CUT_WORDS = _RESTARTS | {_TURN[0]}
 
 
 def word_of(token: str) -> str:
