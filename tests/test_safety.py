@@ -17,6 +17,7 @@ from faqbot.kb import SafetyExample, SafetyRules
 from faqbot.matcher import Matcher, Result, Status
 from faqbot.safety import HELDOUT_SAFETY, SafetyDetector, SafetyLevel
 from faqbot.safety.detector import (
+    ALONE_PRIOR,
     ORDINARY_MAX,
     ORDINARY_WEIGHT,
     asks,
@@ -25,7 +26,7 @@ from faqbot.safety.detector import (
     ordinary_bags,
 )
 from faqbot.safety.lexicon import Group, Lexicon, inflections, sentences, summary, word_of
-from faqbot.safety.model import Classifier
+from faqbot.safety.model import Classifier, pairs, word_features
 
 KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "engine_kb"
@@ -911,3 +912,103 @@ def test_everyday_words_pick_the_safety_text_of_their_situation(
     detector: SafetyDetector, message: str, situation: str
 ) -> None:
     assert detector.judge(message).situation == situation, detector.judge(message)
+
+
+# --- round 3: function words, figures around people, chat restarts, the classifier alone --------
+
+
+def test_function_words_add_no_features_of_their_own() -> None:
+    """A statement like "han har ikke" must not lean acute because most crises are statements."""
+    assert word_features("har") == []
+    assert word_features("ikke") == []
+    assert "w:piller" in word_features("piller")
+    assert pairs(("han", "har", "taget", "fri")) == {("har", "taget"), ("taget", "fri")}
+    assert pairs(("reagerer", "ikke")) == {("reagerer", "ikke")}
+
+
+def test_a_figure_of_speech_never_has_a_person_inside_it() -> None:
+    rules = _rules(
+        phrases=("<strangle> <victim>", "hængt sig"),
+        figurative_phrases=("kvalt i", "hængt op"),
+        words=(("strangle", ("kvæle",)), ("victim", ("beboer-", "ham")), ("self", ("sig",))),
+        forms=(("kvæle", "kvalt"),),
+    )
+    detector = SafetyDetector(rules)
+    assert detector.assess("jeg er kvalt i arbejde") is SafetyLevel.NONE
+    assert detector.assess("han er ved at kvæle en beboer i fællesrummet") is SafetyLevel.ACUTE
+    assert detector.assess("vi har hængt plakaterne op") is SafetyLevel.NONE
+    assert detector.assess("han har hængt sig op i kælderen") is SafetyLevel.ACUTE
+
+
+def test_a_chat_restart_word_cuts_a_sentence() -> None:
+    message = "mht supervision synes jeg det går fint, nå og Lise er gået ud på broen"
+    parts = [" ".join(sentence.words) for sentence in sentences(message)]
+    assert parts == ["mht supervision synes jeg det gar fint", "na og lise er gat ud pa bron"]
+    assert len(sentences("nå, hvornår er der møde")) == 1
+    turned = sentences("mht kurset er der pladser men nu ligger Kim på gulvet og reagerer ikke")
+    assert [" ".join(s.words[:2]) for s in turned] == ["mht kurset", "men nu"]
+    assert len(sentences("jeg ville men kunne ikke")) == 1
+
+
+def test_the_classifier_alone_starts_from_a_fixed_prior(detector: SafetyDetector) -> None:
+    """A sentence with no evidence either way starts from ``ALONE_PRIOR``, however many acute
+    and ordinary examples happen to be written."""
+    bias = detector.classifier.bias
+    neutral = 1.0 / (1.0 + math.exp(-bias))
+    assert detector._alone(neutral) == pytest.approx(1.0 / (1.0 + math.exp(-ALONE_PRIOR)))
+    assert detector._alone(0.9) > detector._alone(0.5)
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "jeg sidder fast i trafikken, er der om 20 min",
+        "han har taget fri i morgen",
+        "hun har skiftet telefonnummer",
+        "han har ikke svaret på min mail",
+        "jeg har lagt medicinlisten i mappen",
+        "han har sagt op og stopper til marts",
+        "det er min sidste dag inden ferien",
+        "han er ikke kommet endnu",
+        "jeg orker ikke flere mails i dag",
+        "batteriet i min telefon er dødt",
+        "jeg tager den sidste vagt i aften",
+        "vi har ryddet op i depotet",
+    ],
+)
+def test_everyday_statements_get_no_safety_text(detector: SafetyDetector, statement: str) -> None:
+    """Written for this test (a probe of everyday workplace statements, not training examples)."""
+    assert detector.assess(statement) is not SafetyLevel.ACUTE, detector.judge(statement)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "jeg sagde farvel til min datter i morges, det er sidste gang",
+        "han har friske snit på armen og det drypper ned på gulvet",
+        "hun har strammet en snor om håndleddet og hånden er helt hvid",
+        "kollegaen er ved at kvæle en patient i gangen",
+        "mht vagtplanen synes jeg den er fin, de sidder og hygger. btw hun står oppe på taget",
+        "jeg har valgt at give slip, I skal ikke lede efter mig",
+        "han banker hovedet ind i væggen og vi kan ikke stoppe ham",
+        "hvad gør jeg hun har en kniv og siger hun skærer sig nu",
+        "mht kurset er der stadig pladser men nu ligger Kim på toilettet og reagerer ikke",
+    ],
+)
+def test_farewell_fresh_wounds_and_restarted_chat_are_acute(
+    detector: SafetyDetector, message: str
+) -> None:
+    assert detector.assess(message) is SafetyLevel.ACUTE, detector.judge(message)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "i april truede en beboer med en kniv, det er håndteret nu",
+        "Hændelsen på broen i sommer er evalueret, tak til alle",
+        "For et par uger siden blev en kollega slået, det er anmeldt",
+        "hvad gør jeg med en borger der siger hun vil springe ud fra broen?",
+    ],
+)
+def test_the_past_told_calmly_is_not_acute(detector: SafetyDetector, message: str) -> None:
+    assert detector.assess(message) is not SafetyLevel.ACUTE, detector.judge(message)

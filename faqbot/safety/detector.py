@@ -31,11 +31,14 @@ ACUTE_FROM_TOPIC = 0.4
 """A sentence that only names the subject (no danger phrase, no calm cue) is acute from this."""
 NOTE_FROM_TOPIC = 0.3
 """Below that, it gets the safety note from this (or when it has a calm cue)."""
-ACUTE_ALONE = 0.6
+ACUTE_ALONE = 0.62
 """A sentence the lexicon finds nothing in, and that is no question, is acute from this
 probability..."""
 NOTE_ALONE = 0.5
 """...and gets the safety note from this one..."""
+ALONE_PRIOR = -0.9
+"""The log-odds a sentence starts from when the classifier judges it alone (see
+``SafetyDetector._alone``)."""
 CALM_MESSAGE = 0.3
 """...and is not acute when the whole message is below this (see ``SafetyDetector._sentences``)."""
 ORDINARY_WEIGHT = 0.1
@@ -163,20 +166,36 @@ class SafetyDetector:
 
     def assess(self, message: str) -> SafetyLevel:
         """The message's safety level: ``judge``'s, by the shorter way (this runs before every
-        answer): the lexicon only tells the groups a sentence's level needs, the first
-        sentence the lexicon makes acute ends the search, and the classifier reads the sentences
-        without a danger or topic phrase only when none of those is acute."""
+        answer, and a message may be 4,096 characters long): the lexicon only tells the groups
+        a sentence's level needs; the sentences that may hold a danger phrase are judged first,
+        then the rest with a topic phrase, and the first acute one ends the search; the
+        classifier reads the sentences without a danger or topic phrase only when none of those
+        is acute."""
         level = SafetyLevel.NONE
         parts = []
         alone = False
         later = []
+        postponed = []
         for sentence in iter_sentences(message):
             parts.append(sentence)
+            if not self.lexicon.may_be_danger(sentence):
+                postponed.append(sentence)
+                continue
             groups = self.lexicon.groups(sentence)
             if not groups & _SUBJECT:
                 later.append((sentence, groups))
                 continue
-            found = self._level(sentence, groups, self._probability(sentence))
+            found = self._subject_level(sentence, groups)
+            if found is SafetyLevel.ACUTE:
+                return found
+            if found is SafetyLevel.NOTE:
+                level = found
+        for sentence in postponed:
+            groups = self.lexicon.groups(sentence)
+            if not groups & _SUBJECT:
+                later.append((sentence, groups))
+                continue
+            found = self._subject_level(sentence, groups)
             if found is SafetyLevel.ACUTE:
                 return found
             if found is SafetyLevel.NOTE:
@@ -185,7 +204,8 @@ class SafetyDetector:
             found = self._level(sentence, groups, self._probability(sentence))
             if found is SafetyLevel.ACUTE:
                 alone = True
-            elif found is SafetyLevel.NOTE:
+                break  # the message is now acute or, if it reads calm, gets the note
+            if found is SafetyLevel.NOTE:
                 level = found
         if alone:
             return SafetyLevel.NOTE if len(parts) > 1 and self._calm(parts) else SafetyLevel.ACUTE
@@ -224,10 +244,39 @@ class SafetyDetector:
         classifier alone never making a sentence acute that reads as the past, as a question
         about practice or as a figure of speech ("sidste vinter fandt vi en borger i sneen, han
         overlevede"; "jeg kunne myrde en pizza")."""
+        if not groups and probability is not None:
+            probability = self._alone(probability)
         level = decide(groups, probability, asks(sentence))
         if level is SafetyLevel.ACUTE and not groups & _SUBJECT and self.lexicon.calm(sentence):
             return SafetyLevel.NOTE
         return level
+
+    def _subject_level(self, sentence: Sentence, groups: set[Group]) -> SafetyLevel:
+        """``_level`` of a sentence with a danger or topic phrase, the classifier asked only
+        when ``decide`` needs it: not for danger said to happen now, danger supposed in a
+        question or beside a calm cue, or a topic beside a calm cue (``decide`` gives those
+        their level whatever the probability)."""
+        if self.classifier.trained and Group.FIGURATIVE not in groups:
+            urgent = Group.URGENT in groups
+            calm = Group.POLICY in groups or Group.PAST in groups
+            if Group.DANGER in groups:
+                if urgent:
+                    return SafetyLevel.ACUTE
+                if Group.HYPOTHETICAL in groups and (calm or asks(sentence)):
+                    return SafetyLevel.NOTE
+            elif calm and not urgent:
+                return SafetyLevel.NOTE
+        return self._level(sentence, groups, self._probability(sentence))
+
+    def _alone(self, probability: float) -> float:
+        """The probability of a sentence the lexicon finds nothing in, with the classifier's
+        bias replaced by ``ALONE_PRIOR``: what the words themselves say, not how many acute and
+        ordinary examples happen to be written (the learnt bias moves with that balance, and
+        with it every everyday statement's probability)."""
+        if probability <= 0.0 or probability >= 1.0:
+            return probability
+        z = math.log(probability / (1.0 - probability)) - self.classifier.bias + ALONE_PRIOR
+        return 1.0 / (1.0 + math.exp(-z))
 
     def _calm(self, parts: Sequence[Sentence]) -> bool:
         """Does the message, read as one text, look calm to the classifier?"""

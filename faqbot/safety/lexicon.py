@@ -1,7 +1,8 @@
 """The crisis lexicon: sentences and words of a message, and the phrases of ``safety.yaml`` in them.
 
 A message is cut into sentences (at ``!``, ``?``, ``;``, line breaks, and ``.``, ``:`` or ``…``
-before white space, not at the dot after a number: "5. sal"); each sentence into words
+before white space, not at the dot after a number: "5. sal"; and before a word that starts a new
+thought in chat: "nå", "btw", "forresten", "men nu"); each sentence into words
 (``word_of``: casefolded, hyphens and apostrophes inside a word dropped, three or more of one
 letter made one, æ/ae/a, ø/oe/o, å/aa/a folded; a laughing emoji is "haha", another emoji a word).
 
@@ -43,6 +44,8 @@ from faqbot.kb import SafetyRules
 from faqbot.safety.remembered import Remembered
 from faqbot.text import fold
 
+PEOPLE = ("victim", "person", "self")
+"""Classes of ``safety.yaml``'s ``words`` that name people (see ``Lexicon._figures``)."""
 MAX_GAP = 2
 """Other words allowed between two words of a phrase."""
 FUZZY_MIN = 8
@@ -120,8 +123,24 @@ def iter_sentences(message: str) -> Iterator[Sentence]:
             continue
         words = tuple(map(word, _TOKEN.findall(text)))
         if words:
-            yield Sentence(words, "?" in mark, "!" in mark)
+            start = 0
+            if not _CUT_WORDS.isdisjoint(words[1:]):
+                for place in range(1, len(words)):
+                    if words[place] in _RESTARTS or words[place : place + 2] == _TURN:
+                        yield Sentence(words[start:place], False, False)
+                        start = place
+            yield Sentence(words[start:], "?" in mark, "!" in mark)
         text = ""
+
+
+_RESTARTS = frozenset({"na", "nah", "btw", "forresten", "iovrigt", "ps", "anyway", "anyways"})
+"""Folded words that start a new thought even where chat puts no full stop ("..., de sidder og
+holder igen, nå og Birgitte er lige gået ned til søen"): a sentence is also cut before them, so
+a work question's calm words never reach the news told after them."""
+_TURN = ("men", "nu")
+""""men nu" turns to what happens now ("mht kurset er der pladser men nu ligger Kim ..."): a
+sentence is cut before it too."""
+_CUT_WORDS = _RESTARTS | {_TURN[0]}
 
 
 def word_of(token: str) -> str:
@@ -230,6 +249,12 @@ class Lexicon:
                 if slots:
                     phrases.append(Phrase(text, group, situation, slots))
         self.phrases = tuple(phrases)
+        self._people = frozenset(
+            self._word_id(f"<{name}>", False) for name in PEOPLE if name in self._classes
+        )
+        """Phrase-word ids of people: a figure of speech never has one inside it ("kvæle en
+        beboer i" is no "kvalt i", "skåret ham ned" no "skære ned", "hængt sig op" no "hængt
+        op")."""
         self._index()
         self._cache = Remembered(self._analyse)
         seen: Counter[int] = Counter()
@@ -252,6 +277,13 @@ class Lexicon:
         self._may_anchor = Remembered(lambda word: bool(self._cache[word] & self._subject_anchors))
         """Word -> does it match the anchor of a danger or topic phrase? (Most sentences have
         no such word: they are done with one look-up per word.)"""
+        danger_anchors = frozenset(
+            anchor
+            for anchor, indexes in self._by_anchor.items()
+            if any(self.phrases[i].group is Group.DANGER for i in indexes)
+        )
+        self._may_danger = Remembered(lambda word: bool(self._cache[word] & danger_anchors))
+        """Word -> does it match the anchor of a danger phrase?"""
         self._slot_sets = [frozenset(phrase.slots) for phrase in self.phrases]
         self._calm_phrases = tuple(
             p for p in self.phrases if p.group in _CALM or p.group is Group.FIGURATIVE
@@ -334,7 +366,9 @@ class Lexicon:
         """Every phrase found in the sentence (see ``_resolve``); none at all when the sentence
         has no danger or topic phrase (cues matter only beside one)."""
         candidates = self._candidates(sentence)
-        return _resolve(*candidates, sentence.words) if candidates is not None else []
+        if candidates is None:
+            return []
+        return self._resolve(*candidates, sentence.words)
 
     def groups(self, sentence: Sentence) -> set[Group]:
         """``summary(hits(sentence))`` by a shorter way (this runs for every sentence): the
@@ -345,7 +379,7 @@ class Lexicon:
             return set()
         figurative, subject, cues = _partition(candidates[0])
         positions = candidates[1]
-        figures = [hit for phrase in figurative if (hit := _find(phrase, positions)) is not None]
+        figures = self._figures(figurative, positions)
         free = _free(positions, figures)
         found = [hit for phrase in subject if (hit := _find(phrase, free)) is not None]
         if not found:
@@ -377,6 +411,11 @@ class Lexicon:
             groups.add(group)
         return groups
 
+    def may_be_danger(self, sentence: Sentence) -> bool:
+        """Can the sentence hold a danger phrase? (False: it surely holds none; a look-up per
+        word.)"""
+        return any(map(self._may_danger.__getitem__, sentence.words))
+
     def calm(self, sentence: Sentence) -> bool:
         """Does the sentence have a calm cue (policy or past, not negated) or a figure of speech,
         whatever else is in it? (Asked only of the few sentences the classifier alone finds
@@ -389,6 +428,41 @@ class Lexicon:
             (hit := _find(phrase, positions)) is not None and not _negated(hit, sentence.words)
             for phrase in self._calm_phrases
         )
+
+    def _figures(self, figurative: list[Phrase], positions: dict[int, list[int]]) -> list[Hit]:
+        """The figures of speech found, but none with a person between its words."""
+        if not figurative:
+            return []
+        people = {place for slot in self._people for place in positions.get(slot, ())}
+        return [
+            hit
+            for phrase in figurative
+            if (hit := _find(phrase, positions)) is not None
+            and not people.intersection(range(hit.positions[0] + 1, hit.positions[-1]))
+            - set(hit.positions)
+        ]
+
+    def _resolve(
+        self, found: list[Phrase], positions: dict[int, list[int]], words: Sequence[str]
+    ) -> list[Hit]:
+        """The hits of candidate phrases (in file order) given where each phrase word occurs:
+        figures of speech first (``_figures``); a danger or topic phrase only on words no figure
+        of speech used; a calm cue (policy, past) only on words no danger phrase used, and not
+        negated."""
+        figurative, subject, cues = _partition(found)
+        result = self._figures(figurative, positions)
+        free = _free(positions, result)
+        result += [hit for phrase in subject if (hit := _find(phrase, free)) is not None]
+        danger = {place for h in result if h.phrase.group is Group.DANGER for place in h.positions}
+        for phrase in cues:
+            hit = _find(phrase, positions)
+            if hit is None or (
+                phrase.group in _CALM
+                and (danger.intersection(hit.positions) or _negated(hit, words))
+            ):
+                continue
+            result.append(hit)
+        return result
 
     def _candidates(self, sentence: Sentence) -> tuple[list[Phrase], dict[int, list[int]]] | None:
         """The phrases that may be in the sentence, with where their words are; None when no
@@ -411,7 +485,7 @@ class Lexicon:
             for i in self._by_anchor[anchor]
             if slot_sets[i] <= present
         )
-        needed = frozenset().union(*(slot_sets[i] for i in found))
+        needed = self._people.union(*(slot_sets[i] for i in found))
         positions: dict[int, list[int]] = {}
         for place, ids in enumerate(per_word):
             if ids:
@@ -434,7 +508,7 @@ class Lexicon:
         found = [phrase for phrase in self.phrases if all(s in positions for s in phrase.slots)]
         if not any(phrase.group in _SUBJECT for phrase in found):
             return []
-        return _resolve(found, positions, sentence.words)
+        return self._resolve(found, positions, sentence.words)
 
 
 def summary(hits: Sequence[Hit]) -> set[Group]:
@@ -495,27 +569,6 @@ def _near(hits: Sequence[Hit]) -> bool:
         if hit.phrase.group is Group.URGENT
         for start, end in spans
     )
-
-
-def _resolve(
-    found: list[Phrase], positions: dict[int, list[int]], words: Sequence[str]
-) -> list[Hit]:
-    """The hits of candidate phrases (in file order) given where each phrase word occurs:
-    figures of speech first; a danger or topic phrase only on words no figure of speech used; a
-    calm cue (policy, past) only on words no danger phrase used, and not negated."""
-    figurative, subject, cues = _partition(found)
-    result = [hit for phrase in figurative if (hit := _find(phrase, positions)) is not None]
-    free = _free(positions, result)
-    result += [hit for phrase in subject if (hit := _find(phrase, free)) is not None]
-    danger = {place for h in result if h.phrase.group is Group.DANGER for place in h.positions}
-    for phrase in cues:
-        hit = _find(phrase, positions)
-        if hit is None or (
-            phrase.group in _CALM and (danger.intersection(hit.positions) or _negated(hit, words))
-        ):
-            continue
-        result.append(hit)
-    return result
 
 
 NEGATIONS = frozenset({"ikke", "ik", "ikk", "aldrig", "ej", "not", "never", "dont", "no"})

@@ -2,8 +2,10 @@
 n-grams, trained when the knowledge base loads on ``safety_examples.yaml``.
 
 Features of a sentence: each distinct word (``w:``), each distinct pair of neighbouring words
-(``b:``), each word's letter 3-, 4- and 5-grams with ``<`` and ``>`` marking its ends (``c:``; they
-carry inflections, compounds and typos), and ``g:question`` / ``g:exclaims`` for how it ends. A
+(``b:``; not two function words together), each word's letter 4- and 5-grams with ``<`` and ``>``
+marking its ends (``c:``; they carry inflections, compounds and typos), and ``g:question`` /
+``g:exclaims`` for how it ends. A function word (``FUNCTION_WORDS``) has no ``w:`` or ``c:``
+features: it counts only in its pairs with a content word ("reagerer ikke", "skyde mig"). A
 word or pair said twice counts once, so repeating a word cannot push the score anywhere. With
 ``n(f)`` the count of ``w:``, ``b:`` and ``c:`` feature ``f`` (a letter n-gram shared by two words
 counts twice) and ``N`` their total, the sentence is the vector ``x_f = n(f) / sqrt(N)``, plus
@@ -50,15 +52,40 @@ EVIDENCE = 30.0
 than a full one (it says less), so "tak" or "ikke" alone cannot look sure."""
 POWER_STEPS = 20
 """Power-iteration steps that size the gradient step."""
-NGRAMS = (3, 4, 5)
+NGRAMS = (4, 5)
 """Letter n-gram lengths."""
 
 
+_FUNCTION_TEXT = """
+jeg du han hun den det vi i de dem ham hende mig dig os jer sig man min mit mine din dit dine hans
+hendes sin sit sine vores jeres deres er var har havde have haft vare varet bliver blive blev blevet
+kan kunne vil ville skal skulle ma matte gor gore gjorde gjort far fa fik faet en et og eller men at
+som pa til fra med af for om over under efter ved hos mod da nar hvis fordi sa ogsa jo nok bare lidt
+meget der her denne dette disse noget nogen nogle ikke ik ikk ej endnu lige
+"""
+FUNCTION_WORDS = frozenset(_FUNCTION_TEXT.split())
+"""Folded function words: they add no word or letter n-gram features of their own, only the
+pairs they form with a content word ("skyde mig", "reagerer ikke"). Otherwise "han har ikke"
+would lean acute only because most crises are statements and most ordinary examples questions,
+and "han har taget fri i morgen" would read as a crisis."""
+
+
 def word_features(word: str) -> list[str]:
-    """The features one word adds wherever it occurs: itself and its letter n-grams."""
+    """The features one word adds wherever it occurs: itself and its letter n-grams (none for a
+    function word)."""
+    if word in FUNCTION_WORDS:
+        return []
     marked = f"<{word}>"
     grams = [f"c:{marked[i : i + n]}" for n in NGRAMS for i in range(max(1, len(marked) - n + 1))]
     return [f"w:{word}", *grams]
+
+
+_FUNCTION_PAIRS = frozenset(itertools.product(FUNCTION_WORDS, repeat=2))
+
+
+def pairs(words: Sequence[str]) -> set[tuple[str, str]]:
+    """The distinct pairs of neighbouring words, but not two function words together."""
+    return set(itertools.pairwise(words)).difference(_FUNCTION_PAIRS)
 
 
 def features(words: Sequence[str], marks: Iterable[str]) -> dict[str, float]:
@@ -67,7 +94,7 @@ def features(words: Sequence[str], marks: Iterable[str]) -> dict[str, float]:
     counts: Counter[str] = Counter()
     for word in dict.fromkeys(words):
         counts.update(word_features(word))
-    counts.update({f"b:{a}_{b}" for a, b in itertools.pairwise(words)})
+    counts.update({f"b:{a}_{b}" for a, b in pairs(words)})
     total = sum(counts.values())
     vector = {name: count / math.sqrt(total + EVIDENCE) for name, count in counts.items()}
     vector.update((f"g:{mark}", 1.0) for mark in marks)
@@ -121,8 +148,8 @@ class _Data:
         direct_columns: list[int] = []
         direct_values: list[float] = []
         for row, text in enumerate(texts):
-            pairs = Counter({f"b:{a}_{b}" for a, b in itertools.pairwise(text.words)})
-            total = sum(pairs.values())
+            named = Counter({f"b:{a}_{b}" for a, b in pairs(text.words)})
+            total = sum(named.values())
             words = Counter(dict.fromkeys(text.words, 1))
             for word, count in words.items():
                 if word not in word_index:
@@ -139,7 +166,7 @@ class _Data:
                 text_rows.append(row)
                 text_words.append(word_index[word])
                 text_values.append(count * scale)
-            for name, count in pairs.items():
+            for name, count in named.items():
                 direct_rows.append(row)
                 direct_columns.append(vocabulary.setdefault(name, len(vocabulary)))
                 direct_values.append(count * scale)
@@ -251,10 +278,10 @@ class Classifier:
         if not self.trained:
             return 0.5
         distinct = dict.fromkeys(words)
-        pairs = set(itertools.pairwise(words))
+        found = pairs(words)
         total = sum(map(self._weight.__getitem__, distinct))
-        total += sum(map(self._pairs.get, pairs, repeat(0.0)))
-        count = sum(map(self._size.__getitem__, distinct)) + len(pairs)
+        total += sum(map(self._pairs.get, found, repeat(0.0)))
+        count = sum(map(self._size.__getitem__, distinct)) + len(found)
         z = self.bias + total / math.sqrt(count + EVIDENCE)
         weights = self.weights
         z += sum(weights.get(f"g:{mark}", 0.0) for mark in set(marks))
