@@ -214,8 +214,10 @@ def test_with_small_talk_turns_an_answer_in_another_language_into_one_suggestion
     assert [s.item.id for s in shaped.suggestions] == [item.id]
     nothing = with_small_talk("q", note, lambda q: _result(Status.NO_MATCH, item))
     assert nothing.status is Status.NO_MATCH and nothing.suggestions == ()
+    # A message the crisis check cannot read well always shows where help is.
+    assert shaped.safety_note and nothing.safety_note
     talk = with_small_talk("q", SmallTalk("thanks", "Selv tak!"), lambda q: pytest.fail("asked"))
-    assert talk.status is Status.SMALLTALK and talk.score == 1.0
+    assert talk.status is Status.SMALLTALK and talk.score == 1.0 and not talk.safety_note
 
 
 # --- what the user sees -------------------------------------------------------------------------

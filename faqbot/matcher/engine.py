@@ -175,10 +175,12 @@ def lead(values: FloatArray | None, item: int) -> float:
 
 def with_small_talk(question: str, talk: SmallTalk, decide: Callable[[str], Result]) -> Result:
     """Small talk's own result; a question in another language keeps the engine's best items,
-    but as suggestions only (its words are not understood well enough to answer it outright)."""
+    but as suggestions only (its words are not understood well enough to answer it outright),
+    and always the short safety note: the crisis check reads Danish and a little English, so a
+    message it cannot read must still show where help is."""
     if not talk.foreign:
         return Result(question, Status.SMALLTALK, None, 1.0, (), small_talk=talk)
-    result = replace(decide(question), small_talk=talk)
+    result = replace(decide(question), small_talk=talk, safety_note=True)
     if result.status is Status.ANSWERED and result.item is not None:
         suggestion = Suggestion(result.item, result.score)
         return replace(result, status=Status.CLARIFY, suggestions=(suggestion,))
