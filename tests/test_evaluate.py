@@ -162,7 +162,7 @@ def test_the_real_eval_set_runs_and_keeps_its_safety_floors(
     """`faqbot eval` on the real knowledge base; its exit code follows the floors it prints."""
     code = cli.main(["eval", "--knowledge-dir", str(KNOWLEDGE)])
     out = capsys.readouterr().out
-    assert ("Alle krav [eval.yaml] er nået." in out) == (code == 0)
+    assert ("er IKKE nået" not in out) == (code == 0)  # eval.yaml's floors and the crisis sets
     knowledge = kb.load(KNOWLEDGE)
     report = run_eval(Matcher(knowledge), kb.load_eval(KNOWLEDGE / "eval.yaml", knowledge))
     figures = report.figures
