@@ -606,7 +606,9 @@ def eval_(args: argparse.Namespace) -> int:
     heldout = args.heldout or settings.knowledge_dir / "heldout" / "questions.yaml"
     if args.heldout is not None and not heldout.is_file():
         raise CommandError(f"no held-out set at {heldout}.")
-    report, current = _evaluate(settings.knowledge_dir, args.file, "arbejdskopien")
+    matcher = Matcher(kb.load(settings.knowledge_dir))
+    knowledge = matcher.kb
+    report, current = _evaluate(settings.knowledge_dir, args.file, "arbejdskopien", matcher)
     if args.save is not None:
         try:
             compare.save_snapshot(args.save, current)
@@ -614,20 +616,18 @@ def eval_(args: argparse.Namespace) -> int:
             raise CommandError(f"cannot write {args.save}: {error.strerror or error}.") from None
     dev = settings.knowledge_dir / kb.DEV_FILE
     if args.file is None and dev.is_file():
-        knowledge = kb.load(settings.knowledge_dir)
-        fresh = run_eval(Matcher(knowledge), kb.load_dev(dev, knowledge), kb.DEV_FILE)
+        fresh = run_eval(matcher, kb.load_dev(dev, knowledge), kb.DEV_FILE)
         for line in report_lines(fresh, misses=False):
             print(line)
     if heldout.is_file():
-        knowledge = kb.load(settings.knowledge_dir)
-        blind = run_eval(Matcher(knowledge), kb.load_heldout(heldout, knowledge), "held-out")
+        blind = run_eval(matcher, kb.load_heldout(heldout, knowledge), "held-out")
         for line in report_lines(blind, misses=False):
             print(line)
     crisis_failed: list[str] = []
     if args.compare is None:
         for line in report_lines(report):
             print(line)
-        crisis_failed = _crisis(settings.knowledge_dir, report)
+        crisis_failed = _crisis(settings.knowledge_dir, matcher, report)
     else:
         baseline = _baseline(args.compare, settings.knowledge_dir, args.file)
         for line in compare.comparison_lines(compare.compare(baseline, current)):
@@ -639,37 +639,40 @@ def eval_(args: argparse.Namespace) -> int:
     return 1 if report.failed_floors() or crisis_failed else 0
 
 
-def _crisis(knowledge_dir: Path, evaluation: Any) -> list[str]:
+def _crisis(knowledge_dir: Path, matcher: Any, evaluation: Any) -> list[str]:
     """Print the crisis check's figures (the held-out crisis set's too, where it exists);
     return the crisis floors not reached."""
     from faqbot.evaluate import crisis_lines, run_crisis
-    from faqbot.safety import HELDOUT_SAFETY, SafetyDetector
+    from faqbot.safety import HELDOUT_SAFETY
 
-    knowledge = kb.load(knowledge_dir)
+    knowledge = matcher.kb
     path = knowledge_dir / HELDOUT_SAFETY
     heldout = kb.load_safety_examples(path) if path.is_file() else None
     ordinary: list[str] = []
     if (knowledge_dir / "eval.yaml").is_file():
         evalset = kb.load_eval(knowledge_dir / "eval.yaml", knowledge)
         ordinary = [entry.question for entry in evalset.questions] + list(evalset.out_of_scope)
-    crisis = run_crisis(SafetyDetector(knowledge.safety), heldout, ordinary)
+    crisis = run_crisis(matcher.safety, heldout, ordinary)
     for line in crisis_lines(crisis, evaluation):
         print(line)
     return crisis.failed_floors()
 
 
-def _evaluate(knowledge_dir: Path, eval_file: Path | None, label: str) -> tuple[Any, Any]:
-    """Run the eval set on one knowledge directory: the report and its snapshot."""
+def _evaluate(
+    knowledge_dir: Path, eval_file: Path | None, label: str, matcher: Any = None
+) -> tuple[Any, Any]:
+    """Run the eval set on one knowledge directory (with ``matcher``, its engine when the
+    caller has built it already): the report and its snapshot."""
     from faqbot import compare
     from faqbot.evaluate import run_eval
     from faqbot.matcher import Matcher
 
-    knowledge = kb.load(knowledge_dir)
+    matcher = matcher or Matcher(kb.load(knowledge_dir))
     path = eval_file or knowledge_dir / "eval.yaml"
     if not path.is_file():
         raise CommandError(f"no eval set at {path}.")
-    evalset = kb.load_eval(path, knowledge)
-    report = run_eval(Matcher(knowledge), evalset, path.name)
+    evalset = kb.load_eval(path, matcher.kb)
+    report = run_eval(matcher, evalset, path.name)
     return report, compare.snapshot(report, evalset, label)
 
 

@@ -1019,16 +1019,11 @@ def _terminal_clause(include_terminal: bool) -> str:
     return "" if include_terminal else " AND questions.chat_kind != 'terminal'"
 
 
-async def _fetch(db: Database, sql: str, parameters: tuple[Any, ...]) -> list[Any]:
-    return await db.fetch(sql, parameters)
-
-
 async def questions_between(
     db: Database, start: datetime, end: datetime, *, include_terminal: bool = False
 ) -> list[LoggedQuestion]:
     """Every question asked in ``[start, end)``, oldest first, with the suggestion picked last."""
-    rows = await _fetch(
-        db,
+    rows = await db.fetch(
         "SELECT asked_at, status, item_id, "
         "(SELECT picks.item_id FROM picks WHERE picks.question_id = questions.id "
         "ORDER BY picks.picked_at DESC, picks.rowid DESC LIMIT 1), "
@@ -1055,8 +1050,7 @@ async def votes_between(
     db: Database, start: datetime, end: datetime, *, include_terminal: bool = False
 ) -> list[LoggedVote]:
     """Every vote cast in ``[start, end)`` on a question the log holds, oldest first."""
-    rows = await _fetch(
-        db,
+    rows = await db.fetch(
         "SELECT votes.voted_at, votes.item_id, votes.helpful FROM votes "
         "JOIN questions ON questions.id = votes.question_id "
         "WHERE votes.voted_at >= ? AND votes.voted_at < ?"
@@ -1069,8 +1063,7 @@ async def votes_between(
 
 async def first_question_at(db: Database, *, include_terminal: bool = False) -> datetime | None:
     """When the oldest question in the log was asked (None for an empty log)."""
-    rows = await _fetch(
-        db,
+    rows = await db.fetch(
         "SELECT MIN(asked_at) FROM questions WHERE 1 = 1" + _terminal_clause(include_terminal),
         (),
     )
@@ -1082,8 +1075,7 @@ async def latest_unresolved(
 ) -> list[LoggedQuestion]:
     """The latest stored questions the bot could not answer and nobody resolved by a pick
     (knowledge gaps and off-topic ones alike), newest first."""
-    rows = await _fetch(
-        db,
+    rows = await db.fetch(
         "SELECT asked_at, status, item_id, off_topic, user_key, text FROM questions "
         "WHERE status IN ('clarify', 'no_match') AND text IS NOT NULL "
         "AND NOT EXISTS (SELECT 1 FROM picks WHERE picks.question_id = questions.id)"

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
+from itertools import chain
 
 from faqbot.kb import SafetyExample, SafetyRules
 from faqbot.safety.lexicon import (
@@ -176,21 +177,18 @@ class SafetyDetector:
         alone = False
         later = []
         postponed = []
-        for sentence in iter_sentences(message):
-            parts.append(sentence)
-            if not self.lexicon.may_be_danger(sentence):
-                postponed.append(sentence)
-                continue
-            groups = self.lexicon.groups(sentence)
-            if not groups & _SUBJECT:
-                later.append((sentence, groups))
-                continue
-            found = self._subject_level(sentence, groups)
-            if found is SafetyLevel.ACUTE:
-                return found
-            if found is SafetyLevel.NOTE:
-                level = found
-        for sentence in postponed:
+
+        def danger_first() -> Iterator[Sentence]:
+            """The sentences that may hold a danger phrase, split only as far as needed; the
+            others wait in ``postponed`` (read by ``chain`` once these are exhausted)."""
+            for sentence in iter_sentences(message):
+                parts.append(sentence)
+                if self.lexicon.may_be_danger(sentence):
+                    yield sentence
+                else:
+                    postponed.append(sentence)
+
+        for sentence in chain(danger_first(), postponed):
             groups = self.lexicon.groups(sentence)
             if not groups & _SUBJECT:
                 later.append((sentence, groups))

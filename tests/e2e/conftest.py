@@ -9,10 +9,16 @@ Bot API (``fake_telegram.py``). They run on a copy of the repository's ``knowled
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from botprocess import copy_knowledge
 from fake_telegram import FakeTelegram
+
+from faqbot import kb as kb_module
+from faqbot.matcher import Matcher
 
 
 @pytest.fixture
@@ -31,3 +37,33 @@ def unused_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[FakeTelegram]:
+    """One fake Bot API server for a whole module (its bot process talks to it throughout)."""
+    fake = FakeTelegram().start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
+@pytest.fixture(scope="module")
+def knowledge_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private copy of knowledge/, so /genindlaes can break it and others' edits can't race."""
+    for attempt in range(3):  # an editor may be half-way through saving a file
+        copy = copy_knowledge(tmp_path_factory.mktemp("kb") / "knowledge")
+        problems = kb_module.validate(copy)
+        if not problems:
+            return copy
+        time.sleep(1 + attempt)
+    pytest.fail(
+        "knowledge/ is invalid, so faqbot run would refuse it:\n" + "\n".join(map(str, problems))
+    )
+
+
+@pytest.fixture(scope="module")
+def matcher(knowledge_dir: Path) -> Matcher:
+    """The engine the module's bot runs, to know what each question should get."""
+    return Matcher(kb_module.load(knowledge_dir))

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from botprocess import ADMIN_ID, REPO, BotProcess, bot_env, copy_knowledge
+from botprocess import ADMIN_ID, REPO, BotProcess, bot_env
 from fake_telegram import Call, FakeTelegram, parse_html
 
 from faqbot import kb as kb_module
@@ -40,20 +40,6 @@ _group_ids = itertools.count(-4101, -1)
 
 
 @pytest.fixture(scope="module")
-def knowledge_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A private copy of knowledge/, so /genindlaes can break it and others' edits can't race."""
-    for attempt in range(3):  # an editor may be half-way through saving a file
-        copy = copy_knowledge(tmp_path_factory.mktemp("kb") / "knowledge")
-        problems = kb_module.validate(copy)
-        if not problems:
-            return copy
-        time.sleep(1 + attempt)
-    pytest.fail(
-        "knowledge/ is invalid, so faqbot run would refuse it:\n" + "\n".join(map(str, problems))
-    )
-
-
-@pytest.fixture(scope="module")
 def knowledge(knowledge_dir: Path) -> kb_module.KnowledgeBase:
     return kb_module.load(knowledge_dir)
 
@@ -61,15 +47,6 @@ def knowledge(knowledge_dir: Path) -> kb_module.KnowledgeBase:
 @pytest.fixture(scope="module")
 def matcher(knowledge: kb_module.KnowledgeBase) -> Matcher:
     return Matcher(knowledge)
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[FakeTelegram]:
-    fake = FakeTelegram().start()
-    try:
-        yield fake
-    finally:
-        fake.stop()
 
 
 @pytest.fixture(scope="module")

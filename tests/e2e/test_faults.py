@@ -27,11 +27,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from botprocess import REPO, BotProcess, bot_env, copy_knowledge
+from botprocess import REPO, BotProcess, bot_env
 from counting_proxy import CountingProxy
 from fake_telegram import Call, FakeTelegram
 
-from faqbot import kb as kb_module
 from faqbot import render
 from faqbot.bot import texts
 from faqbot.matcher import Matcher, Result, Status
@@ -43,16 +42,6 @@ pytestmark = pytest.mark.e2e
 REPLY_TIMEOUT = 15.0
 FAST_TIMEOUT = {"FAQBOT_REQUEST_TIMEOUT": "1"}  # a hanging request is given up after 1 s
 _user_ids = itertools.count(710_001)
-
-
-@pytest.fixture(scope="module")
-def knowledge_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return copy_knowledge(tmp_path_factory.mktemp("kb") / "knowledge")
-
-
-@pytest.fixture(scope="module")
-def matcher(knowledge_dir: Path) -> Matcher:
-    return Matcher(kb_module.load(knowledge_dir))
 
 
 def new_user() -> dict:
@@ -103,15 +92,6 @@ def db_rows(database: Path, sql: str) -> list[tuple]:
 
 
 # --- transient failures on replies ---------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[FakeTelegram]:
-    fake = FakeTelegram().start()
-    try:
-        yield fake
-    finally:
-        fake.stop()
 
 
 @pytest.fixture(scope="module")

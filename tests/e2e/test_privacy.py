@@ -15,10 +15,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from botprocess import ADMIN_ID, BotProcess, copy_knowledge
+from botprocess import ADMIN_ID, BotProcess
 from fake_telegram import DEFAULT_BOT_USERNAME, Call, FakeTelegram
 
-from faqbot import kb as kb_module
 from faqbot import render
 from faqbot.bot import texts
 from faqbot.matcher import Matcher, Result, Status
@@ -38,25 +37,6 @@ SECRET_USER_ID = 987_654_321
 SECRET_GROUP_ID = -1_009_876_543_210
 SECRET_CPR = "020290-5678"
 SECRET_QUESTION = f"Min kollega Xylofonia har cpr {SECRET_CPR} og spørger om hemmelighedsfuld løn"
-
-
-@pytest.fixture(scope="module")
-def knowledge_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return copy_knowledge(tmp_path_factory.mktemp("kb") / "knowledge")
-
-
-@pytest.fixture(scope="module")
-def matcher(knowledge_dir: Path) -> Matcher:
-    return Matcher(kb_module.load(knowledge_dir))
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[FakeTelegram]:
-    fake = FakeTelegram().start()
-    try:
-        yield fake
-    finally:
-        fake.stop()
 
 
 @pytest.fixture(scope="module")

@@ -21,11 +21,10 @@ from pathlib import Path
 
 import pytest
 from balancer import Balancer
-from botprocess import ADMIN_ID, BotProcess, copy_knowledge
+from botprocess import ADMIN_ID, BotProcess
 from databases import rows
 from fake_telegram import FakeTelegram
 
-from faqbot import kb as kb_module
 from faqbot import render
 from faqbot.matcher import Matcher, Status
 from faqbot.settings import DatabaseUrl
@@ -37,16 +36,6 @@ _user_ids = itertools.count(760_001)
 TAKEOVER_SECONDS = 8.0
 """The poller lease (5 s) plus a standing-by replica's check (1 s), with room for load."""
 FAST = {"FAQBOT_REQUEST_TIMEOUT": "1", "FAQBOT_RATE_LIMIT_PER_SECOND": "40"}
-
-
-@pytest.fixture(scope="module")
-def knowledge_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return copy_knowledge(tmp_path_factory.mktemp("kb") / "knowledge")
-
-
-@pytest.fixture(scope="module")
-def matcher(knowledge_dir: Path) -> Matcher:
-    return Matcher(kb_module.load(knowledge_dir))
 
 
 def questions(matcher: Matcher, count: int) -> list[tuple[str, str]]:
