@@ -76,8 +76,14 @@ def _is_private(message: Message) -> bool:
 # --- questions ---------------------------------------------------------------------------------
 
 
-async def answer_question(update: Update, context: Context, question: str) -> None:
-    """Match one question, log it, and reply with the rendered result and its keyboard."""
+async def answer_question(
+    update: Update, context: Context, question: str, *, caption: bool = False
+) -> None:
+    """Match one question, log it, and reply with the rendered result and its keyboard.
+
+    A ``caption`` (of a photo, a file) that matches nothing more likely points at the picture
+    ("se her") than asks a question: it gets the hint that only text is read, and is not
+    logged as an unanswered question."""
     message = update.effective_message
     if message is None:
         return
@@ -92,6 +98,9 @@ async def answer_question(update: Update, context: Context, question: str) -> No
     started = time.perf_counter()
     result = matcher.match(question)
     latency_ms = (time.perf_counter() - started) * 1000
+    if caption and result.status is Status.NO_MATCH:
+        await message.reply_text(texts.HINT_NOT_TEXT)
+        return
     question_id = _log(context).log_question(
         question=asked,
         status=result.status.value,
@@ -139,9 +148,10 @@ async def text_message(update: Update, context: Context) -> None:
     if question is None:
         return
     if not question:
-        await message.reply_text(texts.HINT_EMPTY_MENTION)
+        hint = texts.HINT_NOT_TEXT if message.text is None else texts.HINT_EMPTY_MENTION
+        await message.reply_text(hint)
         return
-    await answer_question(update, context, question)
+    await answer_question(update, context, question, caption=message.text is None)
 
 
 async def ask(update: Update, context: Context) -> None:

@@ -378,6 +378,11 @@ def test_updates_it_cannot_read_get_a_polite_reply_or_silence(
     caption = server.wait_for(lambda c: c.chat_id == user["id"], REPLY_TIMEOUT, after=mark)
     assert caption.ok and caption.text == render.result_html(result, matcher.kb)
 
+    mark = server.mark()  # a caption that asks nothing points at the picture: the hint
+    server.send_photo(user=user, caption="se her")
+    pointed = server.wait_for(lambda c: c.chat_id == user["id"], REPLY_TIMEOUT, after=mark)
+    assert pointed.ok and pointed.text == texts.HINT_NOT_TEXT
+
     mark = server.mark()  # a crisis in a caption gets the safety text
     server.send_photo(user=user, caption=crisis_message(matcher))
     safety = server.wait_for(lambda c: c.chat_id == user["id"], REPLY_TIMEOUT, after=mark)
