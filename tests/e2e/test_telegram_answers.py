@@ -63,11 +63,13 @@ def answered(matcher: Matcher, skip: int = 0) -> tuple[str, Result]:
     pytest.fail("too few items answered by their own question")
 
 
+CRISIS = "Jeg vil ikke leve mere, jeg har tænkt på at tage mit liv i aften"
+
+
 def crisis_message(matcher: Matcher) -> str:
-    for text in ("Jeg vil ikke leve mere, jeg har tænkt på at tage mit liv i aften",):
-        if matcher.match(text).status is Status.SAFETY:
-            return text
-    pytest.fail("the crisis example no longer gets the safety answer")
+    """A message that gets the safety text (checked, so a changed lexicon fails loudly here)."""
+    assert matcher.match(CRISIS).status is Status.SAFETY
+    return CRISIS
 
 
 def sends(server: FakeTelegram, chat_id: int, after: int) -> list[Call]:
@@ -345,18 +347,17 @@ def test_updates_it_cannot_read_get_a_polite_reply_or_silence(
         },
         unrequested=True,
     )
-    silent = [
-        server.send_text(question, user=user, extra={"via_bot": FakeTelegram.user(5001, "Gif")}),
-        server.send_text(
-            f"@{server.bot_user['username']} {question}",
-            user=user,
-            chat=group,
-            extra={
-                "is_automatic_forward": True,
-                "sender_chat": {"id": -1_000_000_009_998, "type": "channel", "title": "Kanal"},
-            },
-        ),
-    ]
+    # someone else's words: an inline bot's result, a channel post forwarded to its group
+    server.send_text(question, user=user, extra={"via_bot": FakeTelegram.user(5001, "Gif")})
+    server.send_text(
+        f"@{server.bot_user['username']} {question}",
+        user=user,
+        chat=group,
+        extra={
+            "is_automatic_forward": True,
+            "sender_chat": {"id": -1_000_000_009_998, "type": "channel", "title": "Kanal"},
+        },
+    )
     server.push_update(  # a service message: someone joined the group
         {
             "message": {
@@ -371,7 +372,6 @@ def test_updates_it_cannot_read_get_a_polite_reply_or_silence(
     time.sleep(1.5)
     assert len(delivered(server, user["id"], mark)) == 1  # only the first question's answer
     assert delivered(server, group["id"], mark) == []
-    assert silent
 
     mark = server.mark()  # a photo with the question as its caption: the caption is answered
     server.send_photo(user=user, caption=question)
