@@ -38,8 +38,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from importlib import resources
 
 CPR = "[CPR-nr.]"
 PHONE = "[telefonnr.]"
@@ -165,7 +166,12 @@ _WORDS_BEFORE_AT = _word_set(
 
 # A local part starts a token and is at most 256 characters, so a long run of text costs
 # linear time and a local part is never cut short (which would leak its first characters).
-_LOCAL = r"""(?<![^\s()\[\]{}<>,;:"])(?P<local>"[^"\n]{1,64}"|[^\s@()\[\]{}<>,;:"]{1,256})"""
+_LOCAL_TOKEN = r"""[^\s@()\[\]{}<>,;:"]"""
+_LOCAL = (
+    r'(?<![^\s()\[\]{}<>,;:"])(?P<local>"[^"\n]{1,64}"'
+    rf"|{_LOCAL_TOKEN}{{1,64}}(?: \. {_LOCAL_TOKEN}{{1,64}}){{1,3}}(?= ?@)"
+    rf"|{_LOCAL_TOKEN}{{1,256}})"
+)
 _OBFUSCATED_AT = (
     r"\s*[(\[{<]\s*(?:at|a|æt|@|snabel[\s-]?a|snabel)\s*[)\]}>]\s*"
     r"|\s+snabel[\s-]?a\s+"
@@ -173,9 +179,12 @@ _OBFUSCATED_AT = (
 )
 _LABEL = r"[\w\u0300-\u036f-]+"
 _OBFUSCATED_DOT = r"\s*[(\[{<]\s*(?:dot|punktum|prik|\.)\s*[)\]}>]\s*|\s+(?:dot|punktum|prik)\s+"
+# "gmail . com": a dot with spaces around it only before a top-level domain, so a sentence
+# after an address ("anna@rn.dk . Bakkevej 3") is not taken for its domain.
+_SPACED_TLD = r"(?: \. (?:dk|com|org|net|se|no|de|eu|nu|info|io)\b)"
 _EMAIL = re.compile(
     rf"{_LOCAL}(?P<at>@|\s+@\s+|\s@|@\s|{_OBFUSCATED_AT})"
-    rf"(?P<domain>{_LABEL}(?:(?:\.|{_OBFUSCATED_DOT}){_LABEL})*)",
+    rf"(?P<domain>{_LABEL}(?:(?:\.|{_OBFUSCATED_DOT}){_LABEL})*{_SPACED_TLD}?)",
     re.IGNORECASE,
 )
 _TLD = re.compile(r"(?:\.|[)\]}>]\s*|\s)([A-Za-z]{2,24})$")
@@ -204,14 +213,31 @@ _USERNAME = re.compile(r"(?<![\w@])@\w+(?:\.\w+)*")
 
 # -- accounts and cards --------------------------------------------------------------------
 
-_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){3,7}(?: ?[A-Z0-9]{1,3})?\b")
+# An IBAN in any grouping ("DK50 0040 0440 1162 43", "DK 80 3000 0012 3456 78").
+_IBAN = re.compile(r"\b(?:[A-Z]{2}|dk) ?\d{2}(?:[ -]?[A-Z0-9]){10,30}\b")
 _CARD = re.compile(r"(?<!\d)\d{4}([ -]?)\d{4}\1\d{4}\1\d{4}(?!\d)")
 _ACCOUNT_AFTER_MARKER = re.compile(
-    r"(?i:\bkonto(?:nummer|nr)?\b\.?)[^\d\n]{0,15}?(?P<number>\d(?:[ .-]?\d){5,13})(?!\d)"
+    r"(?i:\b(?:bank|nem|løn)?(?:konto|kto)(?:nummer|nr)?\b\.?)[^\d\n]{0,15}?"
+    r"(?P<number>\d(?:[ ./-]?\d){5,13})(?!\d)"
 )
 _BANK_AFTER_MARKER = re.compile(
-    r"(?i:\breg(?:istrerings)?\.?\s?(?:nr|nummer)\b\.?)[^\d\n]{0,10}?(?P<number>\d{4})(?!\d)"
+    r"(?i:\breg(?:istrerings)?(?:\.?\s?-?(?:nr|nummer)\b)?\.?(?![a-zæøå]))"
+    r"[^\d\n]{0,10}?(?P<number>\d{4})(?!\d)"
 )
+# A bank's registration number and an account number without a word before them, in any
+# grouping: "6460 0004178235", "2191/0724556781", "(9860-0001238745)", "3001.4123456789".
+_REG_AND_ACCOUNT = re.compile(
+    r"(?<![\d.,/+-])(?P<reg>\d{4})(?:\s?[-/.]\s?|\s)(?P<account>\d{6,10})(?!\d)(?![.,]\d)"
+    r"|(?<![\d.,/+-])\d{14}(?!\d)"
+)
+
+
+def _is_reg_and_account(match: re.Match[str]) -> bool:
+    """Not a case number after a year ("sag 2024-118734") and not an amount."""
+    if match["reg"] is not None and _is_year(match["reg"]) and len(match["account"]) < 10:
+        return False
+    return not _money(match)
+
 
 # -- CPR numbers ---------------------------------------------------------------------------
 
@@ -224,6 +250,11 @@ _CPR_SHORT_DATE = re.compile(
     r"(?<![\d.])(?P<dd>\d\d?)(?P<s1>[./-])(?P<mm>\d\d?)(?P=s1)(?P<yy>\d\d)\s?-\s?\d{4}(?!\d)"
 )
 _CPR_LONG_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?:0[1-9]|1[0-2])\d\d[-+]\d{4}(?!\d)")
+# The date with a four-digit year, then the four digits: "02.08.1990-3341", "02081990-3341".
+_CPR_FULL_YEAR = re.compile(
+    r"(?<![\d.])(?P<dd>\d\d?)(?P<s1>[./-]?)(?P<mm>\d\d?)(?P=s1)(?P<year>(?:19|20)\d\d)"
+    r"\s?[-/]\s?(?P<serial>\d{4})(?!\d)(?![.,]\d)"
+)
 _CPR_AFTER_MARKER = re.compile(
     r"(?i:\b(?:cpr|personnummer|personnr|person-nr|personnummeret|cpr-nummeret))"
     r"[^\d\n]{0,30}?(?P<number>\d(?:[\s./-]{0,3}\d){9})(?!\d)"
@@ -251,10 +282,18 @@ def _is_cpr_short_date(match: re.Match[str]) -> bool:
     return _valid_day_month(match["dd"], match["mm"]) and not _money(match)
 
 
+def _is_cpr_full_year(match: re.Match[str]) -> bool:
+    """Not a span of years ("01.08.2024-2025") and not an amount."""
+    serial = match["serial"]
+    if _is_year(serial) and int(serial) > int(match["year"]):
+        return False
+    return _is_cpr_short_date(match)
+
+
 # -- phone numbers -------------------------------------------------------------------------
 
 _PHONE_INTERNATIONAL = re.compile(
-    r"(?<![\w+(])\(?(?:\+|\b00)\s?\(?[1-9](?:\)?[\s./-]{0,2}\(?\d){7,14}(?!\d)"
+    r"(?<![\w+(])(?<!\d[-/.])\(?(?:\+|\b00)\s?\(?[1-9](?:\)?[\s./-]{0,2}\(?\d){7,14}(?!\d)"
 )
 _NATIONAL = r"(?:\d{8}|\d{1,4}(?:(?:\s?-\s?|[ ./])\d{1,4}){1,7})"
 _PHONE_WITH_BARE_CODE = re.compile(
@@ -296,12 +335,20 @@ def _is_danish_phone(number: str) -> bool:
 
 
 def _is_phone(match: re.Match[str]) -> bool:
-    return _is_danish_phone(match["national"]) and not _money(match)
+    return (
+        _is_danish_phone(match["national"]) and not _money(match) and not _is_public_number(match)
+    )
+
+
+def _is_international_phone(match: re.Match[str]) -> bool:
+    return not _is_public_number(match)
 
 
 def _is_phone_after_marker(match: re.Match[str]) -> bool:
     """After "tlf", "mobil", "ring": any grouping of 8 digits but a date or a time span."""
     number = match["number"]
+    if _is_public_number(match):
+        return False
     separators = {s.strip() or s for s in _GROUP.split(number)[1:-1]}
     if separators & {".", "/"}:
         return _is_danish_phone(number)
@@ -312,74 +359,336 @@ def _is_phone_after_marker(match: re.Match[str]) -> bool:
     return not (shape == [4, 2, 2] and _is_year(groups[0]))
 
 
-# -- names and addresses -------------------------------------------------------------------
+# -- public helplines ----------------------------------------------------------------------
+
+# Numbers that services publish for anyone to call: never personal data, and staff ask about
+# them ("står Livslinien 70 201 201 i guiden?"). Each as its services publish it.
+_PUBLIC_NUMBERS = frozenset(
+    {
+        "70201201",  # Livslinien
+        "39252525",  # Psykiatrifonden's telephone counselling
+        "82121212",  # Giftlinjen
+        "70150300",  # Lægevagten, Region Nordjylland
+        "70113131",  # Lægevagten, Region Midtjylland
+        "70110707",  # Lægevagten, Region Syddanmark
+        "70150700",  # Lægevagten, Region Sjælland
+        "80301030",  # Kræftlinjen
+        "33968686",  # Ældre Sagen's counselling
+    }
+)
+# A number right after one of these names is the service's own ("ring til Giftlinjen på ...").
+_SERVICES = (
+    r"livslinien|psykiatrifonden|giftlinjen|børnetelefonen|lægevagten|vagtlægen|akuttelefonen"
+    r"|akutmodtagelsen|politiet|alkolinjen|kræftlinjen|headspace|sind|børns\s+vilkår"
+    r"|ældre\s+sagen|lev\s+uden\s+vold|sundhed\.dk|borger\.dk|psykiatrilinjen|hjernelinjen"
+)
+_SERVICE_BEFORE = re.compile(
+    rf"(?i:\b(?:{_SERVICES})s?)\W*"
+    r"(?:(?:på|tlf|telefon|telefonnummer|nr|nummer|nummeret|er|har|ring|ringe|kan|nås)\W*){0,3}$"
+)
+_COUNTRY_CODE = re.compile(r"^(?:00)?45(?=\d{8}$)")
+
+
+def _is_public_number(match: re.Match[str]) -> bool:
+    """Whether a phone-shaped number is a public service's (by itself, or right after its name)."""
+    digits = _COUNTRY_CODE.sub("", re.sub(r"\D", "", match.group()))
+    if digits in _PUBLIC_NUMBERS:
+        return True
+    text = match.string
+    return _SERVICE_BEFORE.search(text, max(0, match.start() - 60), match.start()) is not None
+
+
+# -- addresses -----------------------------------------------------------------------------
+
+# A street name ends in one of these; the first group in any case ("nørregade 4"), the second
+# only capitalised, since they are also ordinary nouns ("i haven 2 timer").
+_STREET_ENDINGS = _word_set(
+    """
+    vej vejen gade gaden allé alle stræde strædet plads pladsen torv torvet boulevard
+    boulevarden vænge vænget brygge bryggen
+    """
+)
+_STREET_ENDINGS_CAPITALISED = _word_set(
+    """
+    parken bakke bakken toft toften stien haven hegn hegnet højen lunden marken engen dalen
+    skoven stranden kajen broen løkke løkken brynet vangen ageren holmen kæret mosen volden
+    """
+)
+_ROOM_WORDS = (
+    r"stue|stuen|afsnit|afsnittet|lokale|lokalet|lokal|værelse|seng|etage|hus|bygning|sal"
+    r"|gang|rum|kontor|afdeling|team|uge|ugen|side|punkt|del|bilag|kapitel|dilemma|version"
+    r"|trin|løntrin|nr|nummer|spørgsmål|kl|klokken|år|kursus|modul|gruppe|hold|kvartal"
+    r"|dag|dage|time|timer|måned|fase|niveau|trappe|opgang|sag|j|paragraf|stk|lov|pkt|s"
+)
+_NOT_AFTER_NUMBER = (
+    r"(?!\s*(?:år|dage|timer|uger|måneder|gange|kr|%|procent|min|minutter|km|m\b|meter"
+    r"|personer|peers|stk|deltagere|pladser|medarbejdere|borgere|patienter)\b)"
+)
+# Prefix words of a street name: capitalised ("Peter Bangs", "H.C.", "Gl.") or the usual
+# lower-case ones; never a word that starts a sentence or a name of a room.
+_STREET_PREFIX = (
+    r"(?:(?!(?:Hej|Jeg|Vi|Du|De|Det|Den|Der|Han|Hun|Hvad|Hvor|Hvem|Kan|Skal|Vil|Er|Har|Min"
+    r"|Mit|Vores|Hans|Hendes|Adresse|Adr|Ny|Nye|Og|Men|Til|Fra|På|Kontakt|Fra)\b)"
+    r"[A-ZÆØÅ][\wæøåÆØÅ.'’-]*|(?i:gl\.|gammel|gamle|nørre|norre|søndre|sondre|vestre|østre"
+    r"|ostre|store|lille|sankt|skt\.))"
+)
+_STREET_WORD = rf"(?!(?i:{_ROOM_WORDS})\b)[^\W\d_][\wæøåÆØÅ.'’-]*"
+_HOUSE = r"\d{1,4}(?:[A-Za-z]|\s[A-Z])?(?![\wæøå])(?![.,]\d\d)"
+_SIDE = r"(?:th|tv|mf|t\.\s?h|t\.\s?v)\b\.?"
+_FLOOR_SIDE = (
+    rf"(?:\s*,?\s*(?:(?:st|stuen|kl|kld|\d{{1,2}})\s?\.?\s?(?:sal\b\.?)?\s?,?\s?{_SIDE}"
+    rf"|\d{{1,2}}\.?\s?sal\b\.?|(?:st|stuen|kld)\b\.?|{_SIDE}))"
+)
+_FLAT_WORD = r"(?i:lejl(?:ighed)?\.?|værelse|vær\.|dør)\s*(?:nr\.?\s*)?\d{1,4}[a-z]?\b"
+_FLAT = rf"(?:\s*,?\s*{_FLAT_WORD})"
+_DISTRICT = r"(?:\s+(?i:c|k|n|s|v|ø|nv|nø|sv|sø|f|m|sj)\b\.?)"
+_TOWN_PREFIX = r"(?:(?i:nørre|søndre|vester|øster|store|lille|kongens|ny|gl\.)\s+)"
+_POSTCODE_TOWN = (
+    rf"(?<!\d)(?<!\d[.,])[1-9]\d{{3}}\s+{_TOWN_PREFIX}?[^\W\d_][\wæøåÆØÅ.-]*{_DISTRICT}?"
+)
+_LOCALITY = r"(?:[A-ZÆØÅ][\wæøå-]+(?:\s+[A-ZÆØÅ][\wæøå-]+)?(?:\s*,\s*|\s+))"
+_STREET = rf"(?:{_STREET_PREFIX}\s+){{0,3}}{_STREET_WORD}"
+_STREET_TAIL = rf"\s+{_HOUSE}{_NOT_AFTER_NUMBER}{_FLOOR_SIDE}?{_FLAT}?"
+
+# Postcode and town after a street and number: the strongest evidence, so any street word in
+# any case ("Skovbrynet 24 8600 Silkeborg", "nørregade 4 st th, 8000 aarhus c").
+_ADDRESS_WITH_POSTCODE = re.compile(
+    rf"(?<![\w.])(?:{_FLAT_WORD}\s*,?\s*)?{_STREET}{_STREET_TAIL}"
+    rf"(?:\s*,\s*|\s+){_LOCALITY}?{_POSTCODE_TOWN}"
+)
+_ADDRESS_STREET = re.compile(rf"(?<![\w.])(?P<street>{_STREET}){_STREET_TAIL}")
+_ADDRESS_AFTER_MARKER = re.compile(
+    r"(?i:\b(?:(?:bor|boede|bosat|flytter|flyttet|flyttede|flytte)(?:\s+[a-zæøå]+){0,3}?"
+    r"\s+(?:på|i|til|fra|ind\s+på)|adresse(?:n)?|adr|bopæl|hjem\s+til|besøg\s+på)\b\.?:?)\s*"
+    rf"(?P<address>{_STREET}{_STREET_TAIL})"
+)
+_ADDRESS_WITH_FLOOR = re.compile(
+    rf"(?<![\w.])(?:{_STREET_PREFIX}\s+){{0,2}}(?!(?i:{_ROOM_WORDS})\b)[A-ZÆØÅ][\wæøå'’-]+"
+    rf"\s+{_HOUSE}\s*,?\s*(?:(?:st|stuen|\d{{1,2}})\s?\.?\s?(?:sal\b\.?)?\s?,?\s?{_SIDE}"
+    rf"|\d{{1,2}}\.?\s?sal\b\.?)"
+)
+_POSTCODE_ALONE = re.compile(
+    rf"(?<!\d)(?<!\d[.,])(?P<code>[1-9]\d{{3}})\s+{_TOWN_PREFIX}?(?P<town>[A-ZÆØÅ][a-zæøå.-]+)"
+    rf"(?P<district>{_DISTRICT})?"
+)
+_ADDRESS_RUN = re.compile(r"\[adresse\](?:\s*,?\s*\[adresse\])+")
+
+
+def _is_street(match: re.Match[str]) -> bool:
+    """A street name: a word ending in a street word ("Nørregade", "Rughaven"), or a street
+    word after a capitalised name ("Lindholm Brygge", "Peter Bangs Vej")."""
+    words = match["street"].split()
+    last = words[-1].lower()
+    capitalised = words[-1][0].isupper()
+    endings = _STREET_ENDINGS | _STREET_ENDINGS_CAPITALISED if capitalised else _STREET_ENDINGS
+    for ending in endings:
+        if last.endswith(ending):
+            return len(last) > len(ending) or (len(words) > 1 and capitalised)
+    return False
+
+
+def _is_postcode_and_town(match: re.Match[str]) -> bool:
+    """ "9000 Aalborg": a town, not a year before a word ("i 2024 Region ...")."""
+    if match["town"] in _NOT_NAMES or match["town"].lower() in {"kr", "kroner", "dkk", "stk"}:
+        return False
+    if _is_year(match["code"]) and not match["district"]:
+        before = match.string[max(0, match.start() - 3) : match.start()]
+        return "," in before or "]" in before
+    return True
+
+
+# -- names -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _NameLists:
+    """Names from ``faqbot/data/names.txt``: ``alone`` are caught without a marker, ``words``
+    (also ordinary words: Per, Hans, Bo, Kim, Maj) only after one."""
+
+    alone: frozenset[str]
+    words: frozenset[str]
+
+
+def _load_names() -> _NameLists:
+    sections: dict[str, set[str]] = {}
+    current: set[str] = set()
+    text = (resources.files("faqbot") / "data" / "names.txt").read_text(encoding="utf-8")
+    for raw in text.splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if line.startswith("["):
+            current = sections.setdefault(line.strip("[]"), set())
+        else:
+            current.update(line.split())
+    words = frozenset(sections["names that are also words"])
+    alone = frozenset(sections["first names"] | sections["surnames"]) - words
+    return _NameLists(alone, words)
+
+
+_NAMES = _load_names()
 
 _ROLE = (
     r"kolleg(?:a|aen|aer|aerne|er|erne)|patient(?:en|er|erne)?|borger(?:en|e|ne)?"
     r"|bruger(?:en|e|ne)?|beboer(?:en|e|ne)?|klient(?:en|er|erne)?|\w*leder(?:en|e|ne)?"
-    r"|\w*chef(?:en|er)?|medarbejder(?:en|e|ne)?|sygeplejerske(?:n|r)?|overlæge(?:n)?|læge(?:n)?"
-    r"|psykolog(?:en)?|psykiater(?:en)?|pædagog(?:en)?|socialrådgiver(?:en)?|terapeut(?:en)?"
-    r"|kontaktperson(?:en)?|mentor(?:en)?|praktikant(?:en)?|elev(?:en)?|pårørende"
-    r"|mor(?:en)?|far(?:en)?|søster(?:en)?|bror(?:en)?|datter(?:en)?|søn(?:nen)?"
-    r"|mand(?:en)?|kone(?:n)?|kæreste(?:n)?|ven(?:nen)?|veninde(?:n)?|nabo(?:en)?"
-    r"|hr\.|fru|frk\.|dr\.|colleague|named|kaldet|ved\s+navn|navngivet"
-    r"|(?:hun|han|hen|vedkommende|personen|som|jeg|de)\s+hedder"
+    r"|\w*chef(?:en|er)?|\w*medarbejder(?:en|e|ne)?|sygeplejerske(?:n|r)?|overlæge(?:n)?"
+    r"|læge(?:n)?|psykolog(?:en)?|psykiater(?:en)?|pædagog(?:en)?|socialrådgiver(?:en)?"
+    r"|terapeut(?:en)?|kontaktperson(?:en)?|mentor(?:en)?|praktikant(?:en)?|elev(?:en)?"
+    r"|pårørende|\w*peer(?:en|s|ne)?|vikar(?:en)?|mor(?:en)?|far(?:en)?|søster(?:en)?"
+    r"|bror(?:en)?|datter(?:en)?|søn(?:nen)?|mand(?:en)?|kone(?:n)?|kæreste(?:n)?|ven(?:nen)?"
+    r"|veninde(?:n)?|nabo(?:en)?|hr\.?|fru|frk\.?|dr\.?|c/o|colleague|named|kaldet|ved\s+navn"
+    r"|navngivet|mit\s+navn|navnet|navn|mvh|vh|hilsen|kh|hej|hejsa|kære|hi|hello|dear"
+    r"|(?:hun|han|hen|vedkommende|personen|som|jeg|de|du)\s+hedder"
 )
-_NAME_WORD = r"[A-ZÆØÅ][a-zæøåäöüéèáàíóúñç'’]+(?:-[A-ZÆØÅ][a-zæøåäöüéèáàíóúñç]+)*(?![\w-])"
-_NAME_AFTER_MARKER = re.compile(
-    rf"(?<![\w\[])(?i:{_ROLE})(?![\w-]),?\s+(?P<name>{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}})"
+# A marker ends where a name may start: "min kollega ", "ny peer: ", "patienten er ", "fru ".
+_MARKER = re.compile(
+    rf"(?<![\w\[])(?i:{_ROLE})(?:\s+(?i:er|var|hedder|hed|heder))?\s*[,:]?\s+[\"“”„'«»(]?"
 )
+_IT_IS = re.compile(r"(?<!\w)(?i:det\s+(?:er|var))\s+")
+_WHO_AFTER = re.compile(r"(?:\s+[A-ZÆØÅ][\wæøå-]*){0,2}\s+(?:der|som)\b")
+_NAME_TOKEN = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
+_SURNAME_SHAPE = re.compile(r"[A-ZÆØÅ][a-zæøå]{2,}(?:sen|søn|gaard|gård)")
+_SENTENCE_END = frozenset('.!?:;\n"“”(')
 # Capitalised words that are not names: sentence words after a missing full stop, places
-# and organisations, days and months.
+# and organisations, days and months, the bot itself.
 _NOT_NAMES = _word_set(
     """
     I De Den Det Der Dem Og Men Som Hvis Når Jeg Du Han Hun Hen Vi Hvad Hvem Hvor Hvordan
     Hvorfor Hvornår Har Er Kan Skal Vil Må Bør Ikke Også Så Nu Tak Hej Ja Nej Peer Peers
     Derfor Fordi Eller Efter Før Mens Selvom Altså Desuden Dog Bare Kun Hvilke Hvilken
-    Hvilket Vores Min Mit Mine Din Dit Hans Hendes Deres Jo Alle Ingen Nogle En Et
-    Region Regionen Kommune Kommunen Psykiatri Psykiatrien Danmark Sind Sundhed Recovery
-    Mandag Tirsdag Onsdag Torsdag Fredag Lørdag Søndag Januar Februar Marts April Maj Juni Juli
-    August September Oktober November December Jul Påske OK The
+    Hvilket Vores Min Mit Mine Din Dit Hendes Deres Jo Alle Ingen Nogle En Et Jer Dig Mig
+    Os Sig Hende Ham Her Der Til Fra På Med Om Ved Region Regionen Kommune Kommunen
+    Psykiatri Psykiatrien Danmark Sind Sundhed Recovery Mandag Tirsdag Onsdag Torsdag Fredag
+    Lørdag Søndag Januar Februar Marts April Juni Juli August September Oktober November
+    December Jul Påske OK The Bot Botten Faqbot Kollega Kollegaer Leder Team Teams Gruppe
+    Alle Allesammen Venner Godmorgen Goddag Mvh Hilsen Kr Kroner
     """
 )
 
 
-def _is_name(match: re.Match[str]) -> bool:
-    return match["name"].split()[0].split("-")[0] not in _NOT_NAMES
+def _is_title(word: str) -> bool:
+    return all(part[:1].isupper() and part[1:].islower() for part in word.split("-"))
 
 
-_STREET = (
-    r"vej|vejen|gade|gaden|allé|stræde|strædet|plads|pladsen|torv|torvet|boulevard"
-    r"|vænge|vænget|parken|bakke|bakken|toft|toften|stien|haven|hegn|højen"
-    r"|lunden|marken|engen|dalen|skoven|stranden|kajen|broen|løkke|løkken"
-)
-_ADDRESS = re.compile(
-    rf"\b(?=[A-ZÆØÅ])[\wæøå.'-]*(?i:{_STREET})\s+\d{{1,4}}(?:\s?[A-Z]|[a-z])?\b"
-    r"(?:,?\s*(?:st|kl|\d{1,2})\.?(?:\s*(?:sal|th|tv|mf)\b\.?)?)?"
-    r"(?!\s*(?:år|dage|timer|uger|måneder|gange|kr|%|procent))"
-)
+def _listed(word: str, names: frozenset[str]) -> bool:
+    """Whether the word (or its genitive: "Lises", its first part: "Anne-Mette") is listed."""
+    lower = word.lower()
+    first = lower.split("-")[0]
+    return any(
+        form in names for form in (lower, first, lower.removesuffix("s"), first.removesuffix("s"))
+    )
 
-_RULES: tuple[_Rule, ...] = (
+
+def _sentence_start(text: str, start: int) -> bool:
+    before = text[:start].rstrip()
+    return not before or before[-1] in _SENTENCE_END
+
+
+def _starts_name(
+    text: str, word: re.Match[str], after_marker: set[int], after_it_is: set[int]
+) -> bool:
+    """Whether this word is (the first word of) a person's name; ``after_marker`` and
+    ``after_it_is`` are the positions where a marker and "det er"/"det var" end."""
+    token = word.group()
+    title = _is_title(token)
+    listed = _listed(token, _NAMES.alone)
+    if not (title or listed) or (title and token.split("-")[0] in _NOT_NAMES):
+        return False  # most words: lower case and not a listed name
+    start = word.start()
+    if start in after_marker:
+        return True
+    if not title:
+        return False
+    if listed:
+        return True
+    if start in after_it_is:
+        return _listed(token, _NAMES.words) or (
+            _WHO_AFTER.match(text, word.end()) is not None
+            and not token.endswith(("en", "et", "ne", "s"))
+        )
+    return _SURNAME_SHAPE.fullmatch(token) is not None and not _sentence_start(text, start)
+
+
+def _continues_name(text: str, previous: re.Match[str], word: re.Match[str]) -> bool:
+    """Whether ``word`` is the next part of the name ending at ``previous`` ("Mette Jensen")."""
+    if text[previous.end() : word.start()] != " ":
+        return False
+    token = word.group()
+    if _is_title(token):
+        return token.split("-")[0] not in _NOT_NAMES
+    return _listed(token, _NAMES.alone)
+
+
+# Where a capitalised word may start (a superset: Latin, Greek and Cyrillic capitals and some
+# small letters among them; ``_starts_name`` decides).
+_CAPITAL = re.compile(r"(?<![^\W\d_])(?<![^\W\d_]-)[A-ZÀ-ÖØ-ÞĀ-ſͰ-ϿЀ-Я]")
+
+
+def _redact_names(text: str) -> str:
+    """Replace every name (after a marker, listed, or shaped like a surname) with ``[navn]``.
+
+    A name starts at a capitalised word or right after a marker, so only those places are
+    tried (the tests compare this with trying every word)."""
+    after_marker = {marker.end() for marker in _MARKER.finditer(text)}
+    starts = sorted({capital.start() for capital in _CAPITAL.finditer(text)} | after_marker)
+    return _redact_names_from(text, starts, after_marker)
+
+
+def _redact_names_from(text: str, starts: Iterable[int], after_marker: set[int]) -> str:
+    """``_redact_names`` trying a name at each of ``starts`` (ascending word starts)."""
+    after_it_is = {it_is.end() for it_is in _IT_IS.finditer(text)}
+    pieces: list[str] = []
+    copied = 0
+    for start in starts:
+        word = _NAME_TOKEN.match(text, start)
+        if (
+            start < copied
+            or word is None
+            or text[start - 1 : start] == "["
+            or not _starts_name(text, word, after_marker, after_it_is)
+        ):
+            continue
+        last, parts = word, 1
+        while (
+            parts < 4
+            and (following := _NAME_TOKEN.match(text, last.end() + 1)) is not None
+            and _continues_name(text, last, following)
+        ):
+            last, parts = following, parts + 1
+        pieces += [text[copied:start], NAME]
+        copied = last.end()
+    pieces.append(text[copied:])
+    return "".join(pieces)
+
+
+_TEXT_RULES: tuple[_Rule, ...] = (
     _Rule(_EMAIL, EMAIL, _is_email),
     _Rule(_TELEGRAM_LINK, USER),
     _Rule(_USERNAME, USER),
+)
+# Each of these needs a digit, so a text without one skips them.
+_NUMBER_RULES: tuple[_Rule, ...] = (
     _Rule(_IBAN, ACCOUNT),
     _Rule(_CARD, ACCOUNT),
     _Rule(_ACCOUNT_AFTER_MARKER, ACCOUNT, group="number"),
     _Rule(_BANK_AFTER_MARKER, ACCOUNT, group="number"),
     _Rule(_CPR_AFTER_MARKER, CPR, group="number"),
-    _Rule(_PHONE_INTERNATIONAL, PHONE),
+    _Rule(_PHONE_INTERNATIONAL, PHONE, _is_international_phone),
     _Rule(_CPR_LONG_YEAR, CPR),
+    _Rule(_CPR_FULL_YEAR, CPR, _is_cpr_full_year),
     _Rule(_CPR, CPR, _is_cpr),
     _Rule(_CPR_SHORT_DATE, CPR, _is_cpr_short_date),
+    _Rule(_REG_AND_ACCOUNT, ACCOUNT, _is_reg_and_account),
     _Rule(_PHONE_AFTER_MARKER, PHONE, _is_phone_after_marker, group="number"),
     _Rule(_PHONE_WITH_BARE_CODE, PHONE, _is_phone),
     _Rule(_PHONE, PHONE, _is_phone),
-    _Rule(_NAME_AFTER_MARKER, NAME, _is_name, group="name"),
-    _Rule(_ADDRESS, ADDRESS),
+    _Rule(_ADDRESS_WITH_POSTCODE, ADDRESS),
+    _Rule(_ADDRESS_STREET, ADDRESS, _is_street),
+    _Rule(_ADDRESS_AFTER_MARKER, ADDRESS, group="address"),
+    _Rule(_ADDRESS_WITH_FLOOR, ADDRESS),
+    _Rule(_POSTCODE_ALONE, ADDRESS, _is_postcode_and_town),
 )
 
 
+_DIGIT = re.compile(r"\d")
 _PARTIAL_TAIL = re.compile(r"\S{0,64}[\d\s.,/()+-]*$")
 
 
@@ -396,6 +705,11 @@ def redact(text: str, *, limit: int | None = None) -> str:
     if limit is not None and len(text) > 2 * limit:
         text = _PARTIAL_TAIL.sub("", text[: 2 * limit])
     text = _normalise(text)
-    for rule in _RULES:
+    for rule in _TEXT_RULES:
         text = rule.apply(text)
+    if _DIGIT.search(text):
+        for rule in _NUMBER_RULES:
+            text = rule.apply(text)
+        text = _ADDRESS_RUN.sub(ADDRESS, text)
+    text = _redact_names(text)
     return text if limit is None else text[:limit]
