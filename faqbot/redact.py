@@ -502,10 +502,12 @@ def _is_postcode_and_town(match: re.Match[str]) -> bool:
 
 @dataclass(frozen=True)
 class _NameLists:
-    """Names from ``faqbot/data/names.txt``: ``alone`` are caught without a marker, ``words``
-    (also ordinary words: Per, Hans, Bo, Kim, Maj) only after one."""
+    """Names from ``faqbot/data/names.txt``: ``alone`` are caught capitalised without a marker,
+    ``lower`` also in lower case ("snakkede med mette"), ``words`` (also ordinary words: Per,
+    Hans, Bo, Kim, Maj) only after a marker."""
 
     alone: frozenset[str]
+    lower: frozenset[str]
     words: frozenset[str]
 
 
@@ -521,7 +523,7 @@ def _load_names() -> _NameLists:
             current.update(line.split())
     words = frozenset(sections["names that are also words"])
     alone = frozenset(sections["first names"] | sections["surnames"]) - words
-    return _NameLists(alone, words)
+    return _NameLists(alone, alone - sections["names that are also lower-case words"], words)
 
 
 _NAMES = _load_names()
@@ -536,16 +538,18 @@ _ROLE = (
     r"|bror(?:en)?|datter(?:en)?|søn(?:nen)?|mand(?:en)?|kone(?:n)?|kæreste(?:n)?|ven(?:nen)?"
     r"|veninde(?:n)?|nabo(?:en)?|hr\.?|fru|frk\.?|dr\.?|c/o|colleague|named|kaldet|ved\s+navn"
     r"|navngivet|mit\s+navn|navnet|navn|mvh|vh|hilsen|kh|hej|hejsa|kære|hi|hello|dear"
-    r"|(?:hun|han|hen|vedkommende|personen|som|jeg|de|du)\s+hedder"
+    r"|(?:hun|han|hen|vedkommende|personen|som|der|jeg|de|du)\s+(?:hedder|hed)|jeg\s+er"
 )
-# A marker ends where a name may start: "min kollega ", "ny peer: ", "patienten er ", "fru ".
-_MARKER = re.compile(
-    rf"(?<![\w\[])(?i:{_ROLE})(?:\s+(?i:er|var|hedder|hed|heder))?\s*[,:]?\s+[\"“”„'«»(]?"
+# A marker right before a word (searched back from it): "min kollega ", "ny peer: ",
+# "patienten er ", "fru ".
+_MARKER_BEFORE = re.compile(
+    rf"(?<![\w\[])(?i:{_ROLE})(?:\s+(?i:er|var|hedder|hed|heder))?\s*[,:]?\s+[\"“”„'«»(]?$"
 )
-_IT_IS = re.compile(r"(?<!\w)(?i:det\s+(?:er|var))\s+")
+_IT_IS_BEFORE = re.compile(r"(?<!\w)(?i:det\s+(?:er|var))\s+$")
 _WHO_AFTER = re.compile(r"(?:\s+[A-ZÆØÅ][\wæøå-]*){0,2}\s+(?:der|som)\b")
 _NAME_TOKEN = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
 _SURNAME_SHAPE = re.compile(r"[A-ZÆØÅ][a-zæøå]{2,}(?:sen|søn|gaard|gård)")
+_NOT_SURNAME_ENDINGS = ("elsen", "ssen", "isen", "osen", "asen", "ysen", "jsen", "æsen")
 _SENTENCE_END = frozenset('.!?:;\n"“”(')
 # Capitalised words that are not names: sentence words after a missing full stop, places
 # and organisations, days and months, the bot itself.
@@ -568,43 +572,62 @@ def _is_title(word: str) -> bool:
     return all(part[:1].isupper() and part[1:].islower() for part in word.split("-"))
 
 
-def _listed(word: str, names: frozenset[str]) -> bool:
-    """Whether the word (or its genitive: "Lises", its first part: "Anne-Mette") is listed."""
+def _fold(word: str) -> str:
+    """Without accents: "Ayşe" -> "ayse", "Yılmaz" -> "yilmaz" (names are listed without)."""
+    decomposed = unicodedata.normalize("NFD", word.lower().replace("ı", "i"))
+    return "".join(char for char in decomposed if unicodedata.category(char) != "Mn")
+
+
+def _listed(word: str, names: frozenset[str], *, genitive: bool = False) -> bool:
+    """Whether the word, its first part ("Anne-Mette") or, with ``genitive``, the word without
+    its genitive s ("Lises") is listed, with or without its accents."""
     lower = word.lower()
-    first = lower.split("-")[0]
-    return any(
-        form in names for form in (lower, first, lower.removesuffix("s"), first.removesuffix("s"))
-    )
+    forms = [lower, lower.split("-")[0]]
+    if genitive:
+        forms += [form.removesuffix("s") for form in forms]
+    if not lower.isascii():
+        forms += [_fold(form) for form in forms]
+    return any(form in names for form in forms)
 
 
 def _sentence_start(text: str, start: int) -> bool:
-    before = text[:start].rstrip()
-    return not before or before[-1] in _SENTENCE_END
+    index = start - 1
+    while index >= 0 and text[index] in " \t":
+        index -= 1
+    return index < 0 or text[index] in _SENTENCE_END
 
 
-def _starts_name(
-    text: str, word: re.Match[str], after_marker: set[int], after_it_is: set[int]
-) -> bool:
-    """Whether this word is (the first word of) a person's name; ``after_marker`` and
-    ``after_it_is`` are the positions where a marker and "det er"/"det var" end."""
+def _has_surname_shape(token: str) -> bool:
+    """Jensen, Kragelund-Pedersen's shape, Bjerregaard: not a definite noun (Styrelsen,
+    Krisen, Bussen)."""
+    return _SURNAME_SHAPE.fullmatch(token) is not None and not token.endswith(_NOT_SURNAME_ENDINGS)
+
+
+def _ends_before(pattern: re.Pattern[str], text: str, start: int) -> bool:
+    """Whether ``pattern`` (anchored with $) matches right before ``start``."""
+    return pattern.search(text, max(0, start - 60), start) is not None
+
+
+def _starts_name(text: str, word: re.Match[str]) -> bool:
+    """Whether this word is (the first word of) a person's name."""
     token = word.group()
     title = _is_title(token)
-    listed = _listed(token, _NAMES.alone)
-    if not (title or listed) or (title and token.split("-")[0] in _NOT_NAMES):
-        return False  # most words: lower case and not a listed name
-    start = word.start()
-    if start in after_marker:
-        return True
-    if not title:
+    if title and token.split("-")[0] in _NOT_NAMES:
         return False
-    if listed:
+    start = word.start()
+    if _ends_before(_MARKER_BEFORE, text, start):
+        return title or _listed(token, _NAMES.alone)
+    if not title:
+        return _listed(token, _NAMES.lower)
+    mid_sentence = not _sentence_start(text, start)  # "Dans og bevægelse": not Dan's
+    if _listed(token, _NAMES.alone, genitive=mid_sentence):
         return True
-    if start in after_it_is:
+    if _ends_before(_IT_IS_BEFORE, text, start):
         return _listed(token, _NAMES.words) or (
             _WHO_AFTER.match(text, word.end()) is not None
             and not token.endswith(("en", "et", "ne", "s"))
         )
-    return _SURNAME_SHAPE.fullmatch(token) is not None and not _sentence_start(text, start)
+    return mid_sentence and _has_surname_shape(token)
 
 
 def _continues_name(text: str, previous: re.Match[str], word: re.Match[str]) -> bool:
@@ -614,27 +637,28 @@ def _continues_name(text: str, previous: re.Match[str], word: re.Match[str]) -> 
     token = word.group()
     if _is_title(token):
         return token.split("-")[0] not in _NOT_NAMES
-    return _listed(token, _NAMES.alone)
+    return _listed(token, _NAMES.lower)
 
 
 # Where a capitalised word may start (a superset: Latin, Greek and Cyrillic capitals and some
 # small letters among them; ``_starts_name`` decides).
+_LOWER_WORD = re.compile(r"(?<![^\W\d_])[a-zæøå][^\W\d_]*")
 _CAPITAL = re.compile(r"(?<![^\W\d_])(?<![^\W\d_]-)[A-ZÀ-ÖØ-ÞĀ-ſͰ-ϿЀ-Я]")
 
 
 def _redact_names(text: str) -> str:
     """Replace every name (after a marker, listed, or shaped like a surname) with ``[navn]``.
 
-    A name starts at a capitalised word or right after a marker, so only those places are
-    tried (the tests compare this with trying every word)."""
-    after_marker = {marker.end() for marker in _MARKER.finditer(text)}
-    starts = sorted({capital.start() for capital in _CAPITAL.finditer(text)} | after_marker)
-    return _redact_names_from(text, starts, after_marker)
+    A name starts at a capitalised word or at a listed name in lower case, so only those
+    places are tried (the tests compare this with trying every word)."""
+    starts = {capital.start() for capital in _CAPITAL.finditer(text)}
+    if _NAMES.alone.intersection(_LOWER_WORD.findall(text)):  # "patienten mads", "med mette"
+        starts.update(word.start() for word in _NAME_TOKEN.finditer(text))
+    return _redact_names_from(text, sorted(starts))
 
 
-def _redact_names_from(text: str, starts: Iterable[int], after_marker: set[int]) -> str:
+def _redact_names_from(text: str, starts: Iterable[int]) -> str:
     """``_redact_names`` trying a name at each of ``starts`` (ascending word starts)."""
-    after_it_is = {it_is.end() for it_is in _IT_IS.finditer(text)}
     pieces: list[str] = []
     copied = 0
     for start in starts:
@@ -643,7 +667,7 @@ def _redact_names_from(text: str, starts: Iterable[int], after_marker: set[int])
             start < copied
             or word is None
             or text[start - 1 : start] == "["
-            or not _starts_name(text, word, after_marker, after_it_is)
+            or not _starts_name(text, word)
         ):
             continue
         last, parts = word, 1
