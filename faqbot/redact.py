@@ -217,7 +217,7 @@ _USERNAME = re.compile(r"(?<![\w@])@\w+(?:\.\w+)*")
 _IBAN = re.compile(r"\b(?:[A-Z]{2}|dk) ?\d{2}(?:[ -]?[A-Z0-9]){10,30}\b")
 _CARD = re.compile(r"(?<!\d)\d{4}([ -]?)\d{4}\1\d{4}\1\d{4}(?!\d)")
 _ACCOUNT_AFTER_MARKER = re.compile(
-    r"(?i:\b(?:bank|nem|løn)?(?:konto|kto)(?:nummer|nr)?\b\.?)[^\d\n]{0,15}?"
+    r"(?<!\[)(?i:\b(?:bank|nem|løn)?(?:konto|kto)(?:nummer|nr)?\b\.?)[^\d\n]{0,15}?"
     r"(?P<number>\d(?:[ ./-]?\d){5,13})(?!\d)"
 )
 _BANK_AFTER_MARKER = re.compile(
@@ -256,7 +256,7 @@ _CPR_FULL_YEAR = re.compile(
     r"\s?[-/]\s?(?P<serial>\d{4})(?!\d)(?![.,]\d)"
 )
 _CPR_AFTER_MARKER = re.compile(
-    r"(?i:\b(?:cpr|personnummer|personnr|person-nr|personnummeret|cpr-nummeret))"
+    r"(?<!\[)(?i:\b(?:cpr|personnummer|personnr|person-nr|personnummeret|cpr-nummeret))"
     r"[^\d\n]{0,30}?(?P<number>\d(?:[\s./-]{0,3}\d){9})(?!\d)"
 )
 
@@ -293,7 +293,7 @@ def _is_cpr_full_year(match: re.Match[str]) -> bool:
 # -- phone numbers -------------------------------------------------------------------------
 
 _PHONE_INTERNATIONAL = re.compile(
-    r"(?<![\w+(])(?<!\d[-/.])\(?(?:\+|\b00)\s?\(?[1-9](?:\)?[\s./-]{0,2}\(?\d){7,14}(?!\d)"
+    r"(?<![\w+(])(?<!\d[-/. ])\(?(?:\+|\b00)\s?\(?[1-9](?:\)?[\s./-]{0,2}\(?\d){7,14}(?!\d)"
 )
 _NATIONAL = r"(?:\d{8}|\d{1,4}(?:(?:\s?-\s?|[ ./])\d{1,4}){1,7})"
 _PHONE_WITH_BARE_CODE = re.compile(
@@ -301,7 +301,7 @@ _PHONE_WITH_BARE_CODE = re.compile(
 )
 _PHONE = re.compile(rf"(?<!\d)(?<!\d[.,/-])(?P<national>{_NATIONAL})(?!\d)(?![.,]\d)")
 _PHONE_AFTER_MARKER = re.compile(
-    r"(?i:\b(?:tlf|telefon\w*|mobil\w*|mob|ring(?:e|er)?|sms|nummer|tel|phone)\b\.?)"
+    r"(?<!\[)(?i:\b(?:tlf|telefon\w*|mobil\w*|mob|ring(?:e|er)?|sms|nummer|tel|phone)\b\.?)"
     r"[^\d\n]{0,15}?(?P<number>\d(?:[\s./-]{0,3}\d){7})(?![\d])(?![\s./-]{0,3}\d)"
 )
 _GROUP = re.compile(r"\d+")
