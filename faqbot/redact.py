@@ -169,7 +169,8 @@ _WORDS_BEFORE_AT = _word_set(
 _LOCAL_TOKEN = r"""[^\s@()\[\]{}<>,;:"]"""
 _LOCAL = (
     r'(?<![^\s()\[\]{}<>,;:"])(?P<local>"[^"\n]{1,64}"'
-    rf"|{_LOCAL_TOKEN}{{1,64}}(?: \. {_LOCAL_TOKEN}{{1,64}}){{1,3}}(?= ?@)"
+    rf"|{_LOCAL_TOKEN}{{1,64}}(?: (?:\.|dot|punktum|prik) {_LOCAL_TOKEN}{{1,64}}){{1,3}}"
+    r"(?=\s*(?:@|[(\[{<]|snabel|at\s))"
     rf"|{_LOCAL_TOKEN}{{1,256}})"
 )
 _OBFUSCATED_AT = (
