@@ -216,7 +216,14 @@ _USERNAME = re.compile(r"(?<![\w@])@\w+(?:\.\w+)*")
 
 # An IBAN in any grouping ("DK50 0040 0440 1162 43", "DK 80 3000 0012 3456 78").
 _IBAN = re.compile(r"\b(?:[A-Z]{2}|dk) ?\d{2}(?:[ -]?[A-Z0-9]){10,30}\b")
-_CARD = re.compile(r"(?<!\d)\d{4}([ -]?)\d{4}\1\d{4}\1\d{4}(?!\d)")
+_CARD = re.compile(
+    r"(?<!\d)\d{4}([ -]?)\d{4}\1\d{4}\1\d{4}(?!\d)"
+    r"|(?<!\d)\d{4}([ -]?)\d{6}\2\d{5}(?!\d)"  # American Express: 4-6-5
+)
+_CARD_AFTER_MARKER = re.compile(
+    r"(?<!\[)(?i:\b(?:\w*kort|kortnummer|kortnr|visa|mastercard|amex|maestro)\b\.?)"
+    r"[^\d\n]{0,10}?(?P<number>\d(?:[ -]?\d){12,18})(?!\d)"
+)
 _ACCOUNT_AFTER_MARKER = re.compile(
     r"(?<!\[)(?i:\b(?:bank|nem|løn)?(?:konto|kto)(?:nummer|nr)?\b\.?)[^\d\n]{0,15}?"
     r"(?P<number>\d(?:[ ./-]?\d){5,13})(?!\d)"
@@ -522,9 +529,18 @@ def _load_names() -> _NameLists:
             current = sections.setdefault(line.strip("[]"), set())
         else:
             current.update(line.split())
-    words = frozenset(sections["names that are also words"])
-    alone = frozenset(sections["first names"] | sections["surnames"]) - words
-    return _NameLists(alone, alone - sections["names that are also lower-case words"], words)
+    words = _with_ascii_spellings(sections["names that are also words"])
+    alone = _with_ascii_spellings(sections["first names"] | sections["surnames"]) - words
+    lower_words = _with_ascii_spellings(sections["names that are also lower-case words"])
+    return _NameLists(alone, alone - lower_words, words)
+
+
+def _with_ascii_spellings(names: set[str]) -> frozenset[str]:
+    """The names and their spellings without æ, ø, å: Søren, Soeren, Soren; Åse, Aase, Ase."""
+    spelled = set(names)
+    for old, new in (("æ", "ae"), ("æ", "a"), ("ø", "oe"), ("ø", "o"), ("å", "aa"), ("å", "a")):
+        spelled |= {name.replace(old, new) for name in spelled}
+    return frozenset(spelled)
 
 
 _NAMES = _load_names()
@@ -693,6 +709,7 @@ _TEXT_RULES: tuple[_Rule, ...] = (
 _NUMBER_RULES: tuple[_Rule, ...] = (
     _Rule(_IBAN, ACCOUNT),
     _Rule(_CARD, ACCOUNT),
+    _Rule(_CARD_AFTER_MARKER, ACCOUNT, group="number"),
     _Rule(_ACCOUNT_AFTER_MARKER, ACCOUNT, group="number"),
     _Rule(_BANK_AFTER_MARKER, ACCOUNT, group="number"),
     _Rule(_CPR_AFTER_MARKER, CPR, group="number"),
