@@ -7,11 +7,10 @@ from a journal system or hiding an address from spam filters would use.
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
-from faqbot import questionlog, redact as redaction
+from faqbot import questionlog
+from faqbot import redact as redaction
 from faqbot.redact import ACCOUNT, ADDRESS, CPR, EMAIL, NAME, PHONE, USER, redact
 
 ZWSP = "\u200b"
