@@ -10,28 +10,52 @@ space, every decimal digit ASCII. The stored text is this normalised form.
 Then each kind of personal data becomes a Danish marker that says what was there:
 
 * e-mail addresses, also obfuscated ("anna (at) region.dk", "anna snabel-a region punktum dk",
-  "anna at region.dk"), and Telegram links (t.me/...) -> ``[e-mail]`` / ``[bruger]``
+  "anna at region.dk", "jens . madsen @ gmail . com"), and Telegram links (t.me/...)
+  -> ``[e-mail]`` / ``[bruger]``
 * @usernames -> ``[bruger]``
-* IBAN, payment card and (after "konto"/"reg.nr.") account numbers -> ``[kontonr.]``
+* IBAN in any grouping ("DK 50 0040 0440 1162 43"), payment cards (4-4-4-4, 4-6-5, any grouping
+  after "kort"/"visa"), a reg.nr. with an account number in any grouping ("1234 0012345678",
+  "1234/0012345678", "1234.0012345678"), and numbers after "konto"/"kto"/"reg.nr."
+  -> ``[kontonr.]``
 * CPR numbers in every grouping (010203-1234, 01.02.03-1234, 01 02 03 1234, 0102031234,
-  1.2.93-1234, 12 34 after "cpr"/"personnummer" in any grouping) -> ``[CPR-nr.]``
-* phone numbers: with a country code (+45, 0045, (+45), +46 ...), or Danish 8 digits in any
-  grouping people use (12345678, 12 34 56 78, 1234 5678, 123 45 678, 24 567 890, 12-34-56-78,
-  12.34.56.78, 2456-7890), and 8 digits in any grouping after "tlf"/"mobil"/"ring"
+  1.2.93-1234, 01.02.1993-1234, 12 34 after "cpr"/"personnummer" in any grouping) -> ``[CPR-nr.]``
+* phone numbers: with a country code (+45, 0045, (+45), +46, +49 (0)30 ...), or Danish 8 digits
+  in any grouping people use (12345678, 12 34 56 78, 1234 5678, 123 45 678, 24 567 890,
+  12-34-56-78, 12.34.56.78), and 8 digits in any grouping after "tlf"/"mobil"/"ring"
   -> ``[telefonnr.]``
-* a name after a clear marker: a role ("min kollega Anna Hansen", "patienten Jens", "fru
-  Jensen") or "hedder" after a person ("hun hedder Mette") -> ``[navn]``
-* a street address (a capitalised street name ending in vej/gade/allé/... and a house
-  number) -> ``[adresse]``
+* street addresses -> ``[adresse]``: a postcode and town ("9000 Aalborg", "8000 aarhus c") is
+  strong evidence, so the street and number before it go too whatever the street is called and
+  in any case, with floor, side, flat and a locality ("Skovbrynet 24, 2. th, Hald, 8800 Viborg");
+  without a postcode, a street word ending (-vej, -gade, -allé, Brygge, -parken ...) and a
+  number, any street after "bor på"/"flyttet til"/"adresse", or a number with floor and side
+  ("Vesterbro 87 3 th"); a postcode and town alone
+* names -> ``[navn]``: after a marker whatever the name (a role: "min kollega", "peeren",
+  "ny peer:", "patienten er", "hr", "fru", "c/o"; "hedder", "mit navn er", "jeg er", "mvh",
+  "hej"; "det er/var X der ..."), and without one a name on the list in ``data/names.txt``
+  (common first names and surnames in Denmark, also spelled without æøå or accents): capitalised
+  anywhere ("Spørg Henriette"), in lower case too unless it is also a word ("med mette", not
+  "line"), and a capitalised -sen/-gaard surname mid-sentence. Names that are also common
+  words (Per, Hans, Bo, Kim, Else, Maj, Mark) are names only after a marker.
 
 What stays: dates (12.03.2024, 2024-03-12, 12-03-2024), years and year spans (2016-2017),
 times and time spans (12.30, 10.00-12.00), amounts (1.234.567 kr., 12.500.000, 12 500 000),
-case numbers after a year (2024-0123), item and section numbers (§ 56, punkt 4.2.1), short
-numbers (112, 1813), and every ordinary word. A name without a marker ("Anna sagde ...")
-cannot be told from an ordinary capitalised word without a dictionary of names, so it stays.
+case numbers after a year (2024-0123, 2024-118734), item and section numbers (§ 56, punkt
+4.2.1), room, ward and course numbers (stue 9, lokale 2.17, Del 3), short numbers (112, 1813),
+place and organisation names (Region Nordjylland, Sundhedsstyrelsen), and every ordinary word.
+Public services' numbers stay too: a listed number (Livslinien's 70 201 201, Psykiatrifonden's
+39 25 25 25, Giftlinjen, the regions' Lægevagt ...) anywhere, and any number right after such a
+service's name ("Headspace tlf. ...").
+
+What cannot be caught: a name that is not on the list and has no marker ("snakkede med
+Perrnille"), since it cannot be told from a place or an organisation; a name that is also a word
+without a marker ("Per ringede"); a street without a number, postcode or street word ("hun bor
+ved Kvickly"); personal data spelled out in words ("to tre fire fem ..."); a CPR number or an
+account number split across messages. Some capitalised words are taken for names where they
+are not ("det var Aalborg der vandt"): the markers say a person was named, nothing more.
 
 Each rule is a pattern that finds candidates plus, where the pattern alone cannot tell a phone
-number from a date, a check that accepts or refuses each candidate.
+number from a date, a check that accepts or refuses each candidate. Names come last and are
+found word by word, so a marker from an earlier rule ("[adresse]") is never taken for one.
 """
 
 from __future__ import annotations
