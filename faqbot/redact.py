@@ -413,6 +413,7 @@ _SERVICES = (
     r"livslinien|psykiatrifonden|giftlinjen|børnetelefonen|lægevagten|vagtlægen|akuttelefonen"
     r"|akutmodtagelsen|politiet|alkolinjen|kræftlinjen|headspace|sind|børns\s+vilkår"
     r"|ældre\s+sagen|lev\s+uden\s+vold|sundhed\.dk|borger\.dk|psykiatrilinjen|hjernelinjen"
+    r"|borgerservice|kommunen|regionen|hospitalet|sygehuset|skadestuen|jobcent(?:er|r)et"
 )
 _SERVICE_BEFORE = re.compile(
     rf"(?i:\b(?:{_SERVICES})s?)\W*"
@@ -609,6 +610,18 @@ _NOT_NAMES = _word_set(
 )
 
 
+# Words after a person's name that make it a place or an institution named after them.
+_NAMED_AFTER = _word_set(
+    """
+    skole skolen hospital hospitalet sygehus sygehuset hus huset center centret centeret fond
+    fonden stiftelse stiftelsen kollegium kollegiet gymnasium gymnasiet seminarium seminariet
+    institut instituttet klinik klinikken bibliotek biblioteket museum museet kirke kirken
+    teater teatret plads pladsen park parken vej vejen gade gaden allé have haven hjem hjemmet
+    børnehave skolerne prisen pris
+    """
+)
+
+
 def _is_title(word: str) -> bool:
     return all(part[:1].isupper() and part[1:].islower() for part in word.split("-"))
 
@@ -671,14 +684,30 @@ def _starts_name(text: str, word: re.Match[str]) -> bool:
     return mid_sentence and _has_surname_shape(token)
 
 
-def _continues_name(text: str, previous: re.Match[str], word: re.Match[str]) -> bool:
-    """Whether ``word`` is the next part of the name ending at ``previous`` ("Mette Jensen")."""
+def _continues_name(
+    text: str, previous: re.Match[str], word: re.Match[str], *, marked: bool
+) -> bool:
+    """Whether ``word`` is the next part of the name ending at ``previous`` ("Mette Jensen");
+    without a marker, not a word that makes it a place ("Karen Blixen Parken")."""
     if text[previous.end() : word.start()] != " ":
         return False
     token = word.group()
     if _is_title(token):
-        return token.split("-")[0] not in _NOT_NAMES
+        return token.split("-")[0] not in _NOT_NAMES and (
+            marked or token.lower() not in _NAMED_AFTER
+        )
     return _listed(token, _NAMES.lower)
+
+
+def _names_a_place(text: str, last: re.Match[str]) -> bool:
+    """Whether the name ending at ``last`` names a place ("Kofoeds Skole", "Peter Sabroe
+    Seminariet", "Karen Blixen Parken"), not a person."""
+    following = _NAME_TOKEN.match(text, last.end() + 1)
+    return (
+        following is not None
+        and text[last.end() : following.start()] == " "
+        and following.group().lower() in _NAMED_AFTER
+    )
 
 
 # Where a capitalised word may start (a superset: Latin, Greek and Cyrillic capitals and some
@@ -711,13 +740,16 @@ def _redact_names_from(text: str, starts: Iterable[int]) -> str:
             or not _starts_name(text, word)
         ):
             continue
+        marked = _ends_before(_MARKER_BEFORE, text, start)
         last, parts = word, 1
         while (
             parts < 4
             and (following := _NAME_TOKEN.match(text, last.end() + 1)) is not None
-            and _continues_name(text, last, following)
+            and _continues_name(text, last, following, marked=marked)
         ):
             last, parts = following, parts + 1
+        if not marked and _names_a_place(text, last):
+            continue  # "Kofoeds Skole"; but "peeren Jens Hus" is a person
         pieces += [text[copied:start], NAME]
         copied = last.end()
     pieces.append(text[copied:])
