@@ -671,10 +671,14 @@ def _starts_name(text: str, word: re.Match[str]) -> bool:
     start = word.start()
     if _ends_before(_MARKER_BEFORE, text, start):
         return title or _listed(token, _NAMES.alone)
-    if not title:
-        return _listed(token, _NAMES.lower)
-    mid_sentence = not _sentence_start(text, start)  # "Dans og bevægelse": not Dan's
-    if _listed(token, _NAMES.alone, genitive=mid_sentence):
+    if not title:  # lower case, or capitals: "METTE", but not an acronym ("IDA", "EVA")
+        return (len(token) > 3 or not token.isupper()) and _listed(token, _NAMES.lower)
+    # A genitive ("Camillas mor") at a sentence's start only of a name that is no word: "Dans
+    # og bevægelse" is not Dan's.
+    mid_sentence = not _sentence_start(text, start)
+    if _listed(token, _NAMES.alone, genitive=mid_sentence) or _listed(
+        token, _NAMES.lower, genitive=True
+    ):
         return True
     if _ends_before(_IT_IS_BEFORE, text, start):
         return _listed(token, _NAMES.words) or (
