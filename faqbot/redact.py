@@ -582,12 +582,12 @@ _ROLE = (
     r"|navngivet|mit\s+navn|navnet|navn|mvh|vh|hilsen|kh|hej|hejsa|kære|hi|hello|dear"
     r"|(?:hun|han|hen|vedkommende|personen|som|der|jeg|de|du)\s+(?:hedder|hed)|jeg\s+er"
 )
-# A marker right before a word (searched back from it): "min kollega ", "ny peer: ",
-# "patienten er ", "fru ".
+# A marker right before a word on the same line (searched back from it; the normalised text
+# has single spaces): "min kollega ", "ny peer: ", "peer:", "patienten er ", "fru ".
 _MARKER_BEFORE = re.compile(
-    rf"(?<![\w\[])(?i:{_ROLE})(?:\s+(?i:er|var|hedder|hed|heder))?\s*[,:]?\s+[\"“”„'«»(]?$"
+    rf"(?<![\w\[])(?i:{_ROLE})(?: (?i:er|var|hedder|hed|heder))?(?: ?[,:] ?| )[\"“”„'«»(]?$"
 )
-_IT_IS_BEFORE = re.compile(r"(?<!\w)(?i:det\s+(?:er|var))\s+$")
+_IT_IS_BEFORE = re.compile(r"(?<!\w)(?i:det (?:er|var)) $")
 _WHO_AFTER = re.compile(r"(?:\s+[A-ZÆØÅ][\wæøå-]*){0,2}\s+(?:der|som)\b")
 _NAME_TOKEN = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
 _SURNAME_SHAPE = re.compile(r"[A-ZÆØÅ][a-zæøå]{2,}(?:sen|søn|gaard|gård)")
