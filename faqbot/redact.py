@@ -542,6 +542,7 @@ class _NameLists:
     alone: frozenset[str]
     lower: frozenset[str]
     words: frozenset[str]
+    surnames: frozenset[str]
 
 
 def _load_names() -> _NameLists:
@@ -557,7 +558,8 @@ def _load_names() -> _NameLists:
     words = _with_ascii_spellings(sections["names that are also words"])
     alone = _with_ascii_spellings(sections["first names"] | sections["surnames"]) - words
     lower_words = _with_ascii_spellings(sections["names that are also lower-case words"])
-    return _NameLists(alone, alone - lower_words, words)
+    surnames = _with_ascii_spellings(sections["surnames"]) - words
+    return _NameLists(alone, alone - lower_words, words, surnames)
 
 
 def _with_ascii_spellings(names: set[str]) -> frozenset[str]:
@@ -571,15 +573,28 @@ def _with_ascii_spellings(names: set[str]) -> frozenset[str]:
 _NAMES = _load_names()
 
 _ROLE = (
-    r"kolleg(?:a|aen|aer|aerne|er|erne)|patient(?:en|er|erne)?|borger(?:en|e|ne)?"
-    r"|bruger(?:en|e|ne)?|beboer(?:en|e|ne)?|klient(?:en|er|erne)?|\w*leder(?:en|e|ne)?"
-    r"|\w*chef(?:en|er)?|\w*medarbejder(?:en|e|ne)?|sygeplejerske(?:n|r)?|overlæge(?:n)?"
-    r"|læge(?:n)?|psykolog(?:en)?|psykiater(?:en)?|pædagog(?:en)?|socialrådgiver(?:en)?"
-    r"|terapeut(?:en)?|kontaktperson(?:en)?|mentor(?:en)?|praktikant(?:en)?|elev(?:en)?"
-    r"|pårørende|\w*peer(?:en|s|ne)?|vikar(?:en)?|mor(?:en)?|far(?:en)?|søster(?:en)?"
-    r"|bror(?:en)?|datter(?:en)?|søn(?:nen)?|mand(?:en)?|kone(?:n)?|kæreste(?:n)?|ven(?:nen)?"
-    r"|veninde(?:n)?|nabo(?:en)?|hr\.?|fru|frk\.?|dr\.?|c/o|colleague|named|kaldet|ved\s+navn"
-    r"|navngivet|mit\s+navn|navnet|navn|mvh|vh|hilsen|kh|hej|hejsa|kære|hi|hello|dear"
+    # a word ending in a role: "kollegaen", "afdelingssygeplejersken", "peer-medarbejderen"
+    r"\w*(?:kolleg(?:a|aen|aer|aerne|er|erne)|patient(?:en|er|erne)?|borger(?:en|e|ne)?"
+    r"|brugeren|brugere|brugerne|beboer(?:en|e|ne)?|klient(?:en|er|erne)?|lederen|ledere|lederne"
+    r"|chef(?:en|er)?|medarbejder(?:en|e|ne)?|sygeplejerske(?:n|r)?|læge(?:n|r)?"
+    r"|psykolog(?:en)?|psykiater(?:en)?|pædagog(?:en)?|rådgiver(?:en)?|terapeut(?:en)?"
+    r"|assistent(?:en)?|koordinator(?:en)?|konsulent(?:en)?|vejleder(?:en)?|sekretær(?:en)?"
+    r"|kontaktperson(?:en)?|mentor(?:en)?|praktikant(?:en)?|elev(?:en)?|studerende|vikar(?:en)?"
+    r"|peer(?:en|s|ne)?|frivillig(?:e)?|tolk(?:en)?|værge(?:n)?|bisidder(?:en)?|advokat(?:en)?"
+    r"|portør(?:en)?|sagsbehandler(?:en)?|behandleren|hjælperen)"
+    # a compound or a determiner for the words that are also verbs ("vi bruger Teams")
+    r"|\w+(?:bruger|leder|behandler|hjælper)"
+    r"|(?:en|min|mit|vores|din|jeres|deres|ny|nye|den|denne|hans|hendes|sin) "
+    r"(?:bruger|leder|behandler|hjælper)"
+    # family and others
+    r"|pårørende|mor(?:en)?|far(?:en)?|søster(?:en)?|bror(?:en)?|datter(?:en)?|søn(?:nen)?"
+    r"|mand(?:en)?|kone(?:n)?|kæreste(?:n)?|ven(?:nen)?|veninde(?:n)?|nabo(?:en)?|moster"
+    r"|faster|morbror|farbror|onkel|tante|svigermor|svigerfar|bedstemor|bedstefar|mormor"
+    r"|farmor|morfar|farfar|fætter|kusine|ægtefælle(?:n)?|samlever(?:en)?|partner(?:en)?"
+    r"|eksmand|ekskone|barn(?:et)?|pige(?:n)?|dreng(?:en)?|stedfar|stedmor|plejemor|plejefar"
+    # titles, names, greetings and sign-offs
+    r"|hr\.?|fru|frk\.?|dr\.?|c/o|colleague|named|kaldet|ved\s+navn|navngivet|mit\s+navn"
+    r"|navnet|navn|mvh|vh|hilsen|kh|hej|hejsa|kære|hi|hello|dear"
     r"|(?:hun|han|hen|vedkommende|personen|som|der|jeg|de|du)\s+(?:hedder|hed)|jeg\s+er"
 )
 # A marker right before a word on the same line (searched back from it; the normalised text
@@ -703,6 +718,29 @@ def _continues_name(
     return _listed(token, _NAMES.lower)
 
 
+_WORD_BEFORE = re.compile(r"([^\W\d_]+(?:-[^\W\d_]+)*) $")
+
+
+def _first_name_before(text: str, word: re.Match[str], copied: int) -> int:
+    """Where a name starting with a surname really starts: at an unlisted first name right
+    before it ("med Sascha Hansen"), capitalised and mid-sentence."""
+    token = word.group()
+    if not (_listed(token, _NAMES.surnames, genitive=True) or _has_surname_shape(token)):
+        return word.start()
+    before = _WORD_BEFORE.search(text, max(copied, word.start() - 40), word.start())
+    if before is None:
+        return word.start()
+    first = before.group(1)
+    if (
+        _is_title(first)
+        and first.split("-")[0] not in _NOT_NAMES
+        and first.lower() not in _NAMED_AFTER
+        and not _sentence_start(text, before.start())
+    ):
+        return before.start()
+    return word.start()
+
+
 def _names_a_place(text: str, last: re.Match[str]) -> bool:
     """Whether the name ending at ``last`` names a place ("Kofoeds Skole", "Peter Sabroe
     Seminariet", "Karen Blixen Parken"), not a person."""
@@ -754,6 +792,8 @@ def _redact_names_from(text: str, starts: Iterable[int]) -> str:
             last, parts = following, parts + 1
         if not marked and _names_a_place(text, last):
             continue  # "Kofoeds Skole"; but "peeren Jens Hus" is a person
+        if not marked:
+            start = _first_name_before(text, word, copied)
         pieces += [text[copied:start], NAME]
         copied = last.end()
     pieces.append(text[copied:])
