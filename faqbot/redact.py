@@ -445,6 +445,7 @@ _STREET_ENDINGS_CAPITALISED = _word_set(
     """
     parken bakke bakken toft toften stien haven hegn hegnet højen lunden marken engen dalen
     skoven stranden kajen broen løkke løkken brynet vangen ageren holmen kæret mosen volden
+    gyde sti brink krog kilde ager agre dal bjerg høj kær vang tofte park
     """
 )
 _ROOM_WORDS = (
@@ -466,7 +467,9 @@ _STREET_PREFIX = (
     r"|ostre|store|lille|sankt|skt\.))"
 )
 _STREET_WORD = rf"(?!(?i:{_ROOM_WORDS})\b)[^\W\d_][\wæøåÆØÅ.'’-]*"
-_HOUSE = r"\d{1,4}(?:[A-Za-z]|\s[A-Z])?(?![\wæøå])(?![.,]\d\d)"
+# A house number (or two: "12-14"): up to three digits, since four would be a year ("i
+# Esbjerg 2024").
+_HOUSE = r"\d{1,3}(?:-\d{1,3})?(?:[A-Za-z]|\s[A-Z])?(?![\wæøå])(?![.,]\d\d)"
 _SIDE = r"(?:th|tv|mf|t\.\s?h|t\.\s?v)\b\.?"
 _FLOOR_SIDE = (
     rf"(?:\s*,?\s*(?:(?:st|stuen|kl|kld|\d{{1,2}})\s?\.?\s?(?:sal\b\.?)?\s?,?\s?{_SIDE}"
@@ -492,7 +495,8 @@ _ADDRESS_WITH_POSTCODE = re.compile(
 _ADDRESS_STREET = re.compile(rf"(?<![\w.])(?P<street>{_STREET}){_STREET_TAIL}")
 _ADDRESS_AFTER_MARKER = re.compile(
     r"(?i:\b(?:(?:bor|boede|bosat|flytter|flyttet|flyttede|flytte)(?:\s+[a-zæøå]+){0,3}?"
-    r"\s+(?:på|i|til|fra|ind\s+på)|adresse(?:n)?|adr|bopæl|hjem\s+til|besøg\s+på)\b\.?:?)\s*"
+    r"\s+(?:på|i|til|fra|ind\s+på)|adresse(?:n)?|adr|bopæl|hjem\s+til|ud\s+til"
+    r"|\w*besøg\s+(?:på|hos))\b\.?:?)\s*"
     rf"(?P<address>{_STREET}{_STREET_TAIL})"
 )
 _ADDRESS_WITH_FLOOR = re.compile(

@@ -366,6 +366,10 @@ def test_words_that_look_like_names_stay(text: str) -> None:
         ("adr.: Frugthaven 22", f"adr.: {ADDRESS}"),
         # floor and side after a number: an address whatever the street is called
         ("Amagerbrogade 117 2 th", ADDRESS),
+        ("Nørregade 12-14", ADDRESS),
+        ("hjemmebesøg på Vesterbro 87", f"hjemmebesøg på {ADDRESS}"),
+        ("kør ud til Skovly 4 i morgen", f"kør ud til {ADDRESS} i morgen"),
+        ("Rugager 5", ADDRESS),
         ("Nyhavn 17, 3. tv", ADDRESS),
     ],
 )
@@ -392,6 +396,8 @@ def test_addresses_are_redacted(text: str, expected: str) -> None:
         "bilag 2 side 3",
         "Toften i Kværndrup har en peer",
         "mødet er på Sygehus Lillebælt",
+        "i Esbjerg 2024 var der mange peers",
+        "Strandvejen 1000 gange",
     ],
 )
 def test_places_that_are_not_addresses_stay(text: str) -> None:
