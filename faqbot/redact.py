@@ -359,7 +359,11 @@ def _is_danish_phone(number: str) -> bool:
         return separators == {"."} and shape == [2, 2, 2, 2]
     if shape == [4, 4] and _is_year(groups[0]) and ("-" in separators or _is_year(groups[1])):
         return False  # 2016-2017, 2016 2017, sag 2024-0123
-    if shape == [2, 2, 4] and _valid_day_month(groups[0], groups[1]) and _is_year(groups[2]):
+    if (
+        shape == [2, 2, 4]
+        and _is_year(groups[2])
+        and (_valid_day_month(groups[0], groups[1]) or number[2:3] == "-")
+    ):  # 12-03-2024, uge 34-35 2025
         return False  # 12-03-2024
     if shape == [4, 2, 2] and _is_year(groups[0]) and _valid_day_month(groups[2], groups[1]):
         return False  # 2024-03-12
@@ -386,7 +390,11 @@ def _is_phone_after_marker(match: re.Match[str]) -> bool:
         return _is_danish_phone(number)
     groups = _GROUP.findall(number)
     shape = [len(g) for g in groups]
-    if shape == [2, 2, 4] and _valid_day_month(groups[0], groups[1]) and _is_year(groups[2]):
+    if (
+        shape == [2, 2, 4]
+        and _is_year(groups[2])
+        and (_valid_day_month(groups[0], groups[1]) or number[2:3] == "-")
+    ):  # 12-03-2024, uge 34-35 2025
         return False
     return not (shape == [4, 2, 2] and _is_year(groups[0]))
 
@@ -422,13 +430,26 @@ _SERVICE_BEFORE = re.compile(
 _COUNTRY_CODE = re.compile(r"^(?:00)?45(?=\d{8}$)")
 
 
+# Numbers of a company, a case, a document or a law ("CVR 12345678", "sagsnr. 12345678",
+# "j.nr. 2345 6789"): eight digits, but not a phone number.
+_REGISTER_BEFORE = re.compile(
+    r"(?i:\b(?:(?:cvr|ean|gln)(?:[ -]?(?:nr|nummer))?"
+    r"|(?:p|se|j|sags?|journal|faktura|ordre|bilags|lov|bek|lbk)\.?[ -]?(?:nr|nummer|nummeret))"
+    r"\.?:?)\s*$"
+)
+
+
 def _is_public_number(match: re.Match[str]) -> bool:
-    """Whether a phone-shaped number is a public service's (by itself, or right after its name)."""
+    """Whether a phone-shaped number is a public service's (by itself, or right after its
+    name), or a register's number (CVR, case, document)."""
     digits = _COUNTRY_CODE.sub("", re.sub(r"\D", "", match.group()))
     if digits in _PUBLIC_NUMBERS:
         return True
-    text = match.string
-    return _SERVICE_BEFORE.search(text, max(0, match.start() - 60), match.start()) is not None
+    text, start = match.string, match.start()
+    return (
+        _SERVICE_BEFORE.search(text, max(0, start - 60), start) is not None
+        or _REGISTER_BEFORE.search(text, max(0, start - 20), start) is not None
+    )
 
 
 # -- addresses -----------------------------------------------------------------------------

@@ -448,6 +448,10 @@ def test_accounts_cpr_and_spaced_addresses_are_redacted(text: str, expected: str
         "ISBN 978-87-7749-123-4",
         "HK 2023 og HK 2024",
         "CC BY-NC 4.0",
+        "CVR-nr. 12 34 56 78",  # a company's, a case's or a document's number
+        "sagsnr. 12345678",
+        "j.nr. 2345 6789",
+        "uge 34-35 2025",
         "a . b @ c",
         "hej . det er mig",
     ],
@@ -471,6 +475,7 @@ def test_numbers_and_dots_that_are_not_accounts_stay(text: str) -> None:
         ("ring til kommunen på 99 31 31 31", "ring til kommunen på 99 31 31 31"),
         # a private number stays personal data, next to a service name or not
         ("min mor har 39 25 25 26", f"min mor har {PHONE}"),
+        ("se 20 30 40 50", f"se {PHONE}"),
         (
             "Livslinien ringede til mig, mit nr er 22 33 44 55",
             f"Livslinien ringede til mig, mit nr er {PHONE}",
