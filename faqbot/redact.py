@@ -359,6 +359,8 @@ def _is_danish_phone(number: str) -> bool:
         return separators == {"."} and shape == [2, 2, 2, 2]
     if shape == [4, 4] and _is_year(groups[0]) and ("-" in separators or _is_year(groups[1])):
         return False  # 2016-2017, 2016 2017, sag 2024-0123
+    if shape == [4, 4] and "-" in separators and 0 < int(groups[1]) - int(groups[0]) < 100:
+        return False  # pages 1435-1441
     if (
         shape == [2, 2, 4]
         and _is_year(groups[2])
@@ -625,7 +627,8 @@ _ROLE = (
 # A marker right before a word on the same line (searched back from it; the normalised text
 # has single spaces): "min kollega ", "ny peer: ", "peer:", "patienten er ", "fru ".
 _MARKER_BEFORE = re.compile(
-    rf"(?<![\w\[])(?i:{_ROLE})(?: (?i:er|var|hedder|hed|heder))?(?: ?[,:] ?| )[\"“”„'«»(]?$"
+    rf"(?<![\w\[])(?i:{_ROLE})(?: (?i:er|var|hedder|hed|heder))?(?: ?(?P<punct>[,:]) ?| )"
+    r"[\"“”„'«»(]?$"
 )
 _IT_IS_BEFORE = re.compile(r"(?<!\w)(?i:det (?:er|var)) $")
 _WHO_AFTER = re.compile(r"(?:\s+[A-ZÆØÅ][\wæøå-]*){0,2}\s+(?:der|som)\b")
@@ -645,7 +648,11 @@ _NOT_NAMES = _word_set(
     Psykiatri Psykiatrien Danmark Sind Sundhed Recovery Mandag Tirsdag Onsdag Torsdag Fredag
     Lørdag Søndag Januar Februar Marts April Juni Juli August September Oktober November
     December Jul Påske OK The Bot Botten Faqbot Kollega Kollegaer Leder Team Teams Gruppe
-    Alle Allesammen Venner Godmorgen Goddag Mvh Hilsen Kr Kroner
+    Alle Allesammen Venner Godmorgen Goddag Mvh Hilsen Kr Kroner Får Tager Giver Går Kommer
+    Ser Siger Gør Bliver Blev Var Havde Skulle Kunne Ville Måtte Burde Findes Hedder Mener
+    Tror Synes Vidste Selv Både Enten Ifølge Måske Nok Altid Aldrig Ofte Lige Især Under Over
+    Mellem Uden Hos Af For Inden Siden Da Jamen Okay Ok Godt Fint Undskyld Spørgsmål Svar
+    Hjælp Husk Vigtigt Obs Note Ny Nye Gamle Gammel Første Anden Tredje Sidste Næste Hele
     """
 )
 
@@ -702,6 +709,14 @@ def _ends_before(pattern: re.Pattern[str], text: str, start: int) -> bool:
     return pattern.search(text, max(0, start - 60), start) is not None
 
 
+_DEFINITE_ENDINGS = ("et", "erne", "ene")
+_STANDS_AS_NAME = re.compile(r"[ ]?(?:[,.;:!?)\"”»'(]|$| [A-ZÆØÅ]| \[)", re.MULTILINE)
+
+
+def _marker_before(text: str, start: int) -> re.Match[str] | None:
+    return _MARKER_BEFORE.search(text, max(0, start - 60), start)
+
+
 def _starts_name(text: str, word: re.Match[str]) -> bool:
     """Whether this word is (the first word of) a person's name."""
     token = word.group()
@@ -709,8 +724,13 @@ def _starts_name(text: str, word: re.Match[str]) -> bool:
     if title and token.split("-")[0] in _NOT_NAMES:
         return False
     start = word.start()
-    if _ends_before(_MARKER_BEFORE, text, start):
-        return title or _listed(token, _NAMES.alone)
+    if (marker := _marker_before(text, start)) is not None:
+        listed = _listed(token, _NAMES.alone) or _listed(token, _NAMES.words)
+        if not (title or listed) or (not listed and token.endswith(_DEFINITE_ENDINGS)):
+            return False  # "peeren Netværket", "brugerne Projekterne": nouns, not names
+        # After "role:" or "role," a new sentence may start ("Medarbejder: Tager vi ..."):
+        # a name there is listed, or a whole name, or stands alone ("ny peer: Sascha, ...").
+        return listed or not marker["punct"] or _STANDS_AS_NAME.match(text, word.end()) is not None
     if not title:  # lower case, or capitals: "METTE", but not an acronym ("IDA", "EVA")
         return (len(token) > 3 or not token.isupper()) and _listed(token, _NAMES.lower)
     # A genitive ("Camillas mor") at a sentence's start only of a name that is no word: "Dans
@@ -807,7 +827,7 @@ def _redact_names_from(text: str, starts: Iterable[int]) -> str:
             or not _starts_name(text, word)
         ):
             continue
-        marked = _ends_before(_MARKER_BEFORE, text, start)
+        marked = _marker_before(text, start) is not None
         last, parts = word, 1
         while (
             parts < 4
