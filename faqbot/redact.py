@@ -653,6 +653,7 @@ _NOT_NAMES = _word_set(
     Tror Synes Vidste Selv Både Enten Ifølge Måske Nok Altid Aldrig Ofte Lige Især Under Over
     Mellem Uden Hos Af For Inden Siden Da Jamen Okay Ok Godt Fint Undskyld Spørgsmål Svar
     Hjælp Husk Vigtigt Obs Note Ny Nye Gamle Gammel Første Anden Tredje Sidste Næste Hele
+    Ph Phd Cand Mag Scient
     """
 )
 
