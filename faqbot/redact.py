@@ -511,11 +511,14 @@ _STREET_TAIL = rf"\s+{_HOUSE}{_NOT_AFTER_NUMBER}{_FLOOR_SIDE}?{_FLAT}?"
 
 # Postcode and town after a street and number: the strongest evidence, so any street word in
 # any case ("Skovbrynet 24 8600 Silkeborg", "nørregade 4 st th, 8000 aarhus c").
+# Each address pattern starts with a cheap look ahead for a number within four words, so the
+# street grammar is tried only where a house number can follow.
+_NUMBER_AHEAD = r"(?=(?:[^\s\d]+\s+){1,5}\d)"
 _ADDRESS_WITH_POSTCODE = re.compile(
-    rf"(?<![\w.])(?:{_FLAT_WORD}\s*,?\s*)?{_STREET}{_STREET_TAIL}"
+    rf"(?<![\w.]){_NUMBER_AHEAD}(?:{_FLAT_WORD}\s*,?\s*)?{_STREET}{_STREET_TAIL}"
     rf"(?:\s*,\s*|\s+){_LOCALITY}?{_POSTCODE_TOWN}"
 )
-_ADDRESS_STREET = re.compile(rf"(?<![\w.])(?P<street>{_STREET}){_STREET_TAIL}")
+_ADDRESS_STREET = re.compile(rf"(?<![\w.]){_NUMBER_AHEAD}(?P<street>{_STREET}){_STREET_TAIL}")
 _ADDRESS_AFTER_MARKER = re.compile(
     r"(?i:\b(?:(?:bor|boede|bosat|flytter|flyttet|flyttede|flytte)(?:\s+[a-zæøå]+){0,3}?"
     r"\s+(?:på|i|til|fra|ind\s+på)|adresse(?:n)?|adr|bopæl|hjem\s+til|ud\s+til"
@@ -523,7 +526,8 @@ _ADDRESS_AFTER_MARKER = re.compile(
     rf"(?P<address>{_STREET}{_STREET_TAIL})"
 )
 _ADDRESS_WITH_FLOOR = re.compile(
-    rf"(?<![\w.])(?:{_STREET_PREFIX}\s+){{0,2}}(?!(?i:{_ROOM_WORDS})\b)[A-ZÆØÅ][\wæøå'’-]+"
+    rf"(?<![\w.]){_NUMBER_AHEAD}(?:{_STREET_PREFIX}\s+){{0,2}}"
+    rf"(?!(?i:{_ROOM_WORDS})\b)[A-ZÆØÅ][\wæøå'’-]+"
     rf"\s+{_HOUSE}\s*,?\s*(?:(?:st|stuen|\d{{1,2}})\s?\.?\s?(?:sal\b\.?)?\s?,?\s?{_SIDE}"
     rf"|\d{{1,2}}\.?\s?sal\b\.?)"
 )
@@ -624,12 +628,12 @@ _ROLE = (
     r"|navnet|navn|mvh|vh|hilsen|kh|hej|hejsa|kære|hi|hello|dear"
     r"|(?:hun|han|hen|vedkommende|personen|som|der|jeg|de|du)\s+(?:hedder|hed)|jeg\s+er"
 )
-# A marker right before a word on the same line (searched back from it; the normalised text
-# has single spaces): "min kollega ", "ny peer: ", "peer:", "patienten er ", "fru ".
-_MARKER_BEFORE = re.compile(
-    rf"(?<![\w\[])(?i:{_ROLE})(?: (?i:er|var|hedder|hed|heder))?(?: ?(?P<punct>[,:]) ?| )"
-    r"[\"“”„'«»(]?$"
-)
+# A marker: a role and what may follow it before the name ("patienten er", "peeren hed").
+_MARKER = re.compile(rf"(?i:{_ROLE})(?: (?i:er|var|hedder|hed|heder))?")
+_OPENING = "\"“”„'«»("
+# The last words of markers of several words that are no marker alone ("hun hedder", "jeg er",
+# "en bruger", "patienten var").
+_MARKER_ENDINGS = _word_set("er var hedder hed heder bruger leder behandler hjælper")
 _IT_IS_BEFORE = re.compile(r"(?<!\w)(?i:det (?:er|var)) $")
 _WHO_AFTER = re.compile(r"(?:\s+[A-ZÆØÅ][\wæøå-]*){0,2}\s+(?:der|som)\b")
 _NAME_TOKEN = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
@@ -714,8 +718,32 @@ _DEFINITE_ENDINGS = ("et", "erne", "ene")
 _STANDS_AS_NAME = re.compile(r"[ ]?(?:[,.;:!?)\"”»'(]|$| [A-ZÆØÅ]| \[)", re.MULTILINE)
 
 
-def _marker_before(text: str, start: int) -> re.Match[str] | None:
-    return _MARKER_BEFORE.search(text, max(0, start - 60), start)
+def _marker_before(text: str, start: int) -> str | None:
+    """The punctuation ("", "," or ":") between a marker and the word at ``start`` on the same
+    line ("min kollega Anna", "ny peer: Rikke", 'peeren "Malte"'), or None without a marker.
+
+    The normalised text has single spaces, so the one to four words before the gap are matched
+    whole against the marker grammar."""
+    line = text.rfind("\n", 0, start) + 1
+    window = text[max(line, start - 60) : start]
+    end = len(window) - 1 if window.endswith(tuple(_OPENING)) else len(window)
+    gap = end - 1 if window[:end].endswith(" ") else end
+    punct = window[gap - 1] if gap > 0 and window[gap - 1] in ",:" else ""
+    before = gap - 1 if punct else gap
+    if before == end:
+        return None  # no space or punctuation before the word
+    head = window[:before].removesuffix(" ").split(" ")
+    if start - 60 > line:
+        head = head[1:]  # the window's first word may be cut
+    last = head[-1].lstrip(_OPENING).rsplit("-", 1)[-1]
+    if last.lower() not in _MARKER_ENDINGS and not _MARKER.fullmatch(last):
+        return None  # the word before is no marker and cannot end one ("i Region Nordjylland")
+    for count in range(1, min(4, len(head)) + 1):
+        words = head[-count:]
+        first = words[0].lstrip(_OPENING).rsplit("-", 1)[-1]  # "(patienten", "sosu-assistenten"
+        if _MARKER.fullmatch(" ".join([first, *words[1:]])):
+            return punct
+    return None
 
 
 def _starts_name(text: str, word: re.Match[str]) -> bool:
@@ -731,7 +759,7 @@ def _starts_name(text: str, word: re.Match[str]) -> bool:
             return False  # "peeren Netværket", "brugerne Projekterne": nouns, not names
         # After "role:" or "role," a new sentence may start ("Medarbejder: Tager vi ..."):
         # a name there is listed, or a whole name, or stands alone ("ny peer: Sascha, ...").
-        return listed or not marker["punct"] or _STANDS_AS_NAME.match(text, word.end()) is not None
+        return listed or not marker or _STANDS_AS_NAME.match(text, word.end()) is not None
     if not title:  # lower case, or capitals: "METTE", but not an acronym ("IDA", "EVA")
         return (len(token) > 3 or not token.isupper()) and _listed(token, _NAMES.lower)
     # A genitive ("Camillas mor") at a sentence's start only of a name that is no word: "Dans
