@@ -235,6 +235,21 @@ _TELEGRAM_LINK = re.compile(
     r"(?:https?://)?(?:www\.)?(?:t|telegram)\.me/[\w+-]+|tg://\S+", re.IGNORECASE
 )
 _USERNAME = re.compile(r"(?<![\w@])@\w+(?:\.\w+)*")
+# A handle without its @ after the word for it: "brugernavn: anne_peer", "hans telegram er
+# frej_k"; a plain word only after a colon ("telegram: jonasp"), not "hans telegram er god".
+_USERNAME_AFTER_MARKER = re.compile(
+    r"(?<!\[)(?i:\b(?:brugernavn|username|telegram|tg|instagram|insta|snapchat|snap|handle)\b)"
+    r"(?: (?:er|hedder))?(?P<colon> ?:)? ?(?P<name>[A-Za-z][\w.]{2,31})(?![\w@])"
+)
+
+
+def _is_username(match: re.Match[str]) -> bool:
+    """A handle has an underscore or a digit, or stands alone after a colon."""
+    if any(char == "_" or char.isdigit() for char in match["name"]):
+        return True
+    rest = match.string[match.end() :]
+    return match["colon"] is not None and not re.match(r" ?[^\W\d_]", rest)
+
 
 # -- accounts and cards --------------------------------------------------------------------
 
@@ -521,7 +536,7 @@ _ADDRESS_WITH_POSTCODE = re.compile(
 _ADDRESS_STREET = re.compile(rf"(?<![\w.]){_NUMBER_AHEAD}(?P<street>{_STREET}){_STREET_TAIL}")
 _ADDRESS_AFTER_MARKER = re.compile(
     r"(?i:\b(?:(?:bor|boede|bosat|flytter|flyttet|flyttede|flytte)(?:\s+[a-zæøå]+){0,3}?"
-    r"\s+(?:på|i|til|fra|ind\s+på)|adresse(?:n)?|adr|bopæl|hjem\s+til|ud\s+til"
+    r"\s+(?:på|paa|i|til|fra|ind\s+på)|adresse(?:n)?|adr|bopæl|hjem\s+til|ud\s+til"
     r"|\w*besøg\s+(?:på|hos))\b\.?:?)\s*"
     rf"(?P<address>{_STREET}{_STREET_TAIL})"
 )
@@ -605,7 +620,7 @@ _NAMES = _load_names()
 
 _ROLE = (
     # a word ending in a role: "kollegaen", "afdelingssygeplejersken", "peer-medarbejderen"
-    r"\w*(?:kolleg(?:a|aen|aer|aerne|er|erne)|patient(?:en|er|erne)?|borger(?:en|e|ne)?"
+    r"\w*(?:kolleg(?:a|aen|aer|aerne|er|erne)|kolega(?:en|er|erne)?|patient(?:en|er|erne)?|borger(?:en|e|ne)?"
     r"|brugeren|brugere|brugerne|beboer(?:en|e|ne)?|klient(?:en|er|erne)?|lederen|ledere|lederne"
     r"|chef(?:en|er)?|medarbejder(?:en|e|ne)?|sygeplejerske(?:n|r)?|læge(?:n|r)?"
     r"|psykolog(?:en)?|psykiater(?:en)?|pædagog(?:en)?|rådgiver(?:en)?|terapeut(?:en)?"
@@ -878,6 +893,7 @@ _TEXT_RULES: tuple[_Rule, ...] = (
     _Rule(_EMAIL, EMAIL, _is_email),
     _Rule(_TELEGRAM_LINK, USER),
     _Rule(_USERNAME, USER),
+    _Rule(_USERNAME_AFTER_MARKER, USER, _is_username, group="name"),
 )
 # Each of these needs a digit, so a text without one skips them.
 _NUMBER_RULES: tuple[_Rule, ...] = (

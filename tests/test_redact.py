@@ -133,6 +133,9 @@ ZWSP = "\u200b"
         ("hej @søren.", f"hej {USER}."),
         ("skriv til t.me/anna_peer", f"skriv til {USER}"),
         ("https://t.me/anna_peer", USER),
+        ("brugernavn: anne_peer", f"brugernavn: {USER}"),
+        ("hans telegram er frej_k", f"hans telegram er {USER}"),
+        ("telegram: jonasp", f"telegram: {USER}"),
         # -- bank details --------------------------------------------------------------------
         ("DK50 0040 0440 1162 43", ACCOUNT),
         ("IBAN DK5000400440116243", f"IBAN {ACCOUNT}"),
@@ -251,6 +254,7 @@ def test_ordinary_text_stays(text: str) -> None:
         ("sosu-assistenten Tobi siger nej", f"sosu-assistenten {NAME} siger nej"),
         ("sagsbehandleren Wiktor Nowak ringede", f"sagsbehandleren {NAME} ringede"),
         ("hans moster Solvejg", f"hans moster {NAME}"),
+        ("min kolega Vibse", f"min kolega {NAME}"),
         ("vores nye bruger Sascha", f"vores nye bruger {NAME}"),
         ("borgeren er Villum Krag", f"borgeren er {NAME}"),
         ("lederen var Gunhild", f"lederen var {NAME}"),
@@ -335,6 +339,8 @@ def test_names_are_redacted(text: str, expected: str) -> None:
         "rapporten skrevet af vores centerleder, Ph.d.",
         "peeren Netværket og brugerne Projekterne",  # definite nouns after a role
         "Peer Netværket i Danmark",
+        "hans telegram er god nok",
+        "Telegram: hvordan virker det?",
         "Community Ment Health J 57, 1435-1441 (2021).",  # a page range
         "Vi var på besøg på Kofoeds Skole",  # places named after a person
         "Peter Sabroe Seminariet uddanner pædagoger",
@@ -376,6 +382,7 @@ def test_words_that_look_like_names_stay(text: str) -> None:
         ("Amagerbrogade 117 2 th", ADDRESS),
         ("Nørregade 12-14", ADDRESS),
         ("hjemmebesøg på Vesterbro 87", f"hjemmebesøg på {ADDRESS}"),
+        ("bor paa Holmsland 4", f"bor paa {ADDRESS}"),
         ("kør ud til Skovly 4 i morgen", f"kør ud til {ADDRESS} i morgen"),
         ("Rugager 5", ADDRESS),
         ("Nyhavn 17, 3. tv", ADDRESS),
