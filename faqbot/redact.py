@@ -500,7 +500,7 @@ _NOT_AFTER_NUMBER = (
 # lower-case ones; never a word that starts a sentence or a name of a room.
 _STREET_PREFIX = (
     r"(?:(?!(?:Hej|Jeg|Vi|Du|De|Det|Den|Der|Han|Hun|Hvad|Hvor|Hvem|Kan|Skal|Vil|Er|Har|Min"
-    r"|Mit|Vores|Hans|Hendes|Adresse|Adr|Ny|Nye|Og|Men|Til|Fra|På|Kontakt|Fra)\b)"
+    r"|Mit|Vores|Hans|Hendes|Adresse|Adr|Ny|Nye|Og|Men|Til|Fra|På|Kontakt)\b)"
     r"[A-ZÆØÅ][\wæøåÆØÅ.'’-]*|(?i:gl\.|gammel|gamle|nørre|norre|søndre|sondre|vestre|østre"
     r"|ostre|store|lille|sankt|skt\.))"
 )
@@ -524,11 +524,11 @@ _LOCALITY = r"(?:[A-ZÆØÅ][\wæøå-]+(?:\s+[A-ZÆØÅ][\wæøå-]+)?(?:\s*,\s
 _STREET = rf"(?:{_STREET_PREFIX}\s+){{0,3}}{_STREET_WORD}"
 _STREET_TAIL = rf"\s+{_HOUSE}{_NOT_AFTER_NUMBER}{_FLOOR_SIDE}?{_FLAT}?"
 
-# Postcode and town after a street and number: the strongest evidence, so any street word in
-# any case ("Skovbrynet 24 8600 Silkeborg", "nørregade 4 st th, 8000 aarhus c").
-# Each address pattern starts with a cheap look ahead for a number within four words, so the
+# Each address pattern starts with a cheap look ahead for a number within five words, so the
 # street grammar is tried only where a house number can follow.
 _NUMBER_AHEAD = r"(?=(?:[^\s\d]+\s+){1,5}\d)"
+# Postcode and town after a street and number: the strongest evidence, so any street word in
+# any case ("Skovbrynet 24 8600 Silkeborg", "nørregade 4 st th, 8000 aarhus c").
 _ADDRESS_WITH_POSTCODE = re.compile(
     rf"(?<![\w.]){_NUMBER_AHEAD}(?:{_FLAT_WORD}\s*,?\s*)?{_STREET}{_STREET_TAIL}"
     rf"(?:\s*,\s*|\s+){_LOCALITY}?{_POSTCODE_TOWN}"
@@ -620,7 +620,8 @@ _NAMES = _load_names()
 
 _ROLE = (
     # a word ending in a role: "kollegaen", "afdelingssygeplejersken", "peer-medarbejderen"
-    r"\w*(?:kolleg(?:a|aen|aer|aerne|er|erne)|kolega(?:en|er|erne)?|patient(?:en|er|erne)?|borger(?:en|e|ne)?"
+    r"\w*(?:kolleg(?:a|aen|aer|aerne|er|erne)|kolega(?:en|er|erne)?|patient(?:en|er|erne)?"
+    r"|borger(?:en|e|ne)?"
     r"|brugeren|brugere|brugerne|beboer(?:en|e|ne)?|klient(?:en|er|erne)?|lederen|ledere|lederne"
     r"|chef(?:en|er)?|medarbejder(?:en|e|ne)?|sygeplejerske(?:n|r)?|læge(?:n|r)?"
     r"|psykolog(?:en)?|psykiater(?:en)?|pædagog(?:en)?|rådgiver(?:en)?|terapeut(?:en)?"
