@@ -439,10 +439,13 @@ _SERVICES = (
     r"|akutmodtagelsen|politiet|alkolinjen|kræftlinjen|headspace|sind|børns\s+vilkår"
     r"|ældre\s+sagen|lev\s+uden\s+vold|sundhed\.dk|borger\.dk|psykiatrilinjen|hjernelinjen"
     r"|borgerservice|kommunen|regionen|hospitalet|sygehuset|skadestuen|jobcent(?:er|r)et"
+    r"|\w+lin(?:i|j)en|\w+foreningen|\w+rådgivning(?:en)?|bedre\s+psykiatri|røde\s+kors"
+    r"|kirkens\s+korshær|kræftens\s+bekæmpelse|mødrehjælpen|(?:børne|unge|forældre|sorg)telefonen"
 )
 _SERVICE_BEFORE = re.compile(
     rf"(?i:\b(?:{_SERVICES})s?)\W*"
-    r"(?:(?:på|tlf|telefon|telefonnummer|nr|nummer|nummeret|er|har|ring|ringe|kan|nås)\W*){0,3}$"
+    r"(?:(?:på|tlf|telefon|telefonnummer|nr|nummer|nummeret|er|har|ring|ringe|kan|nås"
+    r"|rådgivning|rådgivningen|linje|hotline|direkte)\W*){0,3}$"
 )
 _COUNTRY_CODE = re.compile(r"^(?:00)?45(?=\d{8}$)")
 

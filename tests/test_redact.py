@@ -488,6 +488,10 @@ def test_numbers_and_dots_that_are_not_accounts_stay(text: str) -> None:
         ("Børnetelefonen 116 111", "Børnetelefonen 116 111"),
         ("Headspace tlf. 11 22 33 44", "Headspace tlf. 11 22 33 44"),
         ("ring til kommunen på 99 31 31 31", "ring til kommunen på 99 31 31 31"),
+        ("Livslinjen har 70 201 201", "Livslinjen har 70 201 201"),
+        ("Angstforeningens rådgivning: 12 34 56 78", "Angstforeningens rådgivning: 12 34 56 78"),
+        ("Sorglinjen 44 55 66 77", "Sorglinjen 44 55 66 77"),
+        ("min mobiltelefon 20 30 40 50", f"min mobiltelefon {PHONE}"),
         # a private number stays personal data, next to a service name or not
         ("min mor har 39 25 25 26", f"min mor har {PHONE}"),
         ("se 20 30 40 50", f"se {PHONE}"),
