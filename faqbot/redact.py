@@ -454,7 +454,8 @@ _COUNTRY_CODE = re.compile(r"^(?:00)?45(?=\d{8}$)")
 # "j.nr. 2345 6789"): eight digits, but not a phone number.
 _REGISTER_BEFORE = re.compile(
     r"(?i:\b(?:(?:cvr|ean|gln)(?:[ -]?(?:nr|nummer))?"
-    r"|(?:p|se|j|sags?|journal|faktura|ordre|bilags|lov|bek|lbk)\.?[ -]?(?:nr|nummer|nummeret))"
+    r"|(?:p|se|j|sags?|journal|faktura|ordre|bilags?|lov|bek|lbk|ref|reference|kursus)"
+    r"\.?[ -]?(?:nr|nummer|nummeret))"
     r"\.?:?)\s*$"
 )
 
