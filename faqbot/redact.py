@@ -451,11 +451,16 @@ _COUNTRY_CODE = re.compile(r"^(?:00)?45(?=\d{8}$)")
 
 
 # Numbers of a company, a case, a document or a law ("CVR 12345678", "sagsnr. 12345678",
-# "j.nr. 2345 6789"): eight digits, but not a phone number.
+# "j.nr. 2345 6789", "projektnummer 12345678"): eight digits, but not a phone number. A
+# number of a person (telefon-, mobil-, medlems-, kunde-, lønnummer) is none of these.
 _REGISTER_BEFORE = re.compile(
     r"(?i:\b(?:(?:cvr|ean|gln)(?:[ -]?(?:nr|nummer))?"
     r"|(?:p|se|j|sags?|journal|faktura|ordre|bilags?|lov|bek|lbk|ref|reference|kursus)"
-    r"\.?[ -]?(?:nr|nummer|nummeret))"
+    r"\.?[ -]?(?:nr|nummer|nummeret)"
+    r"|(?!(?:tlf|tele|mobil|mob|cpr|person|konto|kort|medlem|løn|medarbejder|kunde|patient"
+    r"|borger|sygesikring|pas|reg|privat|hjem|arbejds|fastnet|direkte|nød|kontakt|vagt|sms"
+    r"|whatsapp|signal|ny|gammel|gamle)[^\W\d_]*(?:nr|nummer))"
+    r"[^\W\d_]+(?:nr|nummer|nummeret)\b)"
     r"\.?:?)\s*$"
 )
 

@@ -467,6 +467,8 @@ def test_accounts_cpr_and_spaced_addresses_are_redacted(text: str, expected: str
         "sagsnr. 12345678",
         "j.nr. 2345 6789",
         "uge 34-35 2025",
+        "projektnummer 12345678",
+        "lokalnummer 12345678",
         "a . b @ c",
         "hej . det er mig",
     ],
@@ -495,6 +497,9 @@ def test_numbers_and_dots_that_are_not_accounts_stay(text: str) -> None:
         # a private number stays personal data, next to a service name or not
         ("min mor har 39 25 25 26", f"min mor har {PHONE}"),
         ("se 20 30 40 50", f"se {PHONE}"),
+        ("hendes kontaktnummer 20304050", f"hendes kontaktnummer {PHONE}"),
+        ("medlemsnummer 12345678", f"medlemsnummer {PHONE}"),
+        ("nødnummer: 20 30 40 50", f"nødnummer: {PHONE}"),
         (
             "Livslinien ringede til mig, mit nr er 22 33 44 55",
             f"Livslinien ringede til mig, mit nr er {PHONE}",
