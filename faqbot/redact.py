@@ -853,7 +853,7 @@ def _names_a_place(text: str, last: re.Match[str]) -> bool:
 
 # Where a capitalised word may start (a superset: Latin, Greek and Cyrillic capitals and some
 # small letters among them; ``_starts_name`` decides).
-_LOWER_WORD = re.compile(r"(?<![^\W\d_])[a-zæøå][^\W\d_]*")
+_WORD = re.compile(r"[^\W\d_]+")
 _CAPITAL = re.compile(r"(?<![^\W\d_])(?<![^\W\d_]-)[A-ZÀ-ÖØ-ÞĀ-ſͰ-ϿЀ-Я]")
 
 
@@ -863,7 +863,7 @@ def _redact_names(text: str) -> str:
     A name starts at a capitalised word or at a listed name in lower case, so only those
     places are tried (the tests compare this with trying every word)."""
     starts = {capital.start() for capital in _CAPITAL.finditer(text)}
-    if _NAMES.alone.intersection(_LOWER_WORD.findall(text)):  # "patienten mads", "med mette"
+    if _NAMES.alone.intersection(_WORD.findall(text)):  # "patienten mads", "med mette"
         starts.update(word.start() for word in _NAME_TOKEN.finditer(text))
     return _redact_names_from(text, sorted(starts))
 

@@ -525,6 +525,7 @@ def _redact_names_trying_every_word(text: str) -> str:
         "jeg snakkede med mette og jens om Lises vagt",
         "Hej Oda! peeren Ömer Çelik og Ayşe Yılmaz, samt Peer-Anna",
         "ny peer: Rikke, c/o Ravnsborg, hilsen ole",
+        "patienten ömer og beboeren çelik, med ayşe",
         "hr Thygesen, fru jensen, dr. Aabye og Kragelundsen",
         "Jean-Pierre, Ólafur og Ødegaard-Hansen er her",
         "kollegaen \"Vibse\" og vikaren 'Sif'",
