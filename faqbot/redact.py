@@ -60,6 +60,7 @@ found word by word, so a marker from an earlier rule ("[adresse]") is never take
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -269,7 +270,7 @@ _ACCOUNT_AFTER_MARKER = re.compile(
 )
 _BANK_AFTER_MARKER = re.compile(
     r"(?i:\breg(?:istrerings)?(?:\.?\s?-?(?:nr|nummer)\b)?\.?(?![a-zæøå]))"
-    r"[^\d\n]{0,10}?(?P<number>\d{4})(?!\d)"
+    r"[^\d\n]{0,10}?(?P<number>\d{4}(?:\s?[-/.]\s?\d{6,10}|\s\d{6,10})?)(?!\d)"
 )
 # A bank's registration number and an account number without a word before them, in any
 # grouping: "6460 0004178235", "2191/0724556781", "(9860-0001238745)", "3001.4123456789".
@@ -749,8 +750,9 @@ def _marker_before(text: str, start: int) -> str | None:
 
     The normalised text has single spaces, so the one to four words before the gap are matched
     whole against the marker grammar."""
-    line = text.rfind("\n", 0, start) + 1
-    window = text[max(line, start - 60) : start]
+    low = max(0, start - 60)
+    newline = text.rfind("\n", low, start)
+    window = text[newline + 1 if newline >= 0 else low : start]
     end = len(window) - 1 if window.endswith(tuple(_OPENING)) else len(window)
     gap = end - 1 if window[:end].endswith(" ") else end
     punct = window[gap - 1] if gap > 0 and window[gap - 1] in ",:" else ""
@@ -758,17 +760,26 @@ def _marker_before(text: str, start: int) -> str | None:
     if before == end:
         return None  # no space or punctuation before the word
     head = window[:before].removesuffix(" ").split(" ")
-    if start - 60 > line:
+    if newline < 0 and low > 0:
         head = head[1:]  # the window's first word may be cut
+    if not head:
+        return None
     last = head[-1].lstrip(_OPENING).rsplit("-", 1)[-1]
-    if last.lower() not in _MARKER_ENDINGS and not _MARKER.fullmatch(last):
+    if last.lower() not in _MARKER_ENDINGS and not _is_marker(last):
         return None  # the word before is no marker and cannot end one ("i Region Nordjylland")
     for count in range(1, min(4, len(head)) + 1):
         words = head[-count:]
         first = words[0].lstrip(_OPENING).rsplit("-", 1)[-1]  # "(patienten", "sosu-assistenten"
-        if _MARKER.fullmatch(" ".join([first, *words[1:]])):
+        if _is_marker(" ".join([first, *words[1:]])):
             return punct
     return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_marker(phrase: str) -> bool:
+    """Whether these words are a marker (cached: the same few hundred words come again and
+    again, and the grammar is long)."""
+    return _MARKER.fullmatch(phrase) is not None
 
 
 def _starts_name(text: str, word: re.Match[str]) -> bool:
@@ -777,9 +788,11 @@ def _starts_name(text: str, word: re.Match[str]) -> bool:
     title = _is_title(token)
     if title and token.split("-")[0] in _NOT_NAMES:
         return False
+    if not title and not _listed(token, _NAMES.alone):
+        return False  # most words: lower case and no name ("medarbejdere per vagt")
     start = word.start()
     if (marker := _marker_before(text, start)) is not None:
-        listed = _listed(token, _NAMES.alone) or _listed(token, _NAMES.words)
+        listed = _listed(token, _NAMES.alone) or (title and _listed(token, _NAMES.words))
         if not (title or listed) or (not listed and token.endswith(_DEFINITE_ENDINGS)):
             return False  # "peeren Netværket", "brugerne Projekterne": nouns, not names
         # After "role:" or "role," a new sentence may start ("Medarbejder: Tager vi ..."):

@@ -332,6 +332,7 @@ def test_names_are_redacted(text: str, expected: str) -> None:
         "jeg er ny her",
         "patienten er glad",
         "det er min leder der bestemmer",
+        "vi har 3 medarbejdere per vagt",
         "vi bruger Teams og Sundhedsplatformen",  # "bruger" the verb, not the role
         "hun leder efter Psykiatrifondens nummer",
         "Medarbejder: Får vi en patient som kollega?",  # a sentence after "role:"
@@ -430,6 +431,7 @@ def test_places_that_are_not_addresses_stay(text: str) -> None:
         ("0400.4012345678", ACCOUNT),
         ("12340012345678", ACCOUNT),
         ("reg 3409 kto 12345678", f"reg {ACCOUNT} kto {ACCOUNT}"),
+        ("reg 1234 0012345678", f"reg {ACCOUNT}"),
         ("regnr. 3409", f"regnr. {ACCOUNT}"),
         ("reg-nr: 3409", f"reg-nr: {ACCOUNT}"),
         ("lønkonto 3409-1234567", f"lønkonto {ACCOUNT}"),
