@@ -864,9 +864,9 @@ def _names_a_place(text: str, last: re.Match[str]) -> bool:
     )
 
 
+_WORD = re.compile(r"[^\W\d_]+")
 # Where a capitalised word may start (a superset: Latin, Greek and Cyrillic capitals and some
 # small letters among them; ``_starts_name`` decides).
-_WORD = re.compile(r"[^\W\d_]+")
 _CAPITAL = re.compile(r"(?<![^\W\d_])(?<![^\W\d_]-)[A-ZÀ-ÖØ-ÞĀ-ſͰ-ϿЀ-Я]")
 
 
