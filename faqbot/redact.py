@@ -778,8 +778,9 @@ def _marker_before(text: str, start: int) -> str | None:
 @functools.lru_cache(maxsize=4096)
 def _is_marker(phrase: str) -> bool:
     """Whether these words are a marker (cached: the same few hundred words come again and
-    again, and the grammar is long)."""
-    return _MARKER.fullmatch(phrase) is not None
+    again, and the grammar is long). A capitalised bare "Peer" starts a title or a name of an
+    organisation ("Peer Support Workers", "Peer Netværket"), not a role."""
+    return phrase not in ("Peer", "Peers") and _MARKER.fullmatch(phrase) is not None
 
 
 def _starts_name(text: str, word: re.Match[str]) -> bool:

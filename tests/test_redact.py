@@ -340,6 +340,7 @@ def test_names_are_redacted(text: str, expected: str) -> None:
         "rapporten skrevet af vores centerleder, Ph.d.",
         "peeren Netværket og brugerne Projekterne",  # definite nouns after a role
         "Peer Netværket i Danmark",
+        "Peer Support Workers: Theory and Practice",
         "hans telegram er god nok",
         "Telegram: hvordan virker det?",
         "Community Ment Health J 57, 1435-1441 (2021).",  # a page range
