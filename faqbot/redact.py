@@ -439,7 +439,7 @@ _SERVICES = (
     r"livslinien|psykiatrifonden|giftlinjen|børnetelefonen|lægevagten|vagtlægen|akuttelefonen"
     r"|akutmodtagelsen|politiet|alkolinjen|kræftlinjen|headspace|sind|børns\s+vilkår"
     r"|ældre\s+sagen|lev\s+uden\s+vold|sundhed\.dk|borger\.dk|psykiatrilinjen|hjernelinjen"
-    r"|borgerservice|kommunen|regionen|hospitalet|sygehuset|skadestuen|jobcent(?:er|r)et"
+    r"|borgerservice|skadestuen"
     r"|\w+lin(?:i|j)en|\w+foreningen|\w+rådgivning(?:en)?|bedre\s+psykiatri|røde\s+kors"
     r"|kirkens\s+korshær|kræftens\s+bekæmpelse|mødrehjælpen|(?:børne|unge|forældre|sorg)telefonen"
 )
