@@ -1156,3 +1156,19 @@ def test_goodbyes_idioms_and_the_past_get_no_safety_text(
     """Written for this test: the team's goodbye to a colleague, idioms with violent words, the
     past told with "plejede at" or a year."""
     assert detector.assess(message) is not SafetyLevel.ACUTE, detector.judge(message)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "jeg har brændt mig på komfuret og det gør ikke engang ondt",
+        "hun skar sig ikke for længe siden og det bløder igen",
+        "Ich stehe auf der Brücke und springe jetzt",
+    ],
+)
+def test_a_negated_past_cue_and_a_foreign_now_leave_danger_acute(
+    detector: SafetyDetector, message: str
+) -> None:
+    """Written for this test: "ikke engang" (not even) and "ikke for længe siden" (not long ago)
+    tell no past; "jetzt" is "nu"."""
+    assert detector.assess(message) is SafetyLevel.ACUTE, detector.judge(message)

@@ -629,8 +629,13 @@ NEGATIONS = frozenset({"ikke", "ik", "ikk", "aldrig", "ej", "not", "never", "don
 
 def _negated(hit: Hit, words: Sequence[str]) -> bool:
     """Does a negation stand between the cue's words, not written in the cue itself? ("jeg
-    har det ikke godt" is no "har det godt"; "det gik ikke godt" no "gik godt".)"""
+    har det ikke godt" is no "har det godt"; "det gik ikke godt" no "gik godt".) A past cue of
+    one word is also turned around by a negation right before it ("det gør ikke engang ondt",
+    "ikke tidligere", "ikke stabil"; but "ikke i mange år" is the past)."""
     start, end = hit.positions[0], hit.positions[-1]
+    one_word = len(hit.positions) == 1 and hit.phrase.group is Group.PAST
+    if one_word and start > 0 and words[start - 1] in NEGATIONS:
+        return True
     own = set(hit.positions)
     return any(words[place] in NEGATIONS for place in range(start + 1, end) if place not in own)
 
