@@ -1172,3 +1172,11 @@ def test_a_negated_past_cue_and_a_foreign_now_leave_danger_acute(
     """Written for this test: "ikke engang" (not even) and "ikke for længe siden" (not long ago)
     tell no past; "jetzt" is "nu"."""
     assert detector.assess(message) is SafetyLevel.ACUTE, detector.judge(message)
+
+
+def test_a_greeting_says_too_little_for_the_classifier_alone(detector: SafetyDetector) -> None:
+    """One content word the lexicon does not know is no evidence ("Hej!" is small talk), but a
+    cry for help still gets at least the note."""
+    for greeting in ("Hej!", "hej med dig!", "Godmorgen!", "Tak!"):
+        assert detector.assess(greeting) is SafetyLevel.NONE, detector.judge(greeting)
+    assert detector.assess("Hjælp!") is not SafetyLevel.NONE, detector.judge("Hjælp!")

@@ -20,7 +20,7 @@ from faqbot.safety.lexicon import (
     sentences,
     summary,
 )
-from faqbot.safety.model import Bag, Classifier, Text
+from faqbot.safety.model import FUNCTION_WORDS, Bag, Classifier, Text
 
 ACUTE_WITH_CALM = 0.8
 """A danger phrase in a sentence that reads as a question about practice, rules, training or
@@ -40,6 +40,8 @@ NOTE_ALONE = 0.5
 ALONE_PRIOR = -0.9
 """The log-odds a sentence starts from when the classifier judges it alone (see
 ``SafetyDetector._alone``)."""
+ALONE_WORDS_MIN = 2
+"""Content words (not ``FUNCTION_WORDS``) a sentence needs for the classifier alone to judge it."""
 CALM_MESSAGE = 0.3
 """...and is not acute when the whole message is below this (see ``SafetyDetector._sentences``)."""
 ORDINARY_WEIGHT = 0.1
@@ -259,9 +261,11 @@ class SafetyDetector:
         read as a question (chat drops the question mark: "hvem har taget min kop"), and the
         classifier alone never making a sentence acute that reads as the past, as a question
         about practice or as a figure of speech ("sidste vinter fandt vi en borger i sneen, han
-        overlevede"; "jeg kunne myrde en pizza")."""
+        overlevede"; "jeg kunne myrde en pizza"). Nor does it judge a sentence of fewer than
+        ``ALONE_WORDS_MIN`` content words none of which the lexicon knows ("Hej!", "Godmorgen!"):
+        a greeting says too little ("Hjælp!" is still judged)."""
         if not groups and probability is not None:
-            probability = self._alone(probability)
+            probability = 0.0 if self._says_little(sentence) else self._alone(probability)
         level = decide(groups, probability, asks(sentence))
         if level is SafetyLevel.ACUTE and not groups & _SUBJECT and self.lexicon.calm(sentence):
             return SafetyLevel.NOTE
@@ -283,6 +287,12 @@ class SafetyDetector:
             elif calm and not urgent and asks(sentence):
                 return SafetyLevel.NOTE
         return self._level(sentence, groups, self._probability(sentence))
+
+    def _says_little(self, sentence: Sentence) -> bool:
+        """Fewer than ``ALONE_WORDS_MIN`` content words, none of them a word of the lexicon."""
+        content = [word for word in sentence.words if word not in FUNCTION_WORDS]
+        known = self.lexicon.word_ids
+        return len(content) < ALONE_WORDS_MIN and not any(known(word) for word in content)
 
     def _alone(self, probability: float) -> float:
         """The probability of a sentence the lexicon finds nothing in, with the classifier's
