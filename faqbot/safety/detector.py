@@ -61,6 +61,10 @@ mild alone. Chosen by cross-validation across the examples' authors (see ``_toge
 TOGETHER_FROM = 0.4
 """A statement the lexicon finds nothing in counts towards ``TOGETHER`` from this probability
 (taken from ``ALONE_PRIOR``) even below ``NOTE_ALONE``: "tak for alt", "så lagde han på"."""
+CRY = "cry"
+"""The class of ``safety.yaml``'s ``words`` that cry for help ("Hjælp!", "Help!", "Ratunku!"): a
+message of nothing else is acute when it exclaims or repeats the cry; "hjælp" alone may ask for
+the bot's help and gets the note."""
 SITUATION_ORDER = ("violence", "self_harm", "medical", "suicide")
 """When danger phrases of several situations tie, the first of these picks the safety text."""
 
@@ -170,9 +174,29 @@ class SafetyDetector:
         self.rules = rules
         self.response = rules.response
         self.lexicon, self.classifier = _build(rules)
+        self.cries = frozenset(
+            word
+            for name, members in rules.words
+            if name == CRY
+            for member in members
+            for sentence in sentences(member)
+            for word in sentence.words
+        )
+
+    def _cries(self, message: str) -> bool:
+        """Is the message a cry for help and nothing else, exclaimed or repeated ("Help!",
+        "hjælp hjælp")? Only a short message is read."""
+        if not self.cries or len(message) > 60:
+            return False
+        parts = sentences(message)
+        words = [word for sentence in parts for word in sentence.words]
+        cried = bool(words) and all(word in self.cries for word in words)
+        return cried and (len(words) > 1 or any(sentence.exclaims for sentence in parts))
 
     def judge(self, message: str) -> Judgement:
         """The message's level and situation, with each sentence's reasons. Never raises."""
+        if self._cries(message):
+            return Judgement(SafetyLevel.ACUTE, None, ())
         judged = tuple(
             SentenceJudgement(sentence.words, level, tuple(hits), probability)
             for sentence, hits, probability, level in self._sentences(message)
@@ -201,6 +225,8 @@ class SafetyDetector:
         then the rest with a topic phrase, and the first acute one ends the search; the
         classifier reads the sentences without a danger or topic phrase only when none of those
         is acute."""
+        if self._cries(message):
+            return SafetyLevel.ACUTE
         level = SafetyLevel.NONE
         parts = []
         alone = False
