@@ -1222,6 +1222,7 @@ def test_calm_sentences_do_not_add_up(detector: SafetyDetector, message: str) ->
         ("Help!", SafetyLevel.ACUTE),
         ("Hjælp!", SafetyLevel.ACUTE),
         ("hjælp hjælp", SafetyLevel.ACUTE),
+        ("hjælp", SafetyLevel.NOTE),
         ("Ratunku!", SafetyLevel.ACUTE),
         ("Помогите!", SafetyLevel.ACUTE),
         ("man må have en kniv i køkkenet", SafetyLevel.NOTE),

@@ -63,8 +63,8 @@ TOGETHER_FROM = 0.4
 (taken from ``ALONE_PRIOR``) even below ``NOTE_ALONE``: "tak for alt", "så lagde han på"."""
 CRY = "cry"
 """The class of ``safety.yaml``'s ``words`` that cry for help ("Hjælp!", "Help!", "Ratunku!"): a
-message of nothing else is acute when it exclaims or repeats the cry; "hjælp" alone may ask for
-the bot's help and gets the note."""
+message of nothing else is acute when it exclaims or repeats the cry; a bare "hjælp" may ask for
+the bot's own help and gets the note (the normal reply, with where help is first)."""
 SITUATION_ORDER = ("violence", "self_harm", "medical", "suicide")
 """When danger phrases of several situations tie, the first of these picks the safety text."""
 
@@ -183,20 +183,25 @@ class SafetyDetector:
             for word in sentence.words
         )
 
-    def _cries(self, message: str) -> bool:
-        """Is the message a cry for help and nothing else, exclaimed or repeated ("Help!",
-        "hjælp hjælp")? Only a short message is read."""
+    def _cry(self, message: str) -> SafetyLevel | None:
+        """A message that is a cry for help and nothing else: acute when exclaimed or repeated
+        ("Help!", "hjælp hjælp"), else the note; None for any other message (only a short one
+        is read)."""
         if not self.cries or len(message) > 60:
-            return False
+            return None
         parts = sentences(message)
         words = [word for sentence in parts for word in sentence.words]
-        cried = bool(words) and all(word in self.cries for word in words)
-        return cried and (len(words) > 1 or any(sentence.exclaims for sentence in parts))
+        if not words or not all(word in self.cries for word in words):
+            return None
+        if len(words) > 1 or any(sentence.exclaims for sentence in parts):
+            return SafetyLevel.ACUTE
+        return SafetyLevel.NOTE
 
     def judge(self, message: str) -> Judgement:
         """The message's level and situation, with each sentence's reasons. Never raises."""
-        if self._cries(message):
-            return Judgement(SafetyLevel.ACUTE, None, ())
+        cry = self._cry(message)
+        if cry is not None:
+            return Judgement(cry, None, ())
         judged = tuple(
             SentenceJudgement(sentence.words, level, tuple(hits), probability)
             for sentence, hits, probability, level in self._sentences(message)
@@ -225,8 +230,9 @@ class SafetyDetector:
         then the rest with a topic phrase, and the first acute one ends the search; the
         classifier reads the sentences without a danger or topic phrase only when none of those
         is acute."""
-        if self._cries(message):
-            return SafetyLevel.ACUTE
+        cry = self._cry(message)
+        if cry is not None:
+            return cry
         level = SafetyLevel.NONE
         parts = []
         alone = False
