@@ -1226,6 +1226,8 @@ def test_calm_sentences_do_not_add_up(detector: SafetyDetector, message: str) ->
         ("Ratunku!", SafetyLevel.ACUTE),
         ("Помогите!", SafetyLevel.ACUTE),
         ("man må have en kniv i køkkenet", SafetyLevel.NOTE),
+        ("der går en mand rundt i gården med et baseballbat", SafetyLevel.ACUTE),
+        ("she has a belt around her neck", SafetyLevel.ACUTE),
         ("han står med en kniv i køkkenet og truer", SafetyLevel.ACUTE),
         ("Patient har slået knoerne til blods på betonvæggen og bliver ved.", SafetyLevel.ACUTE),
         ("Han slår til når han får chancen", SafetyLevel.NONE),
