@@ -15,6 +15,7 @@ function calls per text; ``terms`` is the same pass over one text.
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 import unicodedata
@@ -280,13 +281,9 @@ class Normalizer:
             # Only words written side by side make a compound: "peer" and "uddannelse" in
             # "hvor mange peers har uddannelse" are two things, not "peeruddannelse".
             next_kept = [
-                after is not None
-                for word, after in zip(found, found[1:], strict=False)
-                if word is not None
+                after is not None for word, after in itertools.pairwise(found) if word is not None
             ]
-            starts = [
-                i for i, word in enumerate(kept[:-1]) if word.compound_next and next_kept[i]
-            ]
+            starts = [i for i, word in enumerate(kept[:-1]) if word.compound_next and next_kept[i]]
             if starts:
                 joined = self._join_compounds(kept, starts)
                 if joined is not None:
