@@ -344,7 +344,7 @@ async def test_stored_texts_are_redacted_and_cut(db_path: Path) -> None:
     ask(log, "x" * 5000, status="clarify")
     await log.close()
     texts = [t for (t,) in rows(db_path, "SELECT text FROM questions ORDER BY rowid")]
-    assert texts[0] == "Ring til Anna på [telefonnr.] eller [e-mail]"
+    assert texts[0] == "Ring til [navn] på [telefonnr.] eller [e-mail]"
     assert len(texts[1]) == questionlog.MAX_TEXT_CHARS
     assert b"23 45 67 89" not in db_path.read_bytes()
 
