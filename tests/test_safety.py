@@ -7,6 +7,7 @@ import json
 import math
 import random
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from faqbot.matcher import Matcher, Result, Status
 from faqbot.safety import HELDOUT_SAFETY, SafetyDetector, SafetyLevel
 from faqbot.safety.detector import (
     ALONE_PRIOR,
+    IN_ORDER,
     ORDINARY_MAX,
     ORDINARY_WEIGHT,
     asks,
@@ -25,7 +27,16 @@ from faqbot.safety.detector import (
     decide,
     ordinary_bags,
 )
-from faqbot.safety.lexicon import Group, Lexicon, inflections, sentences, summary, word_of
+from faqbot.safety.lexicon import (
+    Group,
+    Lexicon,
+    inflections,
+    sentences,
+    summary,
+    tokens,
+    tokens_reference,
+    word_of,
+)
 from faqbot.safety.model import Classifier, pairs, word_features
 
 KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
@@ -392,7 +403,9 @@ def test_the_decision_table() -> None:
     assert decide({danger, supposed}, 0.5) is SafetyLevel.ACUTE  # "hvis I læser det her, ..."
     assert decide({danger, supposed, urgent}, 0.5, question=True) is SafetyLevel.ACUTE
     assert decide({topic}, 0.9) is SafetyLevel.ACUTE
-    assert decide({topic, policy}, 0.99) is SafetyLevel.NOTE
+    assert decide({topic, policy}, 0.99) is SafetyLevel.ACUTE  # the classifier is sure
+    assert decide({topic, policy}, 0.99, question=True) is SafetyLevel.NOTE
+    assert decide({topic, policy}, 0.6) is SafetyLevel.NOTE
     assert decide({topic, policy, urgent}, 0.5) is SafetyLevel.ACUTE
     assert decide({topic}, 0.1) is SafetyLevel.NONE
     assert decide({topic}, 0.35) is SafetyLevel.NOTE
@@ -435,11 +448,12 @@ def test_the_short_way_gives_the_same_levels_as_the_explained_one(
     knowledge: kb.KnowledgeBase, detector: SafetyDetector
 ) -> None:
     """``assess`` (groups only, stops early) against ``judge`` (every hit), message and sentence."""
-    texts = _sample_sentences(knowledge, 300) + [m for _, m in _cases(ACUTE) + _cases(CALM)]
+    texts = _sample_sentences(knowledge, 200) + [m for _, m in _cases(ACUTE) + _cases(CALM)]
     random.seed(3)
-    texts += [" ".join(random.sample(texts, 12)) for _ in range(30)]
-    for text in texts:
+    glued = [" ".join(random.sample(texts, 12)) for _ in range(30)]
+    for text in texts + glued:
         assert detector.assess(text) is detector.judge(text).level, text
+    for text in texts[::2] + glued[:3]:  # the reference is slow: every other text
         for sentence in sentences(text):
             full = summary(detector.lexicon.hits_reference(sentence))
             assert detector.lexicon.groups(sentence) == full, text
@@ -643,7 +657,8 @@ def test_eval_reports_the_held_out_set_with_its_floors(kb_copy: Path) -> None:
 def test_eval_counts_ordinary_questions_that_got_the_safety_text(
     detector: SafetyDetector,
 ) -> None:
-    crisis = run_crisis(detector, None, ["hvad koster en peer", "jeg vil tage mit liv"])
+    lexicon_only = SafetyDetector(replace(detector.rules, examples=()))  # no authors to train
+    crisis = run_crisis(lexicon_only, None, ["hvad koster en peer", "jeg vil tage mit liv"])
     assert crisis.ordinary[SafetyLevel.ACUTE] == 1
     assert crisis.ordinary_safety == ["jeg vil tage mit liv"]
     lines = list(crisis_lines(crisis))
@@ -1012,3 +1027,156 @@ def test_farewell_fresh_wounds_and_restarted_chat_are_acute(
 )
 def test_the_past_told_calmly_is_not_acute(detector: SafetyDetector, message: str) -> None:
     assert detector.assess(message) is not SafetyLevel.ACUTE, detector.judge(message)
+
+
+# --- round 4: other languages, accents, the fast tokens, the likeliest sentence first ----------
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "mieszkaniec leży na podłodze i nie oddycha",
+        "koleżanka połknęła całe opakowanie tabletek",
+        "пацієнт без свідомості у туалеті",
+        "он не дышит, что делать",
+        "المريض لا يتنفس في الغرفة",
+        "hasta nefes almıyor, çabuk gelin",
+        "er ist bewusstlos und atmet nicht",
+        "el residente tiene un cuchillo en la cocina",
+        "elle ne respire pas, vite",
+        "i'm going to kill myself tonight",
+    ],
+)
+def test_danger_in_other_languages_is_acute(detector: SafetyDetector, message: str) -> None:
+    """Written for this test: the core danger words of the languages colleagues and residents
+    in Denmark often write, beside Danish and English."""
+    assert detector.assess(message) is SafetyLevel.ACUTE, detector.judge(message)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Czy jest szkolenie dla peerów w przyszłym miesiącu?",
+        "Ich brauche Hilfe mit dem Dienstplan",
+        "how do we talk with residents about suicide",
+    ],
+)
+def test_an_ordinary_question_in_another_language_is_not_acute(
+    detector: SafetyDetector, message: str
+) -> None:
+    assert detector.assess(message) is not SafetyLevel.ACUTE, detector.judge(message)
+
+
+def test_accents_are_dropped_alike_in_messages_and_phrases(detector: SafetyDetector) -> None:
+    assert word_of("połknęła") == word_of("polknela") == "polknela"
+    assert word_of("yardım") == "yardim" and word_of("straße") == "strasse"
+    assert word_of("skåret") == "skaret" and word_of("idé") == "ide"
+    written = "mieszkaniec leży na podłodze i nie oddycha"
+    typed = "mieszkaniec lezy na podlodze i nie oddycha"
+    assert detector.assess(written) is detector.assess(typed) is SafetyLevel.ACUTE
+
+
+def test_fast_tokens_equal_the_regular_expression(knowledge: kb.KnowledgeBase) -> None:
+    texts = _sample_sentences(knowledge, 300)
+    texts += [
+        "hej, med dig",
+        "a.b (c) «d» “e” f…g",
+        "peer-støtte's kollega’s",
+        "😂😂 hej😭du",
+        "x_y __ 1/2 ²³ ﬁne",
+        "-a- a--b 'quote'",
+        "tab\tnew\nline\r\nend",
+        "",
+    ]
+    for text in texts:
+        folded = text.casefold()
+        assert tokens(folded) == tokens_reference(folded), text
+
+
+def test_a_long_message_is_judged_alike_whatever_the_order(
+    knowledge: kb.KnowledgeBase, detector: SafetyDetector
+) -> None:
+    """More than ``IN_ORDER`` sentences that may hold danger: the rest is judged likeliest first,
+    with the same level as every sentence judged in order (``judge``)."""
+    examples = [example.text for example in knowledge.safety.examples]
+    random.seed(41)
+    for _ in range(40):
+        parts = random.sample(examples, 25)
+        message = ". ".join(parts)[:4096]
+        many = sum(detector.lexicon.may_be_danger(s) for s in sentences(message))
+        assert many > IN_ORDER
+        assert detector.assess(message) is detector.judge(message).level, message
+
+
+def test_lean_is_the_sum_of_the_words_own_weights(detector: SafetyDetector) -> None:
+    classifier = detector.classifier
+    words = ("hun", "har", "skaret", "sig", "skaret")
+    slow = sum(classifier.weights.get(f, 0.0) for w in words for f in word_features(w))
+    assert classifier.lean(words) == pytest.approx(slow)
+
+
+def test_a_topic_beside_a_calm_cue_is_acute_when_the_classifier_is_sure() -> None:
+    calm_topic = {Group.TOPIC, Group.POLICY}
+    assert decide(calm_topic, 0.9) is SafetyLevel.ACUTE
+    assert decide(calm_topic, 0.9, question=True) is SafetyLevel.NOTE
+    assert decide(calm_topic, 0.5) is SafetyLevel.NOTE
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "jeg vil hellere være død end at tage på arbejde i morgen igen",
+        "jeg kan ikke se meningen med at leve længere",
+        "han sagde farvel til mig og står nu ude på broen",
+        "hun skubbede ham ud over kanten af altanen",
+        "blødningen fra armen stopper ikke, det har stået på i 20 min",
+    ],
+)
+def test_death_wishes_pushes_and_minutes_are_acute(detector: SafetyDetector, message: str) -> None:
+    """Written for this test: a wish to be dead, a push down or over, and "i 20 min" (minutes,
+    not the year 2020)."""
+    assert detector.assess(message) is SafetyLevel.ACUTE, detector.judge(message)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "vi siger farvel til Hanne ved fredagsbaren",
+        "vi skal sige farvel til vores praktikant på fredag, hvem køber gave",
+        "vi skubber punktet ned ad dagsordenen til næste møde",
+        "projektet blev skudt i sænk af ledelsen",
+        "hun kvæler os i kærlighed og kage hver fredag",
+        "jeg plejede at skære i mig selv som ung, i dag er jeg peer",
+        "jeg har ikke skadet mig selv siden 2015",
+    ],
+)
+def test_goodbyes_idioms_and_the_past_get_no_safety_text(
+    detector: SafetyDetector, message: str
+) -> None:
+    """Written for this test: the team's goodbye to a colleague, idioms with violent words, the
+    past told with "plejede at" or a year."""
+    assert detector.assess(message) is not SafetyLevel.ACUTE, detector.judge(message)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "jeg har brændt mig på komfuret og det gør ikke engang ondt",
+        "hun skar sig ikke for længe siden og det bløder igen",
+        "Ich stehe auf der Brücke und springe jetzt",
+    ],
+)
+def test_a_negated_past_cue_and_a_foreign_now_leave_danger_acute(
+    detector: SafetyDetector, message: str
+) -> None:
+    """Written for this test: "ikke engang" (not even) and "ikke for længe siden" (not long ago)
+    tell no past; "jetzt" is "nu"."""
+    assert detector.assess(message) is SafetyLevel.ACUTE, detector.judge(message)
+
+
+def test_a_greeting_says_too_little_for_the_classifier_alone(detector: SafetyDetector) -> None:
+    """One content word the lexicon does not know is no evidence ("Hej!" is small talk), but a
+    cry for help still gets at least the note."""
+    for greeting in ("Hej!", "hej med dig!", "Godmorgen!", "Tak!"):
+        assert detector.assess(greeting) is SafetyLevel.NONE, detector.judge(greeting)
+    assert detector.assess("Hjælp!") is not SafetyLevel.NONE, detector.judge("Hjælp!")

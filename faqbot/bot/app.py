@@ -25,6 +25,7 @@ import contextlib
 import logging
 import os
 import signal
+import sys
 import threading
 from collections.abc import Awaitable
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     Defaults,
+    ExtBot,
     JobQueue,
     MessageHandler,
     filters,
@@ -57,6 +59,7 @@ from faqbot.bot.delivery import (
     InboxQueue,
     maintain_inbox,
 )
+from faqbot.bot.sending import FaqBot
 from faqbot.bot.transport import PollRequest, RetryingRequest, build_requests
 from faqbot.coordination import KNOWLEDGE, Coordination
 from faqbot.kb import KnowledgeBase
@@ -108,6 +111,11 @@ class StartupError(Exception):
     """The bot cannot start for a reason the operator can fix; the message is one sentence."""
 
 
+class TelegramRefusedError(StartupError):
+    """Telegram refused the running bot for good (its token was revoked): it stopped, and the
+    operator must fix this before the next start; the message is one sentence."""
+
+
 def file_base_url(base_url: str) -> str:
     """The Bot API file URL beside ``base_url``: ``.../bot`` becomes ``.../file/bot``."""
     if base_url.endswith("/bot"):
@@ -121,31 +129,31 @@ def build_application(settings: Settings, kb: KnowledgeBase) -> BotApplication:
         raise ValueError("a bot token is needed to build the Telegram application")
     requests = build_requests(settings, CONNECTIONS)
     delivery = Delivery(max_age=timedelta(minutes=settings.replay_max_age_minutes))
+    # python-telegram-bot's ExtBot, mending what Telegram refuses for a known reason (sending.py)
+    bot: ExtBot[Any] = FaqBot(
+        token=settings.telegram_token,
+        base_url=settings.telegram_base_url,
+        base_file_url=file_base_url(settings.telegram_base_url),
+        defaults=Defaults(
+            parse_mode=ParseMode.HTML,
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
+            allow_sending_without_reply=True,
+        ),
+        rate_limiter=AIORateLimiter(
+            overall_max_rate=settings.rate_limit_per_second,
+            overall_time_period=1,
+            max_retries=settings.rate_limit_retries,
+        ),
+        request=requests[0],
+        get_updates_request=requests[1],
+    )
     application: BotApplication = (
         ApplicationBuilder()
         .context_types(CONTEXT_TYPES)
         .job_queue(JobQueue[BotContext]())
-        .token(settings.telegram_token)
-        .base_url(settings.telegram_base_url)
-        .base_file_url(file_base_url(settings.telegram_base_url))
-        .defaults(
-            Defaults(
-                parse_mode=ParseMode.HTML,
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
-                allow_sending_without_reply=True,
-            )
-        )
-        .rate_limiter(
-            AIORateLimiter(
-                overall_max_rate=settings.rate_limit_per_second,
-                overall_time_period=1,
-                max_retries=settings.rate_limit_retries,
-            )
-        )
+        .bot(bot)
         .concurrent_updates(DeliveryProcessor(CONCURRENT_UPDATES, delivery))
         .update_queue(InboxQueue(delivery))
-        .request(requests[0])
-        .get_updates_request(requests[1])
         .build()
     )
     application.bot_data.settings = settings
@@ -319,6 +327,8 @@ class Runner:
         self._poller: asyncio.Task[None] | None = None
         self._lease: replicas.PollerLease | None = None
         self._started = False
+        if application.bot_data.delivery is not None:  # a revoked token stops the bot
+            application.bot_data.delivery.on_fatal = self.request_stop
         self.clean = True
         """False when a shutdown step ran out of time (the watchdog may have to end it)."""
 
@@ -486,6 +496,12 @@ def run(
     finally:
         loop.close()
         asyncio.set_event_loop(None)
+    delivery = application.bot_data.delivery
+    fatal = delivery.fatal if delivery is not None else None
     if not runner.clean:  # a stuck worker thread (e.g. the database's) would block the exit
         logging.shutdown()
-        os._exit(0)
+        if fatal is not None:
+            print(f"Error: {fatal}", file=sys.stderr, flush=True)
+        os._exit(1 if fatal is not None else 0)
+    if fatal is not None:
+        raise TelegramRefusedError(fatal)

@@ -38,7 +38,8 @@ import os
 import secrets
 import socket
 import time
-from collections.abc import Awaitable, Iterator, Mapping, Sequence
+import warnings
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
@@ -46,7 +47,14 @@ from typing import TYPE_CHECKING, Any
 
 from telegram import Update
 from telegram.constants import ChatType
-from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    Conflict,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.ext import BaseUpdateProcessor
 
 from faqbot.bot import texts, transport
@@ -84,6 +92,38 @@ MAX_ATTEMPTS = 5
 RETRY_DELAY_SECONDS = 20.0
 """A handed-back update waits at least this long before it is tried again."""
 SKEW_WARNING_SECONDS = 60.0
+CONFLICT_BACKOFF_SECONDS = 15.0
+"""After a 409 Conflict (another instance polls, or a webhook is set) ``getUpdates`` waits this
+long before it asks again, so two instances do not keep cutting each other off."""
+FLOOD_WAIT_CAP_SECONDS = 300.0
+"""A 429 on ``getUpdates`` is waited out as Telegram asks, up to this long."""
+TOKEN_REVOKED = (
+    "Telegram no longer accepts TELEGRAM_BOT_TOKEN (it was revoked, or the bot was deleted); "
+    "put the bot's current token from @BotFather in TELEGRAM_BOT_TOKEN and start faqbot again: "
+    "the unanswered questions wait in its inbox."
+)
+
+
+def retry_after_seconds(error: RetryAfter) -> float:
+    """The wait Telegram asks for, in seconds (python-telegram-bot is moving it from int to
+    timedelta; either is read without the deprecation warning)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = error.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def conflict_advice(error: Conflict) -> str:
+    """What a 409 on ``getUpdates`` means for the operator, in one line."""
+    if "webhook" in str(error).lower():
+        return (
+            "a webhook is set for this bot, so Telegram refuses long polling; run this instance "
+            "with --webhook-url, or stop whatever set the webhook and restart faqbot"
+        )
+    return (
+        "another instance is polling with the same TELEGRAM_BOT_TOKEN; make sure only one "
+        "runs (or let replicas share one database, so only one of them polls)"
+    )
 
 
 def is_transient(error: BaseException) -> bool:
@@ -153,6 +193,10 @@ class Delivery:
         self.stopping = False
         self.skew = 0.0
         """Seconds this machine's clock is ahead of Telegram's (measured while polling)."""
+        self.fatal: str | None = None
+        """Why the bot must stop (one sentence): Telegram refuses it for good."""
+        self.on_fatal: Callable[[], None] | None = None
+        """Called once when ``fatal`` is set (the runner stops the bot)."""
         self._maintenance_runs = 0
 
     # -- set-up ---------------------------------------------------------------------------
@@ -179,6 +223,16 @@ class Delivery:
         if self._application is None:
             raise RuntimeError("the delivery is attached in start-up")
         return self._application
+
+    def give_up(self, reason: str) -> None:
+        """Telegram refuses the bot for good (a revoked token): stop; what is unfinished stays
+        in the inbox for the next start."""
+        if self.fatal is not None:
+            return
+        self.fatal = reason
+        logger.warning("Telegram refuses the bot's token (401 Unauthorized); stopping")
+        if self.on_fatal is not None:
+            self.on_fatal()
 
     # -- intake ---------------------------------------------------------------------------
 
@@ -223,6 +277,7 @@ class Delivery:
         offset = 0
         failures = 0
         drained = False  # the previous poll found nothing: Telegram holds no backlog
+        unreadable_up_to = 0  # the last update id of a batch python-telegram-bot could not read
         while True:
             timeout, budget = POLL_TIMEOUT, None
             if lease is not None:
@@ -243,6 +298,30 @@ class Delivery:
                     budget,
                 )
             except TimeoutError:  # the lease's end came first: ask again once renewed
+                continue
+            except (KeyError, TypeError, ValueError) as error:  # a batch it cannot read
+                updates, unreadable_up_to = self._readable(request, error)
+                if not unreadable_up_to:
+                    await asyncio.sleep(1.0)
+                    continue
+                offset = max(offset, unreadable_up_to + 1)
+            except InvalidToken:
+                self.give_up(TOKEN_REVOKED)
+                return
+            except Conflict as error:
+                failures += 1
+                logger.warning(
+                    "getUpdates answered 409 Conflict: %s; asking again in %.0f s",
+                    conflict_advice(error),
+                    CONFLICT_BACKOFF_SECONDS,
+                )
+                await asyncio.sleep(CONFLICT_BACKOFF_SECONDS)
+                continue
+            except RetryAfter as error:
+                failures += 1
+                wait = min(FLOOD_WAIT_CAP_SECONDS, retry_after_seconds(error))
+                logger.warning("flood control on getUpdates: waiting %.0f s as Telegram asks", wait)
+                await asyncio.sleep(wait)
                 continue
             except TelegramError as error:
                 failures += 1
@@ -271,8 +350,25 @@ class Delivery:
                 )
                 await asyncio.sleep(1.0)
                 continue
-            offset = max(update.update_id for update in updates) + 1
+            offset = max(offset, max(update.update_id for update in updates) + 1)
             self.enqueue(fresh)
+
+    def _readable(
+        self, request: transport.PollRequest | None, error: Exception
+    ) -> tuple[tuple[Update, ...], int]:
+        """The updates of the last ``getUpdates`` answer that can be read, one by one, and the
+        last update id in it (0 if unknown): an update python-telegram-bot cannot read (a
+        field it does not expect) is logged and skipped, never allowed to stop polling."""
+        raw = request.raw_updates() if request is not None else {}
+        readable = []
+        for update_id, payload in sorted(raw.items()):
+            try:
+                readable.append(Update.de_json(json.loads(payload), self.application.bot))
+            except (KeyError, TypeError, ValueError) as problem:
+                logger.warning("skipped update %d: it cannot be read (%r)", update_id, problem)
+        if not raw:
+            logger.warning("could not read Telegram's answer to getUpdates (%r)", error)
+        return tuple(readable), max(raw, default=0)
 
     def _measure_skew(self, updates: Sequence[Update], waited: float) -> None:
         """After a poll that found nothing, the next one returns messages written while it

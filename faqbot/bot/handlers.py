@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, cast
 
 from telegram import BotCommandScopeChat, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
-from telegram.error import BadRequest, NetworkError, TelegramError
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, TelegramError
 from telegram.ext import ApplicationHandlerStop
 
 from faqbot import kb as kb_module
@@ -76,8 +76,14 @@ def _is_private(message: Message) -> bool:
 # --- questions ---------------------------------------------------------------------------------
 
 
-async def answer_question(update: Update, context: Context, question: str) -> None:
-    """Match one question, log it, and reply with the rendered result and its keyboard."""
+async def answer_question(
+    update: Update, context: Context, question: str, *, caption: bool = False
+) -> None:
+    """Match one question, log it, and reply with the rendered result and its keyboard.
+
+    A ``caption`` (of a photo, a file) that matches nothing more likely points at the picture
+    ("se her") than asks a question: it gets the hint that only text is read, and is not
+    logged as an unanswered question."""
     message = update.effective_message
     if message is None:
         return
@@ -92,6 +98,9 @@ async def answer_question(update: Update, context: Context, question: str) -> No
     started = time.perf_counter()
     result = matcher.match(question)
     latency_ms = (time.perf_counter() - started) * 1000
+    if caption and result.status is Status.NO_MATCH:
+        await message.reply_text(texts.HINT_NOT_TEXT)
+        return
     question_id = _log(context).log_question(
         question=asked,
         status=result.status.value,
@@ -114,14 +123,24 @@ async def answer_question(update: Update, context: Context, question: str) -> No
     await message.reply_text(render.result_html(result, kb), reply_markup=markup)
 
 
+def not_from_the_asker(message: Message) -> bool:
+    """A message that carries someone else's words, not a question to the bot: an inline
+    bot's result (``via_bot``) or a channel post forwarded into its discussion group."""
+    return message.via_bot is not None or bool(message.is_automatic_forward)
+
+
 async def text_message(update: Update, context: Context) -> None:
-    """A text that is not a command: a question in private chats; in groups only if addressed."""
+    """A text that is not a command: a question in private chats; in groups only if addressed.
+    A photo's or a file's caption is read the same way (a question or a crisis may be there)."""
     message = update.effective_message
-    if message is None or message.text is None:
+    if message is None:
+        return
+    text = message.text if message.text is not None else message.caption
+    if text is None or not_from_the_asker(message):
         return
     reply = message.reply_to_message
     question = addressed_question(
-        message.text,
+        text,
         chat_type=message.chat.type,
         bot_username=context.bot.username,
         reply_to_bot=bool(reply and reply.from_user and reply.from_user.id == context.bot.id),
@@ -129,9 +148,10 @@ async def text_message(update: Update, context: Context) -> None:
     if question is None:
         return
     if not question:
-        await message.reply_text(texts.HINT_EMPTY_MENTION)
+        hint = texts.HINT_NOT_TEXT if message.text is None else texts.HINT_EMPTY_MENTION
+        await message.reply_text(hint)
         return
-    await answer_question(update, context, question)
+    await answer_question(update, context, question, caption=message.text is None)
 
 
 async def ask(update: Update, context: Context) -> None:
@@ -143,9 +163,13 @@ async def ask(update: Update, context: Context) -> None:
 
 
 async def other_message(update: Update, context: Context) -> None:
-    """Stickers, photos, voice and the like: a one-line hint where the bot was addressed."""
+    """Stickers, photos, voice and the like: a one-line hint where the bot was addressed; a
+    caption is read as a question (``text_message``)."""
     message = update.effective_message
-    if message is None:
+    if message is None or not_from_the_asker(message):
+        return
+    if message.caption and message.caption.strip():
+        await text_message(update, context)
         return
     if not _is_private(message):
         reply = message.reply_to_message
@@ -248,6 +272,14 @@ async def button(update: Update, context: Context) -> None:
             counted = await _log(context).record_vote(
                 question_id=question_id, user_id=_user_id(update), helpful=helpful, chat_id=chat_id
             )
+            asked_in = _chat_before_upgrade(context, chat_id)
+            if counted is Counted.REFUSED and asked_in is not None:  # asked before the upgrade
+                counted = await _log(context).record_vote(
+                    question_id=question_id,
+                    user_id=_user_id(update),
+                    helpful=helpful,
+                    chat_id=asked_in,
+                )
             if counted is Counted.REFUSED:
                 await query.answer(texts.STALE_BUTTON)
             elif counted is Counted.REPEATED:
@@ -306,15 +338,29 @@ async def button(update: Update, context: Context) -> None:
             )
 
 
+def _chat_before_upgrade(context: Context, chat_id: int) -> int | None:
+    """The group a supergroup was upgraded from, while this process knows it (``FaqBot``):
+    a question asked there was logged under the group's id, its answer went to the new chat."""
+    migrated = getattr(context.bot, "migrated", None) or {}
+    return next((old for old, new in migrated.items() if new == chat_id), None)
+
+
 async def _edit(message: Message | None, text: str, markup: InlineKeyboardMarkup) -> None:
-    """Edit a keyboard message in place; pressing the same button twice is no error."""
+    """Edit a keyboard message in place. Pressing the same button twice ("message is not
+    modified"), a message deleted meanwhile ("message to edit not found") or one Telegram no
+    longer lets the bot edit is no error: the press is answered, nothing else happens."""
     if message is None:
         return
     try:
         await message.edit_text(text, reply_markup=markup)
     except BadRequest as error:
-        if "not modified" not in str(error).lower():
-            raise
+        reason = str(error).lower()
+        if "not modified" in reason:
+            return
+        if "to edit not found" in reason or "can't be edited" in reason:
+            logger.info("a button's message could not be edited (%s); ignored", error)
+            return
+        raise
 
 
 # --- leaders' commands -------------------------------------------------------------------------
@@ -432,6 +478,16 @@ async def on_error(update: object, context: Context) -> None:
     error = context.error
     if update is None and isinstance(error, NetworkError):
         logger.warning("Telegram unreachable while polling, retrying: %s", error)
+        return
+    if isinstance(error, Forbidden):  # blocked by the user, kicked from the group: nobody to
+        # tell, and trying again would only be refused again
+        logger.info("the chat refuses the bot (%s); the update is done", error)
+        return
+    if isinstance(error, InvalidToken):  # revoked: stop, the update waits in the inbox
+        delivery.hand_back()
+        bot_delivery = context.bot_data.delivery
+        if bot_delivery is not None:
+            bot_delivery.give_up(delivery.TOKEN_REVOKED)
         return
     transient = error is not None and delivery.is_transient(error)
     if (

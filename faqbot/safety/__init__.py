@@ -27,7 +27,10 @@ How a message is judged (``detector``):
    of speech ("dør af grin", "den deadline slår mig ihjel") whose words then count as no danger
    (a figure never has a person inside it: "kvæle en beboer i" is no "kvalt i").
    It tolerates inflection, word order within a phrase's reach, compounds, æ/ae, ø/oe, å/aa,
-   chat shortenings, typos in long words, common English and a little Swedish and Norwegian.
+   other letters' accents ("polknela" is "połknęła"), chat shortenings, typos in long words,
+   common English, a little Swedish and Norwegian, and the core danger words of Polish,
+   Ukrainian, Russian, Arabic, Turkish, German, Spanish and French (staff and residents in
+   Denmark write them; the classifier, trained on Danish, cannot read them).
 3. The classifier (``model``, a logistic regression over words, word pairs and letter n-grams)
    is trained when the knowledge base loads on the labelled messages in
    ``knowledge/safety_examples.yaml`` and gives each sentence a probability of being acute. It
@@ -44,7 +47,8 @@ How a message is judged (``detector``):
                                           NOTE, yet ACUTE if it says "now" or the
                                           classifier gives >= ``ACUTE_WITH_CALM``
    a topic phrase only                    ACUTE from ``ACUTE_FROM_TOPIC`` without a calm
-                                          cue, else NOTE (from ``NOTE_FROM_TOPIC``)
+                                          cue, or from ``ACUTE_WITH_CALM`` with one (no
+                                          question), else NOTE (from ``NOTE_FROM_TOPIC``)
    nothing the lexicon knows              ACUTE from ``ACUTE_ALONE``, NOTE from
                                           ``NOTE_ALONE``, the probability taken from the
                                           fixed prior ``ALONE_PRIOR`` instead of the learnt
@@ -68,10 +72,13 @@ ones on the training examples (no evidence) and on the held-out set ``knowledge/
 
 The check reads a whole Telegram message (4,096 characters) and costs well under a millisecond
 for a normal message: words and their analyses are remembered, a phrase is only tried when its
-rarest word is present, the sentences that may hold a danger phrase are judged first (the first
-acute one ends the search), the classifier is asked only when a level needs it, and its sum is
-precomputed per word. A 4,096-character message of long sentences dense with danger and calm
-words (``bench/retrieval.py`` glues them from the examples) still costs a few milliseconds.
+rarest word (in the examples and the knowledge base's questions) is present, the sentences that
+may hold a danger phrase are judged first (the first acute one ends the search): the first four
+as written, then the rest of a long message the one the classifier leans most towards acute
+first, the classifier is asked only when a level needs it, its sum is precomputed per word, and
+words are cut at white space and commas before any regular expression. A 4,096-character
+message of long sentences dense with danger and calm words (``bench/retrieval.py`` glues them
+from the examples) costs about a millisecond.
 """
 
 from faqbot.safety.detector import Judgement, SafetyDetector, SafetyLevel

@@ -20,7 +20,7 @@ from faqbot.safety.lexicon import (
     sentences,
     summary,
 )
-from faqbot.safety.model import Bag, Classifier, Text
+from faqbot.safety.model import FUNCTION_WORDS, Bag, Classifier, Text
 
 ACUTE_WITH_CALM = 0.8
 """A danger phrase in a sentence that reads as a question about practice, rules, training or
@@ -32,7 +32,7 @@ ACUTE_FROM_TOPIC = 0.4
 """A sentence that only names the subject (no danger phrase, no calm cue) is acute from this."""
 NOTE_FROM_TOPIC = 0.3
 """Below that, it gets the safety note from this (or when it has a calm cue)."""
-ACUTE_ALONE = 0.62
+ACUTE_ALONE = 0.68
 """A sentence the lexicon finds nothing in, and that is no question, is acute from this
 probability..."""
 NOTE_ALONE = 0.5
@@ -40,6 +40,8 @@ NOTE_ALONE = 0.5
 ALONE_PRIOR = -0.9
 """The log-odds a sentence starts from when the classifier judges it alone (see
 ``SafetyDetector._alone``)."""
+ALONE_WORDS_MIN = 2
+"""Content words (not ``FUNCTION_WORDS``) a sentence needs for the classifier alone to judge it."""
 CALM_MESSAGE = 0.3
 """...and is not acute when the whole message is below this (see ``SafetyDetector._sentences``)."""
 ORDINARY_WEIGHT = 0.1
@@ -48,6 +50,9 @@ training, beside a written example's 1: enough that a colleague's everyday quest
 one, not so much that the thousands of them drown the few hundred crises."""
 ORDINARY_MAX = 1500
 """The knowledge base's questions the classifier reads at most (training time grows with them)."""
+IN_ORDER = 4
+"""Sentences that may hold a danger phrase judged in the order written before the rest of a long
+message is judged likeliest first (``SafetyDetector.assess``)."""
 SITUATION_ORDER = ("violence", "self_harm", "medical", "suicide")
 """When danger phrases of several situations tie, the first of these picks the safety text."""
 
@@ -137,6 +142,8 @@ def decide(groups: set[Group], probability: float | None, question: bool = False
     if Group.TOPIC in groups:
         if (urgent or not calm) and sure >= ACUTE_FROM_TOPIC:
             return SafetyLevel.ACUTE
+        if sure >= ACUTE_WITH_CALM and not question:
+            return SafetyLevel.ACUTE
         if calm or probability is None or probability >= NOTE_FROM_TOPIC:
             return SafetyLevel.NOTE
         return SafetyLevel.NONE
@@ -179,14 +186,27 @@ class SafetyDetector:
         postponed = []
 
         def danger_first() -> Iterator[Sentence]:
-            """The sentences that may hold a danger phrase, split only as far as needed; the
-            others wait in ``postponed`` (read by ``chain`` once these are exhausted)."""
-            for sentence in iter_sentences(message):
+            """The sentences that may hold a danger phrase: the first ``IN_ORDER`` of them as
+            the message is split (most messages are done there), then the rest of the message
+            split at once and its danger sentences the classifier leans most towards acute
+            first; the others wait in ``postponed`` (read by ``chain`` once these are done)."""
+            split = iter_sentences(message)
+            seen = 0
+            for sentence in split:
                 parts.append(sentence)
-                if self.lexicon.may_be_danger(sentence):
-                    yield sentence
-                else:
+                if not self.lexicon.may_be_danger(sentence):
                     postponed.append(sentence)
+                    continue
+                yield sentence
+                seen += 1
+                if seen == IN_ORDER:
+                    break
+            rest: list[Sentence] = []
+            for sentence in split:
+                parts.append(sentence)
+                (rest if self.lexicon.may_be_danger(sentence) else postponed).append(sentence)
+            rest.sort(key=self._lean, reverse=True)
+            yield from rest
 
         for sentence in chain(danger_first(), postponed):
             groups = self.lexicon.groups(sentence)
@@ -241,9 +261,11 @@ class SafetyDetector:
         read as a question (chat drops the question mark: "hvem har taget min kop"), and the
         classifier alone never making a sentence acute that reads as the past, as a question
         about practice or as a figure of speech ("sidste vinter fandt vi en borger i sneen, han
-        overlevede"; "jeg kunne myrde en pizza")."""
+        overlevede"; "jeg kunne myrde en pizza"). Nor does it judge a sentence of fewer than
+        ``ALONE_WORDS_MIN`` content words none of which the lexicon knows ("Hej!", "Godmorgen!"):
+        a greeting says too little ("Hjælp!" is still judged)."""
         if not groups and probability is not None:
-            probability = self._alone(probability)
+            probability = 0.0 if self._says_little(sentence) else self._alone(probability)
         level = decide(groups, probability, asks(sentence))
         if level is SafetyLevel.ACUTE and not groups & _SUBJECT and self.lexicon.calm(sentence):
             return SafetyLevel.NOTE
@@ -262,9 +284,15 @@ class SafetyDetector:
                     return SafetyLevel.ACUTE
                 if Group.HYPOTHETICAL in groups and (calm or asks(sentence)):
                     return SafetyLevel.NOTE
-            elif calm and not urgent:
+            elif calm and not urgent and asks(sentence):
                 return SafetyLevel.NOTE
         return self._level(sentence, groups, self._probability(sentence))
+
+    def _says_little(self, sentence: Sentence) -> bool:
+        """Fewer than ``ALONE_WORDS_MIN`` content words, none of them a word of the lexicon."""
+        content = [word for word in sentence.words if word not in FUNCTION_WORDS]
+        known = self.lexicon.word_ids
+        return len(content) < ALONE_WORDS_MIN and not any(known(word) for word in content)
 
     def _alone(self, probability: float) -> float:
         """The probability of a sentence the lexicon finds nothing in, with the classifier's
@@ -281,6 +309,11 @@ class SafetyDetector:
         words = tuple(word for sentence in parts for word in sentence.words)
         question = ("question",) if any(sentence.question for sentence in parts) else ()
         return self.classifier.probability(words, question) < CALM_MESSAGE
+
+    def _lean(self, sentence: Sentence) -> float:
+        """How far the classifier's word weights lean a sentence towards acute (no pairs, no
+        scaling: only to judge the likeliest sentences first)."""
+        return self.classifier.lean(sentence.words)
 
     def _probability(self, sentence: Sentence) -> float | None:
         if not self.classifier.trained:

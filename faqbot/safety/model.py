@@ -41,7 +41,7 @@ import numpy as np
 
 from faqbot.safety.remembered import Remembered
 
-L2 = 3e-4
+L2 = 2e-4
 """Regularisation strength."""
 STEPS = 200
 """Gradient steps while training..."""
@@ -271,6 +271,11 @@ class Classifier:
     def _word_weight(self, word: str) -> float:
         weights = self.weights
         return sum(weights.get(name, 0.0) for name in word_features(word))
+
+    def lean(self, words: Sequence[str]) -> float:
+        """The summed weight of the words' own features: a cheap sign of how acute a sentence
+        reads (0.0 when untrained)."""
+        return sum(map(self._weight.__getitem__, words)) if self.weights else 0.0
 
     def probability(self, words: Sequence[str], marks: Iterable[str]) -> float:
         """P(acute) of a sentence from its words and marks; 0.5 when untrained. The same sum

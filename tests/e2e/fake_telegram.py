@@ -157,12 +157,14 @@ class ApiError(Exception):
         *,
         retry_after: int | None = None,
         injected: bool = False,
+        parameters: Mapping[str, Any] | None = None,
     ):
         super().__init__(description)
         self.status = status
         self.description = description
         self.retry_after = retry_after
         self.injected = injected  # made by fail_next/fail_every (or the flood they started)
+        self.parameters = dict(parameters or {})  # ResponseParameters, e.g. migrate_to_chat_id
 
     def body(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -170,8 +172,11 @@ class ApiError(Exception):
             "error_code": self.status,
             "description": self.description,
         }
+        parameters = dict(self.parameters)
         if self.retry_after is not None:
-            body["parameters"] = {"retry_after": self.retry_after}
+            parameters["retry_after"] = self.retry_after
+        if parameters:
+            body["parameters"] = parameters
         return body
 
 
@@ -386,6 +391,7 @@ class _Failure:
     # ``deliver``, else the connection is dropped)
     hang: float = 0.0
     deliver: bool = False
+    description: str | None = None  # the error's text, else the usual one for its status
 
     def matches(self, method: str) -> bool:
         if self.method is None:
@@ -431,6 +437,10 @@ class _State:
     failures: list[_Failure] = field(default_factory=list)
     flood_until: float = 0.0
     logged_out: bool = False
+    migrated: dict[int, int] = field(default_factory=dict)  # group id -> its supergroup's id
+    refusing: dict[int, str] = field(default_factory=dict)  # chat id -> 403 description
+    topics: dict[int, set[int]] = field(default_factory=dict)  # forum chat id -> thread ids
+    unrequested: set[int] = field(default_factory=set)  # update ids sent whatever is allowed
 
 
 class FakeTelegram:
@@ -657,8 +667,10 @@ class FakeTelegram:
         retry_after: int | None = None,
         method: str | None = None,
         count: int = 1,
+        description: str | None = None,
     ) -> None:
-        """Make the next ``count`` calls (to ``method``, default any but getUpdates) fail.
+        """Make the next ``count`` calls (to ``method``, default any but getUpdates) fail,
+        with ``description`` as the error's text if given (e.g. Telegram's exact words).
 
         A 429 defaults to retry_after=1 and, like Telegram's flood control, keeps refusing
         further calls until retry_after seconds have passed.
@@ -666,7 +678,9 @@ class FakeTelegram:
         if status == 429 and retry_after is None:
             retry_after = 1
         with self._lock:
-            self._state.failures.append(_Failure(status, retry_after, method, remaining=count))
+            self._state.failures.append(
+                _Failure(status, retry_after, method, remaining=count, description=description)
+            )
 
     def fail_every(
         self,
@@ -747,10 +761,18 @@ class FakeTelegram:
         chat: Mapping[str, Any] | None = None,
         reply_to: Mapping[str, Any] | None = None,
         entities: list[dict[str, Any]] | None = None,
+        thread_id: int | None = None,
+        extra: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """A user types ``text``; entities for commands and mentions are set like Telegram's."""
+        """A user types ``text``; entities for commands and mentions are set like Telegram's.
+        ``thread_id``: in that topic of a forum; ``extra``: more Message fields (``via_bot``,
+        ``sender_chat``, ``is_automatic_forward`` ...)."""
         message = self._new_message(user, chat)
         message["text"] = text
+        if thread_id is not None:
+            message["message_thread_id"] = thread_id
+            message["is_topic_message"] = True
+        message.update(copy.deepcopy(dict(extra or {})))
         found = detect_entities(text) if entities is None else entities
         if found:
             message["entities"] = found
@@ -887,9 +909,71 @@ class FakeTelegram:
         with self._lock:
             return copy.deepcopy(self._state.commands.get(f"{scope}|{language_code}", []))
 
-    def push_update(self, update: Mapping[str, Any]) -> dict[str, Any]:
-        """Queue any raw update (without update_id; it is assigned)."""
-        return self._push_update(dict(update))
+    def push_update(self, update: Mapping[str, Any], *, unrequested: bool = False) -> dict:
+        """Queue any raw update (without update_id; it is assigned). ``unrequested``: delivered
+        even if the bot's ``allowed_updates`` leaves its type out (a server that ignores them)."""
+        pushed = self._push_update(dict(update))
+        if unrequested:
+            with self._lock:
+                self._state.unrequested.add(pushed["update_id"])
+        return pushed
+
+    # ----------------------------------------------------------------- chats that change
+
+    @staticmethod
+    def forum_chat(chat_id: int = -1_000_000_004_001, title: str = "Peer-forum") -> dict:
+        """A supergroup with topics (``is_forum``)."""
+        return {"id": chat_id, "type": "supergroup", "title": title, "is_forum": True}
+
+    def open_topic(self, chat: Mapping[str, Any], name: str, *, user: Mapping[str, Any]) -> int:
+        """A user opens a topic in a forum: the service message (``forum_topic_created``)
+        is sent to the bot; its message id is the topic's ``message_thread_id``."""
+        message = self._new_message(user, chat)
+        thread_id = message["message_id"]
+        message.update(
+            {
+                "message_thread_id": thread_id,
+                "is_topic_message": True,
+                "forum_topic_created": {"name": name, "icon_color": 7322096},
+            }
+        )
+        with self._lock:
+            self._state.topics.setdefault(chat["id"], set()).add(thread_id)
+        self._push_message(message)
+        return thread_id
+
+    def migrate_to_supergroup(self, group: Mapping[str, Any]) -> dict[str, Any]:
+        """The group is upgraded to a supergroup (a new chat id): from now on every request to
+        the old id answers 400 with ``parameters.migrate_to_chat_id``. Returns the new chat."""
+        new = {"id": -1_000_000_000_000 + int(group["id"]), "type": "supergroup"}
+        new["title"] = group.get("title", "")
+        with self._lock:
+            self._state.chats[new["id"]] = new
+            self._state.migrated[int(group["id"])] = new["id"]
+        return new
+
+    def refuse_chat(
+        self, chat_id: int, description: str = "Forbidden: bot was blocked by the user"
+    ) -> None:
+        """Every request to ``chat_id`` answers 403 (the user blocked the bot, or the bot was
+        kicked: "Forbidden: bot was kicked from the group chat")."""
+        with self._lock:
+            self._state.refusing[chat_id] = description
+
+    def delete_user_message(self, message: Mapping[str, Any]) -> None:
+        """The user deletes their message (a reply to it then finds nothing to quote)."""
+        with self._lock:
+            self._state.messages.pop((message["chat"]["id"], message["message_id"]), None)
+
+    def revoke_token(self) -> None:
+        """The token is revoked in @BotFather: every request answers 401 Unauthorized."""
+        with self._lock:
+            self._state.logged_out = True
+
+    def set_webhook_elsewhere(self, url: str = "http://127.0.0.1:9/elsewhere") -> None:
+        """Someone sets a webhook for this bot (another deployment): getUpdates answers 409."""
+        with self._lock:
+            self._state.webhook_url = url
 
     # ----------------------------------------------------------------- internals: updates
 
@@ -1105,13 +1189,17 @@ class FakeTelegram:
             )
         descriptions = {
             400: "Bad Request",
+            401: "Unauthorized",
             403: "Forbidden: bot was blocked by the user",
+            409: "Conflict: terminated by other getUpdates request; make sure that only one bot "
+            "instance is running",
             500: "Internal Server Error",
             502: "Bad Gateway",
             503: "Service Unavailable",
             504: "Gateway Timeout",
         }
-        return ApiError(failure.status, descriptions.get(failure.status, "Error"), injected=True)
+        description = failure.description or descriptions.get(failure.status, "Error")
+        return ApiError(failure.status, description, injected=True)
 
     # ----------------------------------------------------------------- internals: methods
 
@@ -1201,6 +1289,8 @@ class FakeTelegram:
         allowed = set(state.allowed_updates)
 
         def wanted(update: dict) -> bool:
+            if update["update_id"] in state.unrequested:
+                return True
             kind = next(key for key in update if key != "update_id")
             return kind in allowed if allowed else kind not in DEFAULT_EXCLUDED_UPDATES
 
@@ -1334,6 +1424,14 @@ class FakeTelegram:
         chat = self._state.chats.get(chat_id) if isinstance(chat_id, int) else None
         if chat is None:
             raise bad_request("chat not found")
+        if chat_id in self._state.migrated:
+            raise ApiError(
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                parameters={"migrate_to_chat_id": self._state.migrated[chat_id]},
+            )
+        if chat_id in self._state.refusing:
+            raise ApiError(403, self._state.refusing[chat_id])
         return chat
 
     def _visible_text(self, text: Any, parse_mode: Any, *, caption: bool = False) -> str:
@@ -1438,6 +1536,12 @@ class FakeTelegram:
             "date": int(time.time()),
             **content,
         }
+        thread = params.get("message_thread_id")
+        if thread is not None:
+            if thread not in self._state.topics.get(chat["id"], set()):
+                raise bad_request("message thread not found")
+            message["message_thread_id"] = thread
+            message["is_topic_message"] = True
         reply_to = self._reply_to(chat, params)
         if reply_to is not None:
             message["reply_to_message"] = reply_to
