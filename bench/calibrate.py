@@ -3,18 +3,18 @@ author check.
 
 The calibration is P(the best-ranked item is right), a logistic model over the ``Evidence``
 fields. It is fitted on every question of the two tuning sets: ``knowledge/eval.yaml`` (tuned on
-for many rounds) and ``knowledge/dev.yaml`` (authors C and D, blind to the knowledge base), with
-their out-of-scope questions and the development set's uncovered ones (no item is right for
-those); the development set's questions together weigh as much as eval.yaml's. The thresholds
-are then chosen on the development set's questions alone (eval.yaml's were tuned on for long and
-promise too much): the answer threshold (and the least lead over the runner-up, ``tie``) that
-answers the most questions right while at most ``--wrong-cap`` of them are answered wrong and at
-least 0.95 of the out-of-scope ones are rejected; then the lowest clarify threshold that keeps
-asking back within 0.10.
+for many rounds) and ``knowledge/dev.yaml`` (authors C, D, E and F, blind to the knowledge
+base), with their out-of-scope questions and the development set's uncovered ones (no item is
+right for those); the development set's questions together weigh as much as eval.yaml's. The
+thresholds are then chosen on the development set's questions alone (eval.yaml's were tuned on
+for long and promise too much): the answer threshold (and the least lead over the runner-up,
+``tie``) that answers the most questions right while at most ``--wrong-cap`` of them are answered
+wrong and at least 0.95 of the out-of-scope ones are rejected; then the lowest clarify threshold
+that keeps asking back within 0.10.
 
 A figure from the questions the model was fitted on is no evidence, so the script also prints a
 cross-author check: the whole fit and choice made without one development author's questions (in
-scope, out of scope, uncovered), then measured on that author's, for C and for D.
+scope, out of scope, uncovered), then measured on that author's, for each of C, D, E and F.
 
 ``--knowledge-ref REF`` computes the evidence with the knowledge base as it was at git ``REF``
 (the dev set read from the working tree). Alternates were written for the development set's

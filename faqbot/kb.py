@@ -280,6 +280,14 @@ class KnowledgeBase:
         return {item.id: item for item in self.items}
 
     @cached_property
+    def _positions(self) -> dict[str, int]:
+        return {item.id: index for index, item in enumerate(self.items)}
+
+    def position(self, item_id: str) -> int:
+        """The index in ``items`` of the item with this id; ``KeyError`` if there is none."""
+        return self._positions[item_id]
+
+    @cached_property
     def _sources_by_id(self) -> dict[str, Source]:
         return {source.id: source for source in self.sources}
 

@@ -92,7 +92,7 @@ _DOTS = frozenset("\u00b7\u2024\u2027\u30fb\uff0e")
 _HORIZONTAL_SPACE = re.compile(r"[^\S\n]+")
 
 
-def _normalise(text: str) -> str:
+def normalise(text: str) -> str:
     """NFKC, invisible characters out, one hyphen, one dot, one space, ASCII digits."""
     text = unicodedata.normalize("NFKC", text)
     if not text.isascii():
@@ -960,7 +960,7 @@ def redact(text: str, *, limit: int | None = None) -> str:
     """
     if limit is not None and len(text) > 2 * limit:
         text = _PARTIAL_TAIL.sub("", text[: 2 * limit])
-    text = _normalise(text)
+    text = normalise(text)
     for rule in _TEXT_RULES:
         text = rule.apply(text)
     if _DIGIT.search(text):

@@ -15,6 +15,7 @@ function calls per text; ``terms`` is the same pass over one text.
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 import unicodedata
@@ -274,11 +275,15 @@ class Normalizer:
     def _terms(self, words: list[str]) -> list[str]:
         """Stop words dropped, the rest stemmed, split compounds joined, synonym phrases
         replaced by their canonical term (separators kept)."""
-        kept: list[_Word] = list(filter(None, map(self._words.__getitem__, words)))
+        found = list(map(self._words.__getitem__, words))
+        kept: list[_Word] = [word for word in found if word is not None]
         if self.compounds and len(kept) > 1:
-            starts = [i for i, word in enumerate(kept) if word.compound_next]
-            if starts and starts[-1] == len(kept) - 1:
-                starts.pop()  # the last word starts no pair
+            # Only words written side by side make a compound: "peer" and "uddannelse" in
+            # "hvor mange peers har uddannelse" are two things, not "peeruddannelse".
+            next_kept = [
+                after is not None for word, after in itertools.pairwise(found) if word is not None
+            ]
+            starts = [i for i, word in enumerate(kept[:-1]) if word.compound_next and next_kept[i]]
             if starts:
                 joined = self._join_compounds(kept, starts)
                 if joined is not None:

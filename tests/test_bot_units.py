@@ -97,6 +97,15 @@ def test_items_resolve_by_index_and_checksum(kb: kb_module.KnowledgeBase) -> Non
     assert keyboards.resolve_item(kb, ref.index, ref.check) is item
 
 
+def test_an_items_button_index_is_its_place_in_the_list(kb: kb_module.KnowledgeBase) -> None:
+    """The lookup by id agrees with the obvious scan of ``kb.items``, also after a reload."""
+    for current in (kb, replace(kb, items=tuple(reversed(kb.items)))):
+        for index, item in enumerate(current.items):
+            assert keyboards.item_ref(current, item).index == index
+    with pytest.raises(KeyError):
+        keyboards.item_ref(replace(kb, items=kb.items[:3]), kb.items[5])
+
+
 def test_buttons_go_stale_when_a_reload_moves_items(kb: kb_module.KnowledgeBase) -> None:
     """After /genindlaes changes the item list, an old button must not answer a different item."""
     ref = keyboards.item_ref(kb, kb.items[5])

@@ -541,7 +541,7 @@ def _redact_names_trying_every_word(text: str) -> str:
     ],
 )
 def test_names_found_at_candidates_equal_names_found_at_every_word(text: str) -> None:
-    text = redaction._normalise(text)
+    text = redaction.normalise(text)
     assert redaction._redact_names(text) == _redact_names_trying_every_word(text)
 
 

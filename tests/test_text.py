@@ -66,6 +66,17 @@ def test_split_compounds_are_joined_into_known_terms() -> None:
     assert Normalizer().terms("peer støtte") == ("peer", "stot")
 
 
+def test_only_words_written_side_by_side_make_a_compound() -> None:
+    normalizer = Normalizer(compounds={"peeruddan"})
+    assert normalizer.terms("peer uddannelse") == ("peeruddan",)
+    assert normalizer.terms("hvor mange peers har uddannelse") == ("peer", "uddan")
+    assert normalizer.terms("ansat som peer, skal man have en uddannelse") == (
+        "ansat",
+        "peer",
+        "uddan",
+    )
+
+
 def test_fold_treats_ae_oe_aa_like_the_letters() -> None:
     assert fold("æble") == fold("aeble") == "able"
     assert fold("øre") == fold("oere") == "ore"

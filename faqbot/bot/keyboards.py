@@ -152,11 +152,8 @@ def decode(data: str | None) -> Action | None:
 
 
 def item_ref(kb: KnowledgeBase, item: Item) -> ItemRef:
-    """The button reference of an item of ``kb``."""
-    for index, candidate in enumerate(kb.items):
-        if candidate.id == item.id:
-            return ItemRef(index, check(item.id))
-    raise KeyError(item.id)
+    """The button reference of an item of ``kb``; ``KeyError`` if it is not there."""
+    return ItemRef(kb.position(item.id), check(item.id))
 
 
 def resolve_item(kb: KnowledgeBase, index: int, chk: str) -> Item | None:
