@@ -1180,3 +1180,63 @@ def test_a_greeting_says_too_little_for_the_classifier_alone(detector: SafetyDet
     for greeting in ("Hej!", "hej med dig!", "Godmorgen!", "Tak!"):
         assert detector.assess(greeting) is SafetyLevel.NONE, detector.judge(greeting)
     assert detector.assess("Hjælp!") is not SafetyLevel.NONE, detector.judge("Hjælp!")
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Min lillebror ringede og sagde at han elsker mig. Han har slukket telefonen.",
+        "Min lillebror ringede og sagde at han elsker mig. Så lagde han på og slukkede telefonen.",
+    ],
+)
+def test_a_farewell_spread_over_sentences_is_acute_together(
+    detector: SafetyDetector, message: str
+) -> None:
+    """Each sentence is mild alone; two or more together make the message acute, and ``judge``
+    names the sentences that add up."""
+    judgement = detector.judge(message)
+    assert detector.assess(message) is SafetyLevel.ACUTE, judgement
+    assert judgement.level is SafetyLevel.ACUTE
+    assert len(judgement.together) >= 2
+    assert all(judgement.sentences[i].level is not SafetyLevel.ACUTE for i in judgement.together)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Jeg har ryddet mit skrivebord. Vi flytter kontor på fredag.",
+        "Sidste år havde jeg selvmordstanker. Nu har jeg det godt. Hvordan bliver jeg peer?",
+        "Hvordan taler man om selvmord? Findes der kurser om selvskade?",
+        "Jeg døde af grin til mødet. Den deadline slår mig ihjel.",
+    ],
+)
+def test_calm_sentences_do_not_add_up(detector: SafetyDetector, message: str) -> None:
+    """Questions, the past and figures of speech never count towards a farewell."""
+    assert detector.assess(message) is not SafetyLevel.ACUTE, detector.judge(message)
+    assert detector.judge(message).level is detector.assess(message)
+
+
+@pytest.mark.parametrize(
+    ("message", "level"),
+    [
+        ("Help!", SafetyLevel.ACUTE),
+        ("Hjælp!", SafetyLevel.ACUTE),
+        ("hjælp hjælp", SafetyLevel.ACUTE),
+        ("hjælp", SafetyLevel.NOTE),
+        ("Ratunku!", SafetyLevel.ACUTE),
+        ("Помогите!", SafetyLevel.ACUTE),
+        ("man må have en kniv i køkkenet", SafetyLevel.NOTE),
+        ("der går en mand rundt i gården med et baseballbat", SafetyLevel.ACUTE),
+        ("she has a belt around her neck", SafetyLevel.ACUTE),
+        ("han står med en kniv i køkkenet og truer", SafetyLevel.ACUTE),
+        ("Patient har slået knoerne til blods på betonvæggen og bliver ved.", SafetyLevel.ACUTE),
+        ("Han slår til når han får chancen", SafetyLevel.NONE),
+        ("for første gang i fem år har jeg skåret mig", SafetyLevel.ACUTE),
+        ("jeg skar mig i fem år som ung, hvordan taler jeg om det", SafetyLevel.NOTE),
+    ],
+)
+def test_round_four_slips(detector: SafetyDetector, message: str, level: SafetyLevel) -> None:
+    """A cry for help alone, exclaimed, in any language; a rule told as a statement; a body
+    part inside an idiom's reach; a past cue right after "første gang"."""
+    assert detector.assess(message) is level, detector.judge(message)
+    assert detector.judge(message).level is level

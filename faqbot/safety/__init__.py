@@ -58,6 +58,13 @@ How a message is judged (``detector``):
    =====================================  =============================================
 
    Without examples (a knowledge base that has none) the lexicon decides alone.
+5. The whole message: when no sentence is acute alone, two or more sentences that each touch
+   on danger (the note, or nothing the lexicon knows at a probability from ``TOGETHER_FROM``),
+   told as statements without a calm cue, make it acute together (``TOGETHER``): a farewell or
+   hopelessness spread over a message ("jeg har ryddet op. katten er hos min søster nu").
+   ``Judgement.together`` names those sentences. A message that is only a cry for help in any
+   language ("Help!", "Ratunku!"; the ``cry`` words) is acute when exclaimed or repeated, and
+   gets the note as a bare "hjælp".
 
    Reading the cues: a sentence that opens with a question word ("hvem har taget min kop") is a
    question even without a question mark; a calm cue with a negation inside it ("har det ikke

@@ -53,6 +53,18 @@ ORDINARY_MAX = 1500
 IN_ORDER = 4
 """Sentences that may hold a danger phrase judged in the order written before the rest of a long
 message is judged likeliest first (``SafetyDetector.assess``)."""
+TOGETHER = 2
+"""Sentences of one message that each only touch on danger (the note, told as a statement with
+no calm cue) and together make it acute: a farewell or hopelessness spread over several
+sentences ("jeg har ryddet op. katten er hos min søster nu. I skal ikke lede efter mig"), each
+mild alone. Chosen by cross-validation across the examples' authors (see ``_together``)."""
+TOGETHER_FROM = 0.4
+"""A statement the lexicon finds nothing in counts towards ``TOGETHER`` from this probability
+(taken from ``ALONE_PRIOR``) even below ``NOTE_ALONE``: "tak for alt", "så lagde han på"."""
+CRY = "cry"
+"""The class of ``safety.yaml``'s ``words`` that cry for help ("Hjælp!", "Help!", "Ratunku!"): a
+message of nothing else is acute when it exclaims or repeats the cry; a bare "hjælp" may ask for
+the bot's own help and gets the note (the normal reply, with where help is first)."""
 SITUATION_ORDER = ("violence", "self_harm", "medical", "suicide")
 """When danger phrases of several situations tie, the first of these picks the safety text."""
 
@@ -88,6 +100,9 @@ class Judgement:
     level: SafetyLevel
     situation: str | None
     sentences: tuple[SentenceJudgement, ...] = ()
+    together: tuple[int, ...] = ()
+    """When no sentence is acute alone but these (indexes into ``sentences``) together make
+    the message acute (``TOGETHER``)."""
 
 
 def marks(sentence: Sentence) -> tuple[str, ...]:
@@ -159,9 +174,34 @@ class SafetyDetector:
         self.rules = rules
         self.response = rules.response
         self.lexicon, self.classifier = _build(rules)
+        self.cries = frozenset(
+            word
+            for name, members in rules.words
+            if name == CRY
+            for member in members
+            for sentence in sentences(member)
+            for word in sentence.words
+        )
+
+    def _cry(self, message: str) -> SafetyLevel | None:
+        """A message that is a cry for help and nothing else: acute when exclaimed or repeated
+        ("Help!", "hjælp hjælp"), else the note; None for any other message (only a short one
+        is read)."""
+        if not self.cries or len(message) > 60:
+            return None
+        parts = sentences(message)
+        words = [word for sentence in parts for word in sentence.words]
+        if not words or not all(word in self.cries for word in words):
+            return None
+        if len(words) > 1 or any(sentence.exclaims for sentence in parts):
+            return SafetyLevel.ACUTE
+        return SafetyLevel.NOTE
 
     def judge(self, message: str) -> Judgement:
         """The message's level and situation, with each sentence's reasons. Never raises."""
+        cry = self._cry(message)
+        if cry is not None:
+            return Judgement(cry, None, ())
         judged = tuple(
             SentenceJudgement(sentence.words, level, tuple(hits), probability)
             for sentence, hits, probability, level in self._sentences(message)
@@ -170,6 +210,17 @@ class SafetyDetector:
         situation = None
         if level is SafetyLevel.ACUTE:
             situation = _situation(s for s in judged if s.level is SafetyLevel.ACUTE)
+            return Judgement(level, situation, judged)
+        parts = sentences(message)
+        together = tuple(
+            number
+            for number, (sentence, judgement) in enumerate(zip(parts, judged, strict=True))
+            if self._uneasy(
+                sentence, summary(judgement.hits), judgement.level, judgement.probability
+            )
+        )
+        if len(together) >= TOGETHER:
+            return Judgement(SafetyLevel.ACUTE, None, judged, together)
         return Judgement(level, situation, judged)
 
     def assess(self, message: str) -> SafetyLevel:
@@ -179,9 +230,13 @@ class SafetyDetector:
         then the rest with a topic phrase, and the first acute one ends the search; the
         classifier reads the sentences without a danger or topic phrase only when none of those
         is acute."""
+        cry = self._cry(message)
+        if cry is not None:
+            return cry
         level = SafetyLevel.NONE
         parts = []
         alone = False
+        uneasy = 0
         later = []
         postponed = []
 
@@ -218,16 +273,41 @@ class SafetyDetector:
                 return found
             if found is SafetyLevel.NOTE:
                 level = found
+                uneasy += self._uneasy(sentence, groups, found)
         for sentence, groups in later:
-            found = self._level(sentence, groups, self._probability(sentence))
+            probability = self._probability(sentence)
+            found = self._level(sentence, groups, probability)
             if found is SafetyLevel.ACUTE:
                 alone = True
                 break  # the message is now acute or, if it reads calm, gets the note
             if found is SafetyLevel.NOTE:
                 level = found
+            uneasy += self._uneasy(sentence, groups, found, probability)
         if alone:
             return SafetyLevel.NOTE if len(parts) > 1 and self._calm(parts) else SafetyLevel.ACUTE
-        return level
+        return SafetyLevel.ACUTE if uneasy >= TOGETHER else level
+
+    def _uneasy(
+        self,
+        sentence: Sentence,
+        groups: set[Group],
+        level: SafetyLevel,
+        probability: float | None = None,
+    ) -> bool:
+        """Does the sentence count towards ``TOGETHER``: the note (or, with nothing the lexicon
+        knows, a probability from ``TOGETHER_FROM``), told as a statement (no question) with no
+        calm cue (policy, past, a supposed case, a figure of speech)?"""
+        if (
+            level is SafetyLevel.NONE
+            and not groups
+            and probability is not None
+            and not self._says_little(sentence)
+            and self._alone(probability) >= TOGETHER_FROM
+        ):
+            level = SafetyLevel.NOTE
+        if level is not SafetyLevel.NOTE or asks(sentence) or groups & _QUIET:
+            return False
+        return bool(groups & _SUBJECT) or not self.lexicon.calm(sentence)
 
     def _sentences(
         self, message: str
@@ -330,6 +410,7 @@ class SafetyDetector:
 
 
 _SUBJECT = frozenset({Group.DANGER, Group.TOPIC})
+_QUIET = frozenset({Group.POLICY, Group.PAST, Group.FIGURATIVE, Group.HYPOTHETICAL})
 
 
 def _subject(hits: Iterable[Hit]) -> bool:

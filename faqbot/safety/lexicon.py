@@ -46,8 +46,10 @@ from faqbot.kb import SafetyRules
 from faqbot.safety.remembered import Remembered
 from faqbot.text import fold
 
-PEOPLE = ("victim", "person", "self")
-"""Classes of ``safety.yaml``'s ``words`` that name people (see ``Lexicon._figures``)."""
+PEOPLE = ("victim", "person", "self", "body")
+"""Classes of ``safety.yaml``'s ``words`` that name people or their bodies: a figure of speech
+never has one between its words (see ``Lexicon._figures``; "slået knoerne til blods" is no
+"slå til")."""
 MAX_GAP = 2
 """Other words allowed between two words of a phrase."""
 FUZZY_MIN = 8
@@ -627,14 +629,22 @@ NEGATIONS = frozenset({"ikke", "ik", "ikk", "aldrig", "ej", "not", "never", "don
 """Words that turn a calm cue around when they come between its words ("har det ikke godt")."""
 
 
+RENEWED = frozenset({"gang"})
+"""Folded words that turn a past cue right after them into now: "for første gang i fem år" is
+something happening again today, not five years ago."""
+
+
 def _negated(hit: Hit, words: Sequence[str]) -> bool:
     """Does a negation stand between the cue's words, not written in the cue itself? ("jeg
     har det ikke godt" is no "har det godt"; "det gik ikke godt" no "gik godt".) A past cue of
     one word is also turned around by a negation right before it ("det gør ikke engang ondt",
-    "ikke tidligere", "ikke stabil"; but "ikke i mange år" is the past)."""
+    "ikke tidligere", "ikke stabil"; but "ikke i mange år" is the past), and any past cue by a
+    word of ``RENEWED`` right before it ("for første gang i fem år")."""
     start, end = hit.positions[0], hit.positions[-1]
     one_word = len(hit.positions) == 1 and hit.phrase.group is Group.PAST
     if one_word and start > 0 and words[start - 1] in NEGATIONS:
+        return True
+    if hit.phrase.group is Group.PAST and start > 0 and words[start - 1] in RENEWED:
         return True
     own = set(hit.positions)
     return any(words[place] in NEGATIONS for place in range(start + 1, end) if place not in own)
