@@ -16,6 +16,7 @@ from faqbot.safety.lexicon import (
     Hit,
     Lexicon,
     Sentence,
+    clauses,
     iter_sentences,
     sentences,
     summary,
@@ -61,6 +62,9 @@ mild alone. Chosen by cross-validation across the examples' authors (see ``_toge
 TOGETHER_FROM = 0.4
 """A statement the lexicon finds nothing in counts towards ``TOGETHER`` from this probability
 (taken from ``ALONE_PRIOR``) even below ``NOTE_ALONE``: "tak for alt", "så lagde han på"."""
+CLAUSE_CHARS = 600
+"""A message this long at most is also read clause by clause for ``TOGETHER`` (a run-on chat
+message; a long one is a work message, read by its sentences)."""
 CRY = "cry"
 """The class of ``safety.yaml``'s ``words`` that cry for help ("Hjælp!", "Help!", "Ratunku!"): a
 message of nothing else is acute when it exclaims or repeats the cry; a bare "hjælp" may ask for
@@ -221,6 +225,8 @@ class SafetyDetector:
         )
         if len(together) >= TOGETHER:
             return Judgement(SafetyLevel.ACUTE, None, judged, together)
+        if self._together_in_clauses(message, parts):
+            return Judgement(SafetyLevel.ACUTE, None, judged)
         return Judgement(level, situation, judged)
 
     def assess(self, message: str) -> SafetyLevel:
@@ -285,7 +291,38 @@ class SafetyDetector:
             uneasy += self._uneasy(sentence, groups, found, probability)
         if alone:
             return SafetyLevel.NOTE if len(parts) > 1 and self._calm(parts) else SafetyLevel.ACUTE
-        return SafetyLevel.ACUTE if uneasy >= TOGETHER else level
+        if uneasy >= TOGETHER or self._together_in_clauses(message, parts):
+            return SafetyLevel.ACUTE
+        return level
+
+    def _together_in_clauses(self, message: str, parts: Sequence[Sentence]) -> bool:
+        """``TOGETHER`` counted over the clauses of a short message of statements (no
+        question, no calm cue, no figure of speech anywhere), one of them with a danger or
+        topic phrase the lexicon knows: a farewell told in one run-on
+        chat sentence ("har givet katten til min søster og skrevet til mor så nu er det
+        slut") adds up like one told in several."""
+        if len(message) > CLAUSE_CHARS:
+            return False
+        pieces = clauses(message)
+        if len(pieces) <= len(parts) or len(pieces) < TOGETHER:
+            return False
+        for sentence in parts:
+            if asks(sentence) or self.lexicon.groups(sentence) & _QUIET:
+                return False
+            if self.lexicon.calm(sentence):
+                return False
+        count = 0
+        named = False
+        for clause in pieces:
+            groups = self.lexicon.groups(clause)
+            probability = self._probability(clause)
+            level = self._level(clause, groups, probability)
+            if level is SafetyLevel.ACUTE:
+                level = SafetyLevel.NOTE
+            uneasy = self._uneasy(clause, groups, level, probability)
+            count += uneasy
+            named = named or (uneasy and bool(groups & _SUBJECT))
+        return count >= TOGETHER and named
 
     def _uneasy(
         self,

@@ -169,6 +169,29 @@ def iter_sentences(message: str) -> Iterator[Sentence]:
         text = ""
 
 
+CLAUSE_WORDS = frozenset({"og", "sa", "and", "so"})
+"""Folded words that join the clauses of a run-on chat sentence ("og", "så"): ``clauses`` cuts
+before them."""
+CLAUSE_MIN = 3
+"""Words a clause has at least (``clauses`` cuts no shorter piece off)."""
+
+
+def clauses(message: str) -> list[Sentence]:
+    """The message's sentences cut further into clauses: at commas, and before "og" or "så"
+    where both pieces keep ``CLAUSE_MIN`` words ("har givet katten til min søster og skrevet
+    til mor så nu er det slut"). A clause of a question is a question too."""
+    result: list[Sentence] = []
+    for sentence in sentences(message.replace(",", ";")):
+        words = sentence.words
+        start = 0
+        for place in range(CLAUSE_MIN, len(words) - CLAUSE_MIN + 1):
+            if words[place] in CLAUSE_WORDS and place - start >= CLAUSE_MIN:
+                result.append(Sentence(words[start:place], sentence.question, False))
+                start = place
+        result.append(Sentence(words[start:], sentence.question, sentence.exclaims))
+    return result
+
+
 _RESTARTS = frozenset({"na", "nah", "btw", "forresten", "iovrigt", "ps", "anyway", "anyways"})
 """Folded words that start a new thought even where chat puts no full stop ("..., de sidder og
 holder igen, nå og Birgitte er lige gået ned til søen"): a sentence is also cut before them, so
