@@ -307,14 +307,18 @@ class SafetyDetector:
         """The level of a message not acute so far, written in a language the classifier cannot
         read (most of its words never occur in the knowledge base's questions): at least the
         note, and acute when a sentence names the subject (a topic or danger word of that
-        language: the classifier's calm reading of it counts for nothing)."""
+        language: the classifier's calm reading of it counts for nothing) and none asks or has
+        a calm cue the lexicon knows (English questions about practice or research)."""
         words = [word for sentence in parts for word in sentence.words if word.isalpha()]
         if len(words) < UNREAD_WORDS_MIN:
             return level
         known = sum(word in self.known for word in words)
         if known >= UNREAD_KNOWN_MAX * len(words):
             return level
-        if any(self.lexicon.groups(sentence) & _SUBJECT for sentence in parts):
+        groups = [self.lexicon.groups(sentence) for sentence in parts]
+        if any(g & _SUBJECT for g in groups) and not any(
+            asks(sentence) or g & _QUIET for sentence, g in zip(parts, groups, strict=True)
+        ):
             return SafetyLevel.ACUTE
         return SafetyLevel.NOTE
 
