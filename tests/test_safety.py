@@ -30,6 +30,7 @@ from faqbot.safety.detector import (
 from faqbot.safety.lexicon import (
     Group,
     Lexicon,
+    clauses,
     inflections,
     sentences,
     summary,
@@ -1241,3 +1242,80 @@ def test_round_four_slips(detector: SafetyDetector, message: str, level: SafetyL
     part inside an idiom's reach; a past cue right after "første gang"."""
     assert detector.assess(message) is level, detector.judge(message)
     assert detector.judge(message).level is level
+
+
+# --- phone chat, other languages, run-on farewells (round 6) ----------------------------------
+
+
+def test_clauses_cut_a_run_on_sentence_at_commas_og_and_saa() -> None:
+    parts = clauses("har givet katten væk, skrevet til mor og lagt nøglen ud så nu er det slut")
+    assert [" ".join(part.words) for part in parts] == [
+        "har givet katten vak",
+        "skrevet til mor",
+        "og lagt noglen ud",
+        "sa nu er det slut",
+    ]
+    assert [" ".join(p.words) for p in clauses("mig og dig og os")] == ["mig og dig og os"]
+    assert all(part.question for part in clauses("kan hun komme og hvem har nøglen?"))
+
+
+def test_a_run_on_farewell_adds_up_clause_by_clause(detector: SafetyDetector) -> None:
+    farewell = "katten er hos min søster nu og jeg har ryddet op i lejligheden"
+    asked = "er katten hos din søster nu og har du ryddet op i lejligheden?"
+    assert detector._together_in_clauses(farewell, sentences(farewell))
+    assert not detector._together_in_clauses(asked, sentences(asked))
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "bhai kehta hai woh khudkushi kar lega aaj raat",
+        "kız kardeşim yaşamak istemiyorum diye yazdı ve telefonu kapattı",
+        "mój brat mówi że skoczy z dachu za chwilę",
+        "dadash mikhad khodesho bokoshe alan",
+        "walaalkay wuxuu leeyahay wuu is dilayaa",
+        "сестра попрощалась со всеми и не отвечает",
+        "mein vater hat einen abschiedsbrief geschrieben und ist weg",
+        "khalas badi moot, ma ba2a fi shi",
+        "har 💊💊💊 klar til i aften",
+    ],
+)
+def test_danger_in_other_languages_and_emoji_is_acute(
+    detector: SafetyDetector, message: str
+) -> None:
+    assert detector.assess(message) is SafetyLevel.ACUTE, detector.judge(message)
+    assert detector.judge(message).level is SafetyLevel.ACUTE
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "merhaba, yarın toplantı saat kaçta başlıyor",
+        "cześć, czy ktoś wie kiedy jest następne spotkanie zespołu",
+        "salaam, kal meeting kitne baje hai",
+        "Is there research on peer support and suicide prevention?",
+    ],
+)
+def test_a_message_the_detector_cannot_read_gets_the_note(
+    detector: SafetyDetector, message: str
+) -> None:
+    assert detector.assess(message) is SafetyLevel.NOTE, detector.judge(message)
+    assert detector.judge(message).level is SafetyLevel.NOTE
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "jeg dør 💀💀",
+        "kill me lol det møde var langt",
+        "den kaffe kan slå en hest ihjel",
+        "skal vi bestille kage og så gå hjem, det er fredag",
+    ],
+)
+def test_slang_figures_are_no_alarm(detector: SafetyDetector, message: str) -> None:
+    assert detector.assess(message) is not SafetyLevel.ACUTE, detector.judge(message)
+
+
+def test_emoji_are_read_as_their_meaning() -> None:
+    assert word_of("💀") == word_of("😂") == "haha"
+    assert (word_of("🔪"), word_of("💊")) == ("kniv", "piller")

@@ -29,8 +29,10 @@ How a message is judged (``detector``):
    It tolerates inflection, word order within a phrase's reach, compounds, æ/ae, ø/oe, å/aa,
    other letters' accents ("polknela" is "połknęła"), chat shortenings, typos in long words,
    common English, a little Swedish and Norwegian, and the core danger words of Polish,
-   Ukrainian, Russian, Arabic, Turkish, German, Spanish and French (staff and residents in
-   Denmark write them; the classifier, trained on Danish, cannot read them).
+   Ukrainian, Russian, Arabic (also in Latin letters), Farsi and Urdu in Latin letters, Somali,
+   Turkish, German, Spanish and French (staff and residents in Denmark write them; the
+   classifier, trained mostly on Danish, cannot read them); emoji that show a danger ("🔪",
+   "💊") read as their word, and "💀" as laughing.
 3. The classifier (``model``, a logistic regression over words, word pairs and letter n-grams)
    is trained when the knowledge base loads on the labelled messages in
    ``knowledge/safety_examples.yaml`` and gives each sentence a probability of being acute. It
@@ -64,7 +66,12 @@ How a message is judged (``detector``):
    hopelessness spread over a message ("jeg har ryddet op. katten er hos min søster nu").
    ``Judgement.together`` names those sentences. A message that is only a cry for help in any
    language ("Help!", "Ratunku!"; the ``cry`` words) is acute when exclaimed or repeated, and
-   gets the note as a bare "hjælp".
+   gets the note as a bare "hjælp". A short message of statements (no question, calm cue or
+   figure of speech) is also counted clause by clause (cut at commas, "og", "så"): a farewell
+   told in one run-on chat sentence adds up like one told in several. A message in a language
+   the detector cannot read (most of its words never occur in the knowledge base's questions:
+   Somali, Arabic or Farsi in Latin letters) gets at least the note, and is acute when it names
+   the subject in that language with no question or calm cue.
 
    Reading the cues: a sentence that opens with a question word ("hvem har taget min kop") is a
    question even without a question mark; a calm cue with a negation inside it ("har det ikke

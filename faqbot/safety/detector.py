@@ -16,6 +16,7 @@ from faqbot.safety.lexicon import (
     Hit,
     Lexicon,
     Sentence,
+    clauses,
     iter_sentences,
     sentences,
     summary,
@@ -61,6 +62,16 @@ mild alone. Chosen by cross-validation across the examples' authors (see ``_toge
 TOGETHER_FROM = 0.4
 """A statement the lexicon finds nothing in counts towards ``TOGETHER`` from this probability
 (taken from ``ALONE_PRIOR``) even below ``NOTE_ALONE``: "tak for alt", "så lagde han på"."""
+CLAUSE_CHARS = 600
+"""A message this long at most is also read clause by clause for ``TOGETHER`` (a run-on chat
+message; a long one is a work message, read by its sentences)."""
+UNREAD_WORDS_MIN = 4
+"""Words a message has at least before it can count as written in a language the detector
+cannot read (``SafetyDetector._unread``)."""
+UNREAD_KNOWN_MAX = 0.4
+"""A message whose share of words found in the knowledge base's own questions (or among the
+function words) is below this is read as another language: Arabic, Farsi or Urdu typed in Latin
+letters, Somali, Turkish, Polish, Cyrillic."""
 CRY = "cry"
 """The class of ``safety.yaml``'s ``words`` that cry for help ("Hjælp!", "Help!", "Ratunku!"): a
 message of nothing else is acute when it exclaims or repeats the cry; a bare "hjælp" may ask for
@@ -174,6 +185,7 @@ class SafetyDetector:
         self.rules = rules
         self.response = rules.response
         self.lexicon, self.classifier = _build(rules)
+        self.known = _known(rules)
         self.cries = frozenset(
             word
             for name, members in rules.words
@@ -221,7 +233,9 @@ class SafetyDetector:
         )
         if len(together) >= TOGETHER:
             return Judgement(SafetyLevel.ACUTE, None, judged, together)
-        return Judgement(level, situation, judged)
+        if self._together_in_clauses(message, parts):
+            return Judgement(SafetyLevel.ACUTE, None, judged)
+        return Judgement(self._unread(parts, level), situation, judged)
 
     def assess(self, message: str) -> SafetyLevel:
         """The message's safety level: ``judge``'s, by the shorter way (this runs before every
@@ -285,7 +299,57 @@ class SafetyDetector:
             uneasy += self._uneasy(sentence, groups, found, probability)
         if alone:
             return SafetyLevel.NOTE if len(parts) > 1 and self._calm(parts) else SafetyLevel.ACUTE
-        return SafetyLevel.ACUTE if uneasy >= TOGETHER else level
+        if uneasy >= TOGETHER or self._together_in_clauses(message, parts):
+            return SafetyLevel.ACUTE
+        return self._unread(parts, level)
+
+    def _unread(self, parts: Sequence[Sentence], level: SafetyLevel) -> SafetyLevel:
+        """The level of a message not acute so far, written in a language the classifier cannot
+        read (most of its words never occur in the knowledge base's questions): at least the
+        note, and acute when a sentence names the subject (a topic or danger word of that
+        language: the classifier's calm reading of it counts for nothing) and none asks or has
+        a calm cue the lexicon knows (English questions about practice or research)."""
+        words = [word for sentence in parts for word in sentence.words if word.isalpha()]
+        if len(words) < UNREAD_WORDS_MIN:
+            return level
+        known = sum(word in self.known for word in words)
+        if known >= UNREAD_KNOWN_MAX * len(words):
+            return level
+        groups = [self.lexicon.groups(sentence) for sentence in parts]
+        if any(g & _SUBJECT for g in groups) and not any(
+            asks(sentence) or g & _QUIET for sentence, g in zip(parts, groups, strict=True)
+        ):
+            return SafetyLevel.ACUTE
+        return SafetyLevel.NOTE
+
+    def _together_in_clauses(self, message: str, parts: Sequence[Sentence]) -> bool:
+        """``TOGETHER`` counted over the clauses of a short message of statements (no
+        question, no calm cue, no figure of speech anywhere), one of them with a danger or
+        topic phrase the lexicon knows: a farewell told in one run-on
+        chat sentence ("har givet katten til min søster og skrevet til mor så nu er det
+        slut") adds up like one told in several."""
+        if len(message) > CLAUSE_CHARS:
+            return False
+        pieces = clauses(message)
+        if len(pieces) <= len(parts) or len(pieces) < TOGETHER:
+            return False
+        for sentence in parts:
+            if asks(sentence) or self.lexicon.groups(sentence) & _QUIET:
+                return False
+            if self.lexicon.calm(sentence):
+                return False
+        count = 0
+        named = False
+        for clause in pieces:
+            groups = self.lexicon.groups(clause)
+            probability = self._probability(clause)
+            level = self._level(clause, groups, probability)
+            if level is SafetyLevel.ACUTE:
+                level = SafetyLevel.NOTE
+            uneasy = self._uneasy(clause, groups, level, probability)
+            count += uneasy
+            named = named or (uneasy and bool(groups & _SUBJECT))
+        return count >= TOGETHER and named
 
     def _uneasy(
         self,
@@ -456,6 +520,14 @@ def ordinary_bags(texts: Sequence[str]) -> list[Bag]:
         Bag(tuple(Text(s.words, marks(s)) for s in sentences(text)), False, ORDINARY_WEIGHT * step)
         for text in texts[::step]
     ]
+
+
+@lru_cache(maxsize=8)
+def _known(rules: SafetyRules) -> frozenset[str]:
+    """The words the knowledge base's own questions use, and the function words: Danish as the
+    detector reads it (see ``SafetyDetector._unread``)."""
+    words = {word for text in rules.ordinary for s in sentences(text) for word in s.words}
+    return frozenset(words | FUNCTION_WORDS)
 
 
 @lru_cache(maxsize=8)

@@ -5,7 +5,8 @@ before white space, not at the dot after a number: "5. sal"; and before a word t
 thought in chat: "nå", "btw", "forresten", "men nu"); each sentence into words
 (``word_of``: casefolded, hyphens and apostrophes inside a word dropped, three or more of one
 letter made one, æ/ae/a, ø/oe/o, å/aa/a folded, other accents dropped (``plain``); a laughing
-emoji is "haha", another emoji a word).
+emoji (and "💀") is "haha", an emoji that shows a danger ("🔪", "💊") its word, another emoji a
+word).
 
 A phrase is a few phrase words that occur in one sentence in the order written, with at most
 ``MAX_GAP`` other words between two of them ("har taget alle mine piller" is the phrase
@@ -96,7 +97,17 @@ def tokens_reference(text: str) -> list[str]:
 
 _REPEATS = re.compile(r"([^\W\d_])\1{2,}")
 """Three or more of one letter are one ("hjææælp")."""
-_LAUGHING = frozenset("😂🤣😆😅😄😁😹🙈😜😝😛🤭")
+_LAUGHING = frozenset("😂🤣😆😅😄😁😹🙈😜😝😛🤭💀☠")
+"""Emoji read as "haha" (in chat "💀" and "☠" mean dying of laughter)."""
+_EMOJI_WORDS = {
+    "🔪": "kniv",
+    "🗡": "kniv",
+    "💊": "piller",
+    "🔫": "pistol",
+    "🩸": "blod",
+    "🪢": "reb",
+}
+"""Emoji read as the danger word they show ("har 💊💊 klar")."""
 
 
 class Group(StrEnum):
@@ -169,6 +180,29 @@ def iter_sentences(message: str) -> Iterator[Sentence]:
         text = ""
 
 
+CLAUSE_WORDS = frozenset({"og", "sa", "and", "so"})
+"""Folded words that join the clauses of a run-on chat sentence ("og", "så"): ``clauses`` cuts
+before them."""
+CLAUSE_MIN = 3
+"""Words a clause has at least (``clauses`` cuts no shorter piece off)."""
+
+
+def clauses(message: str) -> list[Sentence]:
+    """The message's sentences cut further into clauses: at commas, and before "og" or "så"
+    where both pieces keep ``CLAUSE_MIN`` words ("har givet katten til min søster og skrevet
+    til mor så nu er det slut"). A clause of a question is a question too."""
+    result: list[Sentence] = []
+    for sentence in sentences(message.replace(",", ";")):
+        words = sentence.words
+        start = 0
+        for place in range(CLAUSE_MIN, len(words) - CLAUSE_MIN + 1):
+            if words[place] in CLAUSE_WORDS and place - start >= CLAUSE_MIN:
+                result.append(Sentence(words[start:place], sentence.question, False))
+                start = place
+        result.append(Sentence(words[start:], sentence.question, sentence.exclaims))
+    return result
+
+
 _RESTARTS = frozenset({"na", "nah", "btw", "forresten", "iovrigt", "ps", "anyway", "anyways"})
 """Folded words that start a new thought even where chat puts no full stop ("..., de sidder og
 holder igen, nå og Birgitte er lige gået ned til søen"): a sentence is also cut before them, so
@@ -186,6 +220,8 @@ def word_of(token: str) -> str:
     itself."""
     if token in _LAUGHING:
         return "haha"
+    if token in _EMOJI_WORDS:
+        return _EMOJI_WORDS[token]
     joined = token.replace("-", "").replace("'", "").replace("’", "")
     return plain(_REPEATS.sub(r"\1", joined))
 
