@@ -65,13 +65,6 @@ TOGETHER_FROM = 0.4
 CLAUSE_CHARS = 600
 """A message this long at most is also read clause by clause for ``TOGETHER`` (a run-on chat
 message; a long one is a work message, read by its sentences)."""
-UNREAD_WORDS_MIN = 4
-"""Words a message has at least before it can count as written in a language the detector
-cannot read (``SafetyDetector._unread``)."""
-UNREAD_KNOWN_MAX = 0.4
-"""A message whose share of words found in the knowledge base's own questions (or among the
-function words) is below this is read as another language: Arabic, Farsi or Urdu typed in Latin
-letters, Somali, Turkish, Polish, Cyrillic."""
 CRY = "cry"
 """The class of ``safety.yaml``'s ``words`` that cry for help ("Hjælp!", "Help!", "Ratunku!"): a
 message of nothing else is acute when it exclaims or repeats the cry; a bare "hjælp" may ask for
@@ -185,7 +178,6 @@ class SafetyDetector:
         self.rules = rules
         self.response = rules.response
         self.lexicon, self.classifier = _build(rules)
-        self.known = _known(rules)
         self.cries = frozenset(
             word
             for name, members in rules.words
@@ -235,7 +227,7 @@ class SafetyDetector:
             return Judgement(SafetyLevel.ACUTE, None, judged, together)
         if self._together_in_clauses(message, parts):
             return Judgement(SafetyLevel.ACUTE, None, judged)
-        return Judgement(self._unread(parts, level), situation, judged)
+        return Judgement(level, situation, judged)
 
     def assess(self, message: str) -> SafetyLevel:
         """The message's safety level: ``judge``'s, by the shorter way (this runs before every
@@ -301,26 +293,7 @@ class SafetyDetector:
             return SafetyLevel.NOTE if len(parts) > 1 and self._calm(parts) else SafetyLevel.ACUTE
         if uneasy >= TOGETHER or self._together_in_clauses(message, parts):
             return SafetyLevel.ACUTE
-        return self._unread(parts, level)
-
-    def _unread(self, parts: Sequence[Sentence], level: SafetyLevel) -> SafetyLevel:
-        """The level of a message not acute so far, written in a language the classifier cannot
-        read (most of its words never occur in the knowledge base's questions): at least the
-        note, and acute when a sentence names the subject (a topic or danger word of that
-        language: the classifier's calm reading of it counts for nothing) and none asks or has
-        a calm cue the lexicon knows (English questions about practice or research)."""
-        words = [word for sentence in parts for word in sentence.words if word.isalpha()]
-        if len(words) < UNREAD_WORDS_MIN:
-            return level
-        known = sum(word in self.known for word in words)
-        if known >= UNREAD_KNOWN_MAX * len(words):
-            return level
-        groups = [self.lexicon.groups(sentence) for sentence in parts]
-        if any(g & _SUBJECT for g in groups) and not any(
-            asks(sentence) or g & _QUIET for sentence, g in zip(parts, groups, strict=True)
-        ):
-            return SafetyLevel.ACUTE
-        return SafetyLevel.NOTE
+        return level
 
     def _together_in_clauses(self, message: str, parts: Sequence[Sentence]) -> bool:
         """``TOGETHER`` counted over the clauses of a short message of statements (no
@@ -520,14 +493,6 @@ def ordinary_bags(texts: Sequence[str]) -> list[Bag]:
         Bag(tuple(Text(s.words, marks(s)) for s in sentences(text)), False, ORDINARY_WEIGHT * step)
         for text in texts[::step]
     ]
-
-
-@lru_cache(maxsize=8)
-def _known(rules: SafetyRules) -> frozenset[str]:
-    """The words the knowledge base's own questions use, and the function words: Danish as the
-    detector reads it (see ``SafetyDetector._unread``)."""
-    words = {word for text in rules.ordinary for s in sentences(text) for word in s.words}
-    return frozenset(words | FUNCTION_WORDS)
 
 
 @lru_cache(maxsize=8)
