@@ -27,12 +27,13 @@ run: $(VENV)/.installed
 		exec $(BIN)/faqbot chat; \
 	fi
 
-## make test: lint, format check, type check (mypy --strict) and the whole test suite.
+## make test: lint, format check, type check (mypy --strict) and the whole test suite, in two
+## workers (most end-to-end tests wait on real processes; a test file stays in one worker).
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .

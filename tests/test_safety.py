@@ -1292,15 +1292,16 @@ def test_danger_in_other_languages_and_emoji_is_acute(
     [
         "merhaba, yarın toplantı saat kaçta başlıyor",
         "cześć, czy ktoś wie kiedy jest następne spotkanie zespołu",
-        "salaam, kal meeting kitne baje hai",
         "Is there research on peer support and suicide prevention?",
     ],
 )
-def test_a_message_the_detector_cannot_read_gets_the_note(
-    detector: SafetyDetector, message: str
+def test_a_message_in_another_language_gets_the_note(
+    knowledge: kb.KnowledgeBase, message: str
 ) -> None:
-    assert detector.assess(message) is SafetyLevel.NOTE, detector.judge(message)
-    assert detector.judge(message).level is SafetyLevel.NOTE
+    # The crisis check reads Danish and a little of other languages; the small talk's
+    # language check gives every message not in Danish the note.
+    result = Matcher(knowledge).match(message)
+    assert result.safety_note, result
 
 
 @pytest.mark.parametrize(

@@ -68,10 +68,9 @@ How a message is judged (``detector``):
    language ("Help!", "Ratunku!"; the ``cry`` words) is acute when exclaimed or repeated, and
    gets the note as a bare "hjælp". A short message of statements (no question, calm cue or
    figure of speech) is also counted clause by clause (cut at commas, "og", "så"): a farewell
-   told in one run-on chat sentence adds up like one told in several. A message in a language
-   the detector cannot read (most of its words never occur in the knowledge base's questions:
-   Somali, Arabic or Farsi in Latin letters) gets at least the note, and is acute when it names
-   the subject in that language with no question or calm cue.
+   told in one run-on chat sentence adds up like one told in several. A message in another
+   language that names no danger the lexicon knows is left to the small talk's language check,
+   which gives every message not in Danish the note (``faqbot.smalltalk``).
 
    Reading the cues: a sentence that opens with a question word ("hvem har taget min kop") is a
    question even without a question mark; a calm cue with a negation inside it ("har det ikke
