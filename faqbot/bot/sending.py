@@ -27,16 +27,17 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram._utils.defaultvalue import DEFAULT_NONE
 from telegram._utils.types import JSONDict, ODVInput
+from telegram.constants import InlineKeyboardMarkupLimit, MessageLimit
 from telegram.error import BadRequest, ChatMigrated
 from telegram.ext import ExtBot
 
 logger = logging.getLogger(__name__)
 
-MAX_TEXT_UNITS = 4096
+MAX_TEXT_UNITS = int(MessageLimit.MAX_TEXT_LENGTH)
 """Telegram's limit for one message's text (counted here in UTF-16 code units of the HTML,
 which is never shorter than the text Telegram counts)."""
-MAX_BUTTONS = 100
-MAX_ROW_BUTTONS = 8
+MAX_BUTTONS = int(InlineKeyboardMarkupLimit.TOTAL_BUTTON_NUMBER)
+MAX_ROW_BUTTONS = int(InlineKeyboardMarkupLimit.BUTTONS_PER_ROW)
 MAX_MENDS = 3
 """A request is mended and sent again at most this often (each mend removes one reason)."""
 

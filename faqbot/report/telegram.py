@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from html import escape
 
+from faqbot.kb import MAX_MESSAGE_CHARS
 from faqbot.report import wording as w
 from faqbot.report.model import Count, Report, shorten
 
-MAX_MESSAGE_CHARS = 4096
 TOP_CONCERNS = 10
 TOP_GAP_GROUPS = 10
 TOP_DOWNVOTED = 5

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -9,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from fake_telegram import DEFAULT_TOKEN, FakeTelegram
@@ -93,6 +95,17 @@ class BotProcess:
             time.sleep(0.05)
         self.kill()
         raise AssertionError(f"faqbot run never got ready for updates:\n{self.output()}")
+
+    @contextlib.contextmanager
+    def running(self, *args: str) -> Iterator[BotProcess]:
+        """Started for the block, then stopped with SIGTERM, which must end it cleanly (exit 0):
+        a module's one bot process."""
+        self.start(*args)
+        try:
+            yield self
+        finally:
+            code = self.terminate()
+        assert code == 0, self.output()[-3000:]
 
     def output(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")

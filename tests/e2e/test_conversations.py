@@ -54,15 +54,10 @@ def bot(
     server: FakeTelegram, knowledge_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[BotProcess]:
     """The one ``faqbot run`` process for this module."""
-    process = BotProcess(
+    with BotProcess(
         server, tmp_path_factory.mktemp("bot"), FAQBOT_KNOWLEDGE_DIR=str(knowledge_dir)
-    )
-    process.start()
-    try:
+    ).running() as process:
         yield process
-    finally:
-        code = process.terminate()
-    assert code == 0, process.output()[-3000:]
 
 
 @pytest.fixture(autouse=True)

@@ -112,18 +112,14 @@ def bot(
 ) -> Iterator[BotProcess]:
     """One ``faqbot run`` for the fault cases: 3 retries, requests given up after 1 s, and
     the proxy from the environment, as on a hospital network."""
-    process = BotProcess(
+    with BotProcess(
         server,
         tmp_path_factory.mktemp("faults"),
         FAQBOT_KNOWLEDGE_DIR=str(knowledge_dir),
         HTTP_PROXY=proxy.url,
         **FAST_TIMEOUT,
-    ).start()
-    try:
+    ).running() as process:
         yield process
-    finally:
-        code = process.terminate()
-    assert code == 0, process.output()[-3000:]
 
 
 def assert_all_through(proxy: CountingProxy, server: FakeTelegram) -> None:

@@ -43,19 +43,14 @@ SECRET_QUESTION = f"Min kollega Xylofonia har cpr {SECRET_CPR} og spørger om he
 def bot(
     server: FakeTelegram, knowledge_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[BotProcess]:
-    process = BotProcess(
+    with BotProcess(
         server,
         tmp_path_factory.mktemp("bot"),
         FAQBOT_KNOWLEDGE_DIR=str(knowledge_dir),
         FAQBOT_LOG_LEVEL="DEBUG",
         FAQBOT_KEEP_TEXT="all",
-    )
-    process.start()
-    try:
+    ).running() as process:
         yield process
-    finally:
-        code = process.terminate()
-    assert code == 0, process.output()[-3000:]
 
 
 @pytest.fixture(autouse=True)

@@ -101,17 +101,13 @@ def pending_in_inbox(database: Path) -> int:
 def bot(
     server: FakeTelegram, knowledge_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[BotProcess]:
-    process = BotProcess(
+    with BotProcess(
         server,
         tmp_path_factory.mktemp("answers"),
         FAQBOT_KNOWLEDGE_DIR=str(knowledge_dir),
         **FAST_TIMEOUT,
-    ).start()
-    try:
+    ).running() as process:
         yield process
-    finally:
-        code = process.terminate()
-    assert code == 0, process.output()[-3000:]
 
 
 @pytest.fixture(autouse=True)
