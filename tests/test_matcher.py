@@ -260,6 +260,25 @@ def test_the_fast_signals_equal_the_reference_loop_on_every_eval_question(real: 
         _assert_signals_equal(real, question)
 
 
+def test_the_sparse_product_equals_a_plain_loop_exactly(matcher: Matcher) -> None:
+    """``SparseIndex.dot`` adds the same products in the same order as a loop over the
+    features' postings, so every score is the same to the last bit."""
+    questions = ["tavshetspligt peers", "hvad goer vi hvis peeren faar tilbagefald", "x", ""]
+    for index, features_of in [
+        (matcher.index.surface.tf_idf.index, lambda q: q.surface),
+        (matcher.index.phrasings.phrasings, lambda q: q.known),
+    ]:
+        for question in questions:
+            features = features_of(matcher.query(question))
+            expected = [0.0] * index.n_docs
+            for feature, weight in zip(
+                features.ids.tolist(), features.weights.tolist(), strict=True
+            ):
+                for at in range(index.indptr[feature], index.indptr[feature + 1]):
+                    expected[int(index.docs[at])] += float(index.values[at]) * weight
+            assert index.dot(features.ids, features.weights).tolist() == expected, question
+
+
 def test_the_out_of_scope_overlap_is_the_best_examples_dice(knowledge: kb.KnowledgeBase) -> None:
     guarded = Matcher(dataclasses.replace(knowledge, negatives=("Hvornår er der frokost?",)))
     query = guarded.query("frokost i dag")
