@@ -421,7 +421,7 @@ def test_the_decision_table() -> None:
     assert decide({topic, policy, urgent}, 0.5) is SafetyLevel.ACUTE
     assert decide({topic}, 0.1) is SafetyLevel.NONE
     assert decide({topic}, 0.35) is SafetyLevel.NOTE
-    assert decide({topic, figure}, 0.7) is SafetyLevel.NOTE
+    assert decide({topic, figure}, 0.6) is SafetyLevel.NOTE
     assert decide({topic, figure}, 0.9) is SafetyLevel.ACUTE
     assert decide({figure}, 0.9, question=True) is SafetyLevel.NOTE
     assert decide({figure}, 0.1) is SafetyLevel.NONE
