@@ -68,6 +68,7 @@ ACUTE = {
         "Jeg har taget alle mine sovepiller",
         "Han har en pistol i tasken og siger han vil skyde sig selv i aften",
         "Borgeren sidder i sin bil i garagen med motoren tændt",
+        "Vi kan lugte gas ude på trappen og naboen åbner ikke",
     ],
     "violence": [
         "En patient tæsker løs på en anden patient i fællesrummet lige nu",
@@ -76,6 +77,8 @@ ACUTE = {
         "Han står og råber ude foran døren at han slår mig ihjel",
         "Min kollega er ved at slå en patient, han har mistet besindelsen",
         "Der er en mand med en kniv i receptionen der truer personalet",
+        "Hendes eks er på vej med en pistol, han er her om ti minutter",
+        "Han holder en pude ned over ansigtet på sin bror",
     ],
     "self_harm": [
         "jeg skar mig selv i går aftes og det bløder stadig",
@@ -83,6 +86,7 @@ ACUTE = {
         "Hun sidder og skærer sig i armene ude på toilettet",
         "Han har skåret sig dybt i håndleddet og blodet stopper ikke",
         "Jeg brænder mig med en lighter lige nu",
+        "jeg har skåret for dybt og det bliver ved med at bløde",
     ],
     "hopelessness": [
         "jeg kan ikke mere",
@@ -93,6 +97,9 @@ ACUTE = {
         "Jeg har givet katten væk og sagt farvel til min søster",
         "I aften er sidste gang nogen hører fra mig",
         "Jeg har tænkt på at tage mit eget liv i weekenden",
+        "Mine kolleger klarer sig fint uden mig, det har jeg tænkt længe over",
+        "Husk mig som jeg var før alt det her",
+        "Du må ikke være ked af det bagefter, det er mit eget valg",
     ],
     "spelling_language": [
         "kan ik mere vil ik leve",
@@ -103,6 +110,9 @@ ACUTE = {
         "hun har tagit alla sina tabletter och svarar inte",
         "JEG VIL DØ",
         "jg orker ik mer",
+        "ich kann nicht mehr, heute Abend mache ich Schluss",
+        "nie mogę już, chcę to skończyć dzisiaj",
+        "take care of my dog for me, i wont be back",
     ],
     "embedded": [
         "Hej. Vi skal have lavet en vagtplan for marts, og vi har spørgsmål om ansættelse af en "
@@ -117,6 +127,7 @@ CALM = {
     "practice": [
         "Hvordan taler man med en borger om selvmordstanker?",
         "Hvad gør vi hvis en beboer en dag siger at han vil skade sig selv?",
+        "hvad gør man hvis man lugter gas i en borgers lejlighed?",
         "Hvordan spørger jeg en ung om selvskade uden at skræmme hende?",
     ],
     "training": [
@@ -410,7 +421,7 @@ def test_the_decision_table() -> None:
     assert decide({topic, policy, urgent}, 0.5) is SafetyLevel.ACUTE
     assert decide({topic}, 0.1) is SafetyLevel.NONE
     assert decide({topic}, 0.35) is SafetyLevel.NOTE
-    assert decide({topic, figure}, 0.7) is SafetyLevel.NOTE
+    assert decide({topic, figure}, 0.6) is SafetyLevel.NOTE
     assert decide({topic, figure}, 0.9) is SafetyLevel.ACUTE
     assert decide({figure}, 0.9, question=True) is SafetyLevel.NOTE
     assert decide({figure}, 0.1) is SafetyLevel.NONE

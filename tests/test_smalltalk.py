@@ -121,6 +121,7 @@ FOREIGN_QUESTIONS = [
     "Что такое peer-поддержка?",
     "ما هو دعم الأقران؟",
     "¿Qué hace un peer?",
+    "salaam, kal meeting kitne baje hai",
 ]
 
 

@@ -19,7 +19,7 @@ from faqbot.matcher.decide import (
     decide,
 )
 from faqbot.matcher.index import FloatArray, Index, build_index
-from faqbot.matcher.query import MAX_QUERY_CHARS, Lookup, Query, read_query
+from faqbot.matcher.query import MAX_QUERY_CHARS, Query, read_query
 from faqbot.matcher.signals import SIGNALS, Weights, coverage, negative, score
 from faqbot.safety import SafetyDetector, SafetyLevel
 from faqbot.smalltalk import SmallTalk, SmallTalkDetector
@@ -55,7 +55,6 @@ class Matcher:
         self.safety = SafetyDetector(kb.safety)
         self.small_talk = SmallTalkDetector(kb.small_talk)
         self.index: Index = build_index(kb)
-        self._lookups: dict[str, Lookup] = {}
 
     def match(self, question: str) -> Result:
         """Decide what to do with one question. Never raises on any string."""
@@ -95,7 +94,7 @@ class Matcher:
 
     def query(self, question: str) -> Query:
         """The question read once (its first ``MAX_QUERY_CHARS`` characters)."""
-        return read_query(self.index, question[:MAX_QUERY_CHARS], self._lookups)
+        return read_query(self.index, question[:MAX_QUERY_CHARS])
 
     def signals(self, query: Query) -> dict[str, FloatArray]:
         """Every signal with a weight, for every item."""

@@ -17,8 +17,6 @@ MAX_QUERY_CHARS = 1000
 """Longer questions are matched on their first 1000 characters."""
 TYPO_CUTOFF = 80.0
 """rapidfuzz ratio from which an unknown word is taken for a known term (85 below six letters)."""
-LOOKUP_CACHE_MAX = 20_000
-"""Unknown terms' lookups kept (normalised terms, never texts); beyond, they are recomputed."""
 
 Lookup = tuple[tuple[int, float], ...]
 
@@ -46,19 +44,16 @@ class Query:
     """The trigrams of its words as written, counted."""
 
 
-def read_query(index: Index, question: str, cache: dict[str, Lookup]) -> Query:
-    """The question's terms, term pairs and surface trigrams (``cache`` keeps typo lookups)."""
+def read_query(index: Index, question: str) -> Query:
+    """The question's terms, term pairs and surface trigrams. Nothing is cached: an unknown
+    word's typo lookup costs well under a millisecond even in a long message."""
     words = tokenise((question[:MAX_QUERY_CHARS],))
     vocabulary = index.vocabulary
     terms = tuple(dict.fromkeys(vocabulary.normalizer.analyse(words)[0]))
     mapped: dict[int, float] = {}
     unknown = 0
     for term in terms:
-        lookup = cache.get(term)
-        if lookup is None:
-            lookup = _lookup(index, term)
-            if len(cache) < LOOKUP_CACHE_MAX:
-                cache[term] = lookup
+        lookup = _lookup(index, term)
         unknown += not lookup
         for term_id, confidence in lookup:
             mapped[term_id] = max(mapped.get(term_id, 0.0), confidence)

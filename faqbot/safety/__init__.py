@@ -78,10 +78,12 @@ How a message is judged (``detector``):
    it, not "han står på broen, hvad gør jeg hvis han springer"; and the classifier alone never
    makes a sentence acute that has a calm cue or a figure of speech in it.
 
-The thresholds were chosen by cross-validation across the examples' authors (train on one
-author's messages, measure on the other's); ``faqbot eval`` prints those figures beside the
-ones on the training examples (no evidence) and on the held-out set ``knowledge/heldout``
-(never learnt from, its messages never printed).
+The thresholds were chosen by cross-validation across the examples' authors (each author's
+messages judged by a classifier trained on the others'; ``bench/safety_thresholds.py``): the
+highest pooled recall whose pooled false alarms stay at most 0.03 and that gives no more of the
+knowledge base's phrasings, eval.yaml's or dev.yaml's questions the safety text. ``faqbot eval``
+prints the cross-validated figures beside the ones on the training examples (no evidence) and on
+the held-out set ``knowledge/heldout`` (never learnt from, its messages never printed).
 
 The check reads a whole Telegram message (4,096 characters) and costs well under a millisecond
 for a normal message: words and their analyses are remembered, a phrase is only tried when its

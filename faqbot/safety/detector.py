@@ -23,13 +23,13 @@ from faqbot.safety.lexicon import (
 )
 from faqbot.safety.model import FUNCTION_WORDS, Bag, Classifier, Text
 
-ACUTE_WITH_CALM = 0.8
+ACUTE_WITH_CALM = 0.7
 """A danger phrase in a sentence that reads as a question about practice, rules, training or
 research, or as the past, is still acute when the classifier gives the sentence this much (or
 the sentence says it is happening now); so is a sentence beside a figure of speech."""
 DANGER_FLOOR = 0.03
 """A danger phrase in a sentence the classifier finds this clearly ordinary gets the note."""
-ACUTE_FROM_TOPIC = 0.4
+ACUTE_FROM_TOPIC = 0.45
 """A sentence that only names the subject (no danger phrase, no calm cue) is acute from this."""
 NOTE_FROM_TOPIC = 0.3
 """Below that, it gets the safety note from this (or when it has a calm cue)."""
@@ -301,15 +301,13 @@ class SafetyDetector:
         topic phrase the lexicon knows: a farewell told in one run-on
         chat sentence ("har givet katten til min søster og skrevet til mor så nu er det
         slut") adds up like one told in several."""
-        if len(message) > CLAUSE_CHARS:
+        if len(message) > CLAUSE_CHARS or any(map(asks, parts)):
             return False
         pieces = clauses(message)
         if len(pieces) <= len(parts) or len(pieces) < TOGETHER:
             return False
         for sentence in parts:
-            if asks(sentence) or self.lexicon.groups(sentence) & _QUIET:
-                return False
-            if self.lexicon.calm(sentence):
+            if self.lexicon.groups(sentence) & _QUIET or self.lexicon.calm(sentence):
                 return False
         count = 0
         named = False
