@@ -3,18 +3,18 @@ author check.
 
 The calibration is P(the best-ranked item is right), a logistic model over the ``Evidence``
 fields. It is fitted on every question of the two tuning sets: ``knowledge/eval.yaml`` (tuned on
-for many rounds) and ``knowledge/dev.yaml`` (authors C, D, E and F, blind to the knowledge
-base), with their out-of-scope questions and the development set's uncovered ones (no item is
-right for those); the development set's questions together weigh as much as eval.yaml's. The
+for many rounds) and ``knowledge/dev.yaml`` (authors C, D, E, F, P and Q, blind to the
+knowledge base), with their out-of-scope questions and the development set's uncovered ones (no
+item is right for those); the development set's questions together weigh as much as eval.yaml's. The
 thresholds are then chosen on the development set's questions alone (eval.yaml's were tuned on
 for long and promise too much): the answer threshold (and the least lead over the runner-up,
 ``tie``) that answers the most questions right while at most ``--wrong-cap`` of them are answered
 wrong and at least 0.95 of the out-of-scope ones are rejected; then the lowest clarify threshold
-that keeps asking back within 0.10.
+that keeps asking back within 0.10 (on eval.yaml's questions too).
 
 A figure from the questions the model was fitted on is no evidence, so the script also prints a
 cross-author check: the whole fit and choice made without one development author's questions (in
-scope, out of scope, uncovered), then measured on that author's, for each of C, D, E and F.
+scope, out of scope, uncovered), then measured on that author's, for each author, and pooled.
 
 ``--knowledge-ref REF`` computes the evidence with the knowledge base as it was at git ``REF``
 (the dev set read from the working tree). Alternates were written for the development set's
@@ -35,7 +35,7 @@ import argparse
 import contextlib
 import dataclasses
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -183,9 +183,14 @@ def figures(data: list[Sample], calibration: Calibration, thresholds: Thresholds
 
 
 def choose(
-    data: list[Sample], calibration: Calibration, wrong_cap: float, asked_cap: float = ASKED_BACK
+    data: list[Sample],
+    calibration: Calibration,
+    wrong_cap: float,
+    asked_cap: float = ASKED_BACK,
+    also: Sequence[Sample] = (),
 ) -> Thresholds:
-    """The thresholds with the most answered right within the limits, on these questions."""
+    """The thresholds with the most answered right within the limits, on these questions; the
+    clarify threshold also keeps asking back within ``asked_cap`` on ``also`` (eval.yaml)."""
     best: tuple[float, Thresholds] | None = None
     for tie in (0.0, 0.02, 0.03, 0.05, 0.08):
         for answer in np.arange(0.30, 0.981, 0.01):
@@ -202,6 +207,8 @@ def choose(
         found = figures(data, calibration, candidate)
         if found.asked_back > asked_cap or found.rejected < REJECTED:
             break
+        if also and figures(also, calibration, candidate).asked_back > asked_cap:
+            break
         chosen = candidate
     return chosen
 
@@ -213,7 +220,8 @@ def fit_and_choose(
     set's (the fresh ones: eval.yaml's questions were tuned on for long and promise too much)."""
     calibration = calibrate(data)
     fresh = [s for s in data if s.group.startswith("dev-")] or data
-    return calibration, choose(fresh, calibration, wrong_cap, asked_cap)
+    tuned = [s for s in data if s.group == "eval" and s.kind == "in"]
+    return calibration, choose(fresh, calibration, wrong_cap, asked_cap, tuned)
 
 
 def calibration_yaml(calibration: Calibration, thresholds: Thresholds, note: str) -> str:
@@ -264,17 +272,28 @@ def main(argv: list[str] | None = None) -> int:
             f"  [{group}] {figures([s for s in data if s.group == group], calibration, thresholds)}"
         )
     print("Cross-author check (fitted and chosen without the author, measured on the author):")
+    pooled: list[tuple[int, Figures]] = []
     for group in groups:
         if not group.startswith("dev-"):
             continue
         own = [s for s in data if s.group == group]
         others = [s for s in data if s.group != group]
         held_calibration, held_thresholds = fit_and_choose(others, args.wrong_cap, args.asked_cap)
+        found = figures(own, held_calibration, held_thresholds)
+        pooled.append((sum(s.kind == "in" for s in own), found))
         print(
             f"  [{group}] answer {held_thresholds.answer:.2f}, tie {held_thresholds.tie:.2f}, "
-            f"clarify {held_thresholds.clarify:.2f}: "
-            f"{figures(own, held_calibration, held_thresholds)}"
+            f"clarify {held_thresholds.clarify:.2f}: {found}"
         )
+    total = sum(count for count, _ in pooled) or 1
+    mean = {
+        name: sum(count * getattr(found, name) for count, found in pooled) / total
+        for name in ("right", "wrong", "asked_back")
+    }
+    print(
+        f"  [pooled, by in-scope questions] answered right {mean['right']:.3f}, "
+        f"wrong {mean['wrong']:.3f}, asked back {mean['asked_back']:.3f}"
+    )
     if args.write:
         note = f"Fitted with --wrong-cap {args.wrong_cap} --asked-cap {args.asked_cap}" + (
             f" --knowledge-ref {args.knowledge_ref}." if args.knowledge_ref else "."

@@ -1198,6 +1198,8 @@ DECISION_KEYS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "phrasing_lead",
             "bayes_lead",
             "surface_lead",
+            "agreement",
+            "coverage",
         ),
         (),
     ),

@@ -300,7 +300,8 @@ def test_a_development_set_with_an_unknown_item_or_key_is_reported(kb_copy: Path
 def test_calibration_yaml_is_read_as_numbers(kb_copy: Path) -> None:
     files = {
         "calibration.yaml": "calibration: {intercept: -5, score: 6.5, margin: 4, negative: -20,"
-        " on_topic: 2, phrasing_lead: -1, bayes_lead: -2.5, surface_lead: 0.5}\n"
+        " on_topic: 2, phrasing_lead: -1, bayes_lead: -2.5, surface_lead: 0.5, agreement: 1,"
+        " coverage: 2.5}\n"
         "thresholds: {answer: 0.9, tie: 0.0, clarify: 0.8}\n"
     }
     assert problems_after(kb_copy, files) == []
@@ -314,6 +315,8 @@ def test_calibration_yaml_is_read_as_numbers(kb_copy: Path) -> None:
             "phrasing_lead": -1.0,
             "bayes_lead": -2.5,
             "surface_lead": 0.5,
+            "agreement": 1.0,
+            "coverage": 2.5,
         },
         "thresholds": {"answer": 0.9, "tie": 0.0, "clarify": 0.8},
     }
@@ -324,7 +327,7 @@ def test_calibration_yaml_with_a_missing_weight_a_typo_or_text_is_reported(
 ) -> None:
     files = {
         "calibration.yaml": "calibration: {intercept: -5, score: 6.5, margin: 4, negative: -20,"
-        " phrasing_lead: 0, bayes_lead: 0, surface_lead: 0}\n"
+        " phrasing_lead: 0, bayes_lead: 0, surface_lead: 0, agreement: 0, coverage: 0}\n"
         "thresholds: {answr: 0.9, clarify: høj}\n"
     }
     assert problems_after(kb_copy, files) == [

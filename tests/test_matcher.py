@@ -327,7 +327,7 @@ def test_decide_admits_when_nothing_fits(knowledge: kb.KnowledgeBase) -> None:
 
 
 def test_the_calibration_is_a_logistic_model_of_the_evidence() -> None:
-    calibration = Calibration(-1.0, 2.0, 3.0, -1.0, 0.5, -0.5, 1.5, 0.25)
+    calibration = Calibration(-1.0, 2.0, 3.0, -1.0, 0.5, -0.5, 1.5, 0.25, 0.75, 2.5)
     evidence = Evidence(
         score=0.5,
         margin=0.1,
@@ -336,10 +336,39 @@ def test_the_calibration_is_a_logistic_model_of_the_evidence() -> None:
         phrasing_lead=0.3,
         bayes_lead=-0.2,
         surface_lead=0.4,
+        agreement=2 / 3,
+        coverage=0.6,
     )
     z = -1.0 + 2.0 * 0.5 + 3.0 * 0.1 - 1.0 * 0.2 + 0.5 * 1.0 - 0.5 * 0.3 + 1.5 * -0.2 + 0.25 * 0.4
+    z += 0.75 * 2 / 3 + 2.5 * 0.6
     assert calibration.probability(evidence) == pytest.approx(1 / (1 + math.exp(-z)))
-    assert 0.0 < calibration.probability(Evidence(-1e6, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)) < 1e-20
+    low = Evidence(-1e6, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    assert 0.0 < calibration.probability(low) < 1e-20
+
+
+def test_the_evidence_counts_agreeing_signals_and_covered_words(real: Matcher) -> None:
+    """Agreement: the share of signals that rank the best item first. Coverage: the share of
+    the question's IDF mass among the best item's phrasing and tag terms, against a plain loop
+    over those terms."""
+    for question in ("hvad koster peeruddannelsen", "peer tavshedspligt kantinen frokost"):
+        query = real.query(question)
+        signals = real.signals(query)
+        evidence, ranked = real.assess(question)
+        assert evidence is not None
+        best = ranked[0][0]
+        tops = [max(range(len(v)), key=lambda i, v=v: (v[i], -i)) for v in signals.values()]
+        assert evidence.agreement == pytest.approx(tops.count(best) / len(tops))
+        vocabulary, index = real.index.vocabulary, real.index
+        own = set(vocabulary.tags[best])
+        for phrasing, item in zip(vocabulary.phrasings, vocabulary.phrasing_item, strict=True):
+            if item == best:
+                own.update(phrasing)
+        ids, weights = query.known.ids.tolist(), query.known.weights.tolist()
+        covered = sum(index.idf[t] * w for t, w in zip(ids, weights, strict=True) if t in own)
+        mass = sum(index.idf[t] * w for t, w in zip(ids, weights, strict=True))
+        mass += query.known.unknown * index.idf.max()
+        assert evidence.coverage == pytest.approx(covered / mass)
+    assert real.assess("peer tavshedspligt kantinen frokost")[0].coverage < 1.0
 
 
 def test_the_evidence_reads_score_margin_and_topic(matcher: Matcher) -> None:
@@ -473,12 +502,14 @@ def test_a_knowledge_base_with_calibration_yaml_decides_by_it(knowledge: kb.Know
                 "phrasing_lead": 0,
                 "bayes_lead": 0,
                 "surface_lead": 0,
+                "agreement": 0,
+                "coverage": 0,
             },
             "thresholds": {"answer": 0.99, "clarify": 0.98},
         },
     )
     matcher = Matcher(strict)
-    assert matcher.calibration == Calibration(-9.0, 1, 1, 0, 0, 0, 0, 0)
+    assert matcher.calibration == Calibration(-9.0, 1, 1, 0, 0, 0, 0, 0, 0, 0)
     assert (matcher.thresholds.answer, matcher.thresholds.clarify) == (0.99, 0.98)
     assert matcher.thresholds.tie == Thresholds().tie  # not in the file: the default
     result = matcher.match("Har peer-medarbejderen tavshedspligt?")

@@ -4,7 +4,8 @@ probability that the best-ranked item is the right one.
 The probability is a logistic model over the evidence about the best item (its blended score,
 its lead over the best genuinely different answer, the pull of an out-of-scope example, whether
 the question names the subject, and its lead in each independent signal alone, which says how
-far the signals agree on it), fitted on the
+far the signals agree on it, how many of them rank it first, and how much of the question's
+words it explains), fitted on the
 tuning sets by ``bench/calibrate.py`` (``knowledge/eval.yaml`` and the development set
 ``knowledge/dev.yaml``), so the thresholds mean what they say: answer at ``answer`` or above,
 ask back between ``clarify`` and ``answer``, else no match.
@@ -84,6 +85,11 @@ class Evidence:
     """Its lead in the classifier's probability over the best other item."""
     surface_lead: float
     """Its lead in surface (trigram) likeness over the best other item."""
+    agreement: float
+    """The share of the signals that rank it first (1: every signal picks it on its own)."""
+    coverage: float
+    """The share of the question's terms (by IDF) that its phrasings and tags contain: an item
+    that explains only a part of the question is more often the wrong one."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +105,8 @@ class Calibration:
     phrasing_lead: float
     bayes_lead: float
     surface_lead: float
+    agreement: float
+    coverage: float
 
     def probability(self, evidence: Evidence) -> float:
         z = self.intercept + sum(
@@ -116,6 +124,8 @@ CALIBRATION = Calibration(
     phrasing_lead=0.0,
     bayes_lead=0.0,
     surface_lead=0.0,
+    agreement=0.0,
+    coverage=0.0,
 )
 """The default for a knowledge base without ``calibration.yaml`` (fitted on an earlier
 knowledge/eval.yaml and cross-validated alternates). A knowledge base with tuning sets gets its

@@ -20,7 +20,7 @@ from faqbot.matcher.decide import (
 )
 from faqbot.matcher.index import FloatArray, Index, build_index
 from faqbot.matcher.query import MAX_QUERY_CHARS, Query, read_query
-from faqbot.matcher.signals import SIGNALS, Weights, negative, score
+from faqbot.matcher.signals import SIGNALS, Weights, coverage, negative, score
 from faqbot.safety import SafetyDetector, SafetyLevel
 from faqbot.smalltalk import SmallTalk, SmallTalkDetector
 
@@ -139,6 +139,8 @@ class Matcher:
             phrasing_lead=lead(signals.get("phrasing"), best),
             bayes_lead=lead(signals.get("bayes"), best),
             surface_lead=lead(signals.get("surface"), best),
+            agreement=agreement(signals, best),
+            coverage=coverage(self.index, query, best),
         )
 
     def _distinct(self, scores: FloatArray) -> list[tuple[int, float]]:
@@ -170,6 +172,13 @@ def lead(values: FloatArray | None, item: int) -> float:
         return 0.0
     others = np.delete(values, item)
     return float(values[item] - others.max())
+
+
+def agreement(signals: dict[str, FloatArray], item: int) -> float:
+    """The share of the signals whose best item is ``item``."""
+    if not signals:
+        return 0.0
+    return sum(int(np.argmax(values)) == item for values in signals.values()) / len(signals)
 
 
 def with_small_talk(question: str, talk: SmallTalk, decide: Callable[[str], Result]) -> Result:

@@ -65,6 +65,17 @@ def negative(index: Index, query: Query) -> float:
     return float(dice.max())
 
 
+def coverage(index: Index, query: Query, item: int) -> float:
+    """The share of the question's term mass (as ``query_mass``) that is among ``item``'s
+    phrasings' and tags' terms."""
+    vocabulary = index.vocabulary
+    bounds = index.phrasings.item_bounds
+    own = set(vocabulary.tags[item]).union(*vocabulary.phrasings[bounds[item] : bounds[item + 1]])
+    found = [at for at, term in enumerate(query.known.ids.tolist()) if term in own]
+    covered = index.idf[query.known.ids[found]] * query.known.weights[found]
+    return float(covered.sum()) / query_mass(index, query)
+
+
 SIGNALS: Mapping[str, Callable[[Index, Query], FloatArray]] = {
     "phrasing": phrasing,
     "bayes": bayes,
