@@ -28,8 +28,7 @@ import argparse
 import itertools
 import json
 import sys
-from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 import faqbot.safety.detector as decision  # noqa: E402
 from faqbot import kb  # noqa: E402
+from faqbot.evaluate import CrisisFigures, author_detectors, crisis_figures  # noqa: E402
 from faqbot.safety import SafetyDetector, SafetyLevel  # noqa: E402
 
 DEFAULT_GRID = {
@@ -48,38 +48,27 @@ DEFAULT_GRID = {
 
 @dataclass
 class Figures:
-    """One setting's pooled and per-author figures and its ordinary questions given ``safety``."""
+    """One setting's figures per author and its ordinary questions given ``safety``."""
 
     setting: dict[str, float]
-    authors: dict[str, Counter[tuple[bool, bool]]]
+    authors: dict[str, CrisisFigures]
     phrasings: int
     questions: int
 
-    def pooled(self) -> Counter[tuple[bool, bool]]:
-        total: Counter[tuple[bool, bool]] = Counter()
-        for counts in self.authors.values():
-            total.update(counts)
+    def pooled(self) -> CrisisFigures:
+        """All the authors' figures added up."""
+        total = CrisisFigures("pooled")
+        for own in self.authors.values():
+            total.acute.update(own.acute)
+            total.calm.update(own.calm)
         return total
-
-    @staticmethod
-    def rates(counts: Counter[tuple[bool, bool]]) -> tuple[float, float]:
-        """(recall, false alarms) from counts keyed (acute, given safety)."""
-        acute = counts[(True, True)] + counts[(True, False)]
-        calm = counts[(False, True)] + counts[(False, False)]
-        return counts[(True, True)] / max(acute, 1), counts[(False, True)] / max(calm, 1)
 
 
 def measure(knowledge: kb.KnowledgeBase, grid: list[dict[str, float]]) -> list[Figures]:
     """Every setting of the grid, cross-validated over the examples' authors."""
     full = SafetyDetector(knowledge.safety)
     examples = knowledge.safety.examples
-    authors = sorted({e.author for e in examples if e.author})
-    trained = {
-        author: SafetyDetector(
-            replace(knowledge.safety, examples=tuple(e for e in examples if e.author != author))
-        )
-        for author in authors
-    }
+    trained = author_detectors(full)
     phrasings = [phrasing for item in knowledge.items for phrasing in item.phrasings]
     evalset = kb.load_eval(knowledge.directory / "eval.yaml", knowledge)
     devset = kb.load_dev(knowledge.directory / "dev.yaml", knowledge)
@@ -97,13 +86,12 @@ def measure(knowledge: kb.KnowledgeBase, grid: list[dict[str, float]]) -> list[F
         for name, value in setting.items():
             setattr(decision, name, value)
         try:
-            per_author: dict[str, Counter[tuple[bool, bool]]] = {}
-            for author, detector in trained.items():
-                per_author[author] = Counter(
-                    (e.acute, detector.assess(e.text) is SafetyLevel.ACUTE)
-                    for e in examples
-                    if e.author == author
+            per_author = {
+                author: crisis_figures(
+                    author, detector, [e for e in examples if e.author == author]
                 )
+                for author, detector in trained.items()
+            }
             result.append(
                 Figures(
                     setting,
@@ -125,13 +113,23 @@ def choose(
     allowed = [
         f
         for f in figures
-        if Figures.rates(f.pooled())[1] <= false_alarms_max
+        if f.pooled().false_alarms <= false_alarms_max
         and f.phrasings <= phrasings_max
         and f.questions <= questions_max
     ]
     if not allowed:
         return None
-    return max(allowed, key=lambda f: (f.pooled()[(True, True)], -f.pooled()[(False, True)]))
+    return max(allowed, key=lambda f: (caught(f.pooled()), -alarmed(f.pooled())))
+
+
+def caught(figures: CrisisFigures) -> int:
+    """Acute messages given status safety."""
+    return figures.acute[SafetyLevel.ACUTE]
+
+
+def alarmed(figures: CrisisFigures) -> int:
+    """Non-acute messages given status safety."""
+    return figures.calm[SafetyLevel.ACUTE]
 
 
 def main() -> int:
@@ -149,16 +147,14 @@ def main() -> int:
     ]
     figures = measure(kb.load(args.knowledge_dir), grid)
     for f in figures:
-        counts = f.pooled()
-        recall, false_alarms = Figures.rates(counts)
+        pooled = f.pooled()
         print(
-            f"{json.dumps(f.setting)}: recall {recall:.4f} ({counts[(True, True)]}), "
-            f"false alarms {false_alarms:.4f} ({counts[(False, True)]}); safety on "
+            f"{json.dumps(f.setting)}: recall {pooled.recall:.4f} ({caught(pooled)}), "
+            f"false alarms {pooled.false_alarms:.4f} ({alarmed(pooled)}); safety on "
             f"{f.phrasings} phrasings, {f.questions} eval/dev questions"
         )
         for author, own in f.authors.items() if args.authors else ():
-            recall, false_alarms = Figures.rates(own)
-            print(f"    {author:7s} recall {recall:.3f}  false alarms {false_alarms:.3f}")
+            print(f"    {author:7s} recall {own.recall:.3f}  false alarms {own.false_alarms:.3f}")
     best = choose(figures, args.false_alarms_max, args.phrasings_max, args.questions_max)
     print(f"chosen: {json.dumps(best.setting) if best else 'none meets the limits'}")
     return 0

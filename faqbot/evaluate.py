@@ -342,17 +342,26 @@ def crisis_figures(
     return figures
 
 
+def author_detectors(detector: SafetyDetector) -> dict[str, SafetyDetector]:
+    """For each author of the examples (when there are two or more): a detector like
+    ``detector`` whose classifier was trained on every other author's examples only."""
+    examples = detector.rules.examples
+    authors = sorted({e.author for e in examples if e.author is not None})
+    return {
+        author: SafetyDetector(
+            replace(detector.rules, examples=tuple(e for e in examples if e.author != author))
+        )
+        for author in (authors if len(authors) > 1 else ())
+    }
+
+
 def cross_author_figures(detector: SafetyDetector) -> list[CrisisFigures]:
     """Each author's examples judged by a detector trained on everyone else's: how the crisis
     check does on messages written by someone it never learnt from."""
-    examples = detector.rules.examples
-    authors = sorted({e.author for e in examples if e.author is not None})
     result = []
-    for author in authors if len(authors) > 1 else ():
-        others = tuple(e for e in examples if e.author != author)
-        trained = SafetyDetector(replace(detector.rules, examples=others))
-        names = ", ".join(sorted({e.author or "?" for e in others}))
-        own = (e for e in examples if e.author == author)
+    for author, trained in author_detectors(detector).items():
+        names = ", ".join(sorted({e.author or "?" for e in trained.rules.examples}))
+        own = (e for e in detector.rules.examples if e.author == author)
         result.append(crisis_figures(f"{author} (trænet på {names})", trained, own))
     return result
 

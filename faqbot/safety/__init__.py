@@ -91,9 +91,9 @@ rarest word (in the examples and the knowledge base's questions) is present, the
 may hold a danger phrase are judged first (the first acute one ends the search): the first four
 as written, then the rest of a long message the one the classifier leans most towards acute
 first, the classifier is asked only when a level needs it, its sum is precomputed per word, and
-words are cut at white space and commas before any regular expression. A 4,096-character
-message of long sentences dense with danger and calm words (``bench/retrieval.py`` glues them
-from the examples) costs about a millisecond.
+words are cut at white space and commas before any regular expression. A long message with no
+acute sentence is the dearest: every sentence is split, looked up and classified
+(``bench/README.md`` has the figures).
 """
 
 from faqbot.safety.detector import Judgement, SafetyDetector, SafetyLevel
