@@ -196,7 +196,8 @@ class Vocabulary:
     term_ids: dict[str, int]
     terms: tuple[str, ...]
     phrasings: tuple[tuple[int, ...], ...]
-    """Every item's phrasings that have a term, item after item."""
+    """Every item's phrasings that have a term (its own, then the colleagues' questions
+    labelled with it in dev.yaml), item after item."""
     phrasing_item: IntArray
     """The item of each phrasing."""
     phrasing_words: tuple[tuple[str, ...], ...]
@@ -216,7 +217,11 @@ class Vocabulary:
 def build_vocabulary(kb: KnowledgeBase) -> Vocabulary:
     """Every text normalised once; split compounds are joined where the joined form occurs."""
     base = Normalizer(kb.synonyms)
-    owners = [(index, text) for index, item in enumerate(kb.items) for text in item.phrasings]
+    owners = [
+        (index, text)
+        for index, item in enumerate(kb.items)
+        for text in kb.indexed_phrasings(item)  # its own, then colleagues' labelled questions
+    ]
     n_phrasings, n_items = len(owners), len(kb.items)
     texts = [text for _, text in owners] + [item.answer for item in kb.items]
     texts += [" ".join((*item.tags, item.category)) for item in kb.items] + list(kb.negatives)
