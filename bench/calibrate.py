@@ -13,8 +13,8 @@ so each dev question's evidence is computed with the index built without its aut
 (eval.yaml's were tuned on for long and promise too much): the answer threshold (and the least
 lead over the runner-up, ``tie``) that answers the most questions right while at most
 ``--wrong-cap`` of them are answered wrong and at least 0.95 of the out-of-scope ones are
-rejected; then the lowest clarify threshold that keeps asking back within 0.10 (on eval.yaml's
-questions too).
+rejected; then the lowest clarify threshold that keeps asking back within 0.10 and rejecting
+0.95 of the out-of-scope questions (on eval.yaml's too).
 
 A figure from the questions the model was fitted on is no evidence, so the script also prints a
 cross-author check: the whole fit and choice made without one development author's questions (in
@@ -193,7 +193,8 @@ def choose(
     also: Sequence[Sample] = (),
 ) -> Thresholds:
     """The thresholds with the most answered right within the limits, on these questions; the
-    clarify threshold also keeps asking back within ``asked_cap`` on ``also`` (eval.yaml)."""
+    clarify threshold also keeps asking back within ``asked_cap``, and out-of-scope rejected at
+    0.95 or more, on ``also`` (eval.yaml)."""
     best: tuple[float, Thresholds] | None = None
     for tie in (0.0, 0.02, 0.03, 0.05, 0.08):
         for answer in np.arange(0.30, 0.981, 0.01):
@@ -210,8 +211,10 @@ def choose(
         found = figures(data, calibration, candidate)
         if found.asked_back > asked_cap or found.rejected < REJECTED:
             break
-        if also and figures(also, calibration, candidate).asked_back > asked_cap:
-            break
+        if also:
+            tuned = figures(also, calibration, candidate)
+            if tuned.asked_back > asked_cap or tuned.rejected < REJECTED:
+                break
         chosen = candidate
     return chosen
 
@@ -223,7 +226,7 @@ def fit_and_choose(
     set's (the fresh ones: eval.yaml's questions were tuned on for long and promise too much)."""
     calibration = calibrate(data)
     fresh = [s for s in data if s.group.startswith("dev-")] or data
-    tuned = [s for s in data if s.group == "eval" and s.kind == "in"]
+    tuned = [s for s in data if s.group == "eval"]
     return calibration, choose(fresh, calibration, wrong_cap, asked_cap, tuned)
 
 

@@ -308,6 +308,12 @@ class KnowledgeBase:
         questions (dev.yaml) labelled with it."""
         return (*item.phrasings, *self._asked_by_item.get(item.id, ()))
 
+    @cached_property
+    def indexed_negatives(self) -> tuple[str, ...]:
+        """What the matcher indexes as out of scope: out_of_scope.yaml's examples, then the
+        colleagues' questions labelled out of scope in dev.yaml."""
+        return (*self.negatives, *(q.text for q in self.asked if q.kind == "out_of_scope"))
+
     def without_author(self, author: str | None) -> KnowledgeBase:
         """This knowledge base without one author's labelled questions (leave-one-author-out:
         that author's questions are then as new to the matcher as a colleague's)."""
@@ -2040,6 +2046,7 @@ def _check_eval_honesty(reader: _Reader, kb: KnowledgeBase, name: str) -> list[P
         return []
     phrasings = {phrasing_key(p.text): p for p in _phrasings(reader.drafts)}
     negatives = {phrasing_key(text) for text in kb.negatives}
+    learnt_negatives = {phrasing_key(text) for text in kb.indexed_negatives} - {""}
     asked = {phrasing_key(q.text): q for q in kb.asked if q.kind == "question"}
     questions = data.values.get("questions")
     if name == DEV_FILE:  # its questions are learnt from: rules of their own
@@ -2070,11 +2077,13 @@ def _check_eval_honesty(reader: _Reader, kb: KnowledgeBase, name: str) -> list[P
     if isinstance(out_of_scope, _Seq):
         for entry, line in zip(out_of_scope.values, out_of_scope.lines, strict=True):
             text = entry.values.get("q") if isinstance(entry, _Map) else entry  # dev.yaml: {q}
-            if isinstance(text, str) and phrasing_key(text) in negatives:
+            key = phrasing_key(text) if isinstance(text, str) else ""
+            if key in negatives or (name != DEV_FILE and key in learnt_negatives):
+                where = "out_of_scope.yaml" if key in negatives else f"{DEV_FILE} (out of scope)"
                 reader.problem(
                     path,
                     line,
-                    f"out-of-scope question '{_clean(text)}' is also in out_of_scope.yaml; "
+                    f"out-of-scope question '{_clean(str(text))}' is also in {where}; "
                     "the eval must not test questions the engine has been given",
                 )
     return reader.problems[before:]

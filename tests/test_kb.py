@@ -343,6 +343,7 @@ def test_dev_yaml_questions_are_loaded_as_phrasings_of_their_item(kb_copy: Path)
     assert knowledge.indexed_phrasings(item) == (*item.phrasings, "kan en peer blive syg af jobbet")
     assert item.alternates == ("Er peers mere syge end andre?", "peer sygefravær")  # untouched
     assert knowledge.asked_authors == ("C", "D")
+    assert knowledge.indexed_negatives == (*knowledge.negatives, "hvor er kantinen")
     without = knowledge.without_author("C")
     assert without.indexed_phrasings(item) == item.phrasings
     assert [q.author for q in without.asked] == ["D", "D"]

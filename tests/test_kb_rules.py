@@ -309,10 +309,12 @@ def test_the_same_development_question_with_two_labels_is_reported(kb_copy: Path
 
 def test_an_eval_question_must_not_be_a_development_question(kb_copy: Path) -> None:
     dev = DEV.replace("Er peers mere syge end andre?", "Bliver peers syge?")
-    assert problems_after(kb_copy, {"dev.yaml": dev})[0] == (
+    assert problems_after(kb_copy, {"dev.yaml": dev}) == [
         "kb/eval.yaml:7: eval question 'bliver peers syge' is also a question in dev.yaml "
-        "(line 2), which the matcher learns from; an eval question must be worded differently"
-    )
+        "(line 2), which the matcher learns from; an eval question must be worded differently",
+        "kb/eval.yaml:12: out-of-scope question 'hvornår er der frokost' is also in dev.yaml "
+        "(out of scope); the eval must not test questions the engine has been given",
+    ]
 
 
 def test_a_development_set_with_an_unknown_item_or_key_is_reported(kb_copy: Path) -> None:

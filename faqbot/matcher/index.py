@@ -206,7 +206,8 @@ class Vocabulary:
     tags: tuple[tuple[int, ...], ...]
     """Per item: its tags' and category's terms."""
     negatives: tuple[tuple[int, ...], ...]
-    """The out-of-scope examples' terms (``out_of_scope.yaml``); never returned."""
+    """The out-of-scope examples' terms (``out_of_scope.yaml`` and dev.yaml's out-of-scope
+    questions); never returned."""
     pair_ids: dict[tuple[int, int], int]
     """Pairs of adjacent terms in the phrasings ("egen medicin", "bliver syg"), numbered after
     the terms: word order tells "peerens egen medicin" from "medicin til patienterne"."""
@@ -224,7 +225,8 @@ def build_vocabulary(kb: KnowledgeBase) -> Vocabulary:
     ]
     n_phrasings, n_items = len(owners), len(kb.items)
     texts = [text for _, text in owners] + [item.answer for item in kb.items]
-    texts += [" ".join((*item.tags, item.category)) for item in kb.items] + list(kb.negatives)
+    texts += [" ".join((*item.tags, item.category)) for item in kb.items]
+    texts += kb.indexed_negatives  # out_of_scope.yaml's and dev.yaml's out-of-scope questions
     # Read in chunks, twice (the compounds first): all texts' words at once would take several
     # times the finished index's memory at 10,000 items.
     chunks = range(0, len(texts), TEXT_CHUNK)
