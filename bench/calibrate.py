@@ -12,9 +12,9 @@ so each dev question's evidence is computed with the index built without its aut
 (it is never indexed). The thresholds are then chosen on the development set's questions alone
 (eval.yaml's were tuned on for long and promise too much): the answer threshold (and the least
 lead over the runner-up, ``tie``) that answers the most questions right while at most
-``--wrong-cap`` of them are answered wrong and at least 0.95 of the out-of-scope ones are
-rejected; then the lowest clarify threshold that keeps asking back within 0.10 and rejecting
-0.95 of the out-of-scope questions (on eval.yaml's too).
+``--wrong-cap`` of them are answered wrong (on eval.yaml's too: its floor) and at least 0.95 of
+the out-of-scope ones are rejected; then the lowest clarify threshold that keeps asking back within
+0.10 and rejecting 0.95 of the out-of-scope questions (on eval.yaml's too).
 
 A figure from the questions the model was fitted on is no evidence, so the script also prints a
 cross-author check: the whole fit and choice made without one development author's questions (in
@@ -193,14 +193,17 @@ def choose(
     also: Sequence[Sample] = (),
 ) -> Thresholds:
     """The thresholds with the most answered right within the limits, on these questions; the
-    clarify threshold also keeps asking back within ``asked_cap``, and out-of-scope rejected at
-    0.95 or more, on ``also`` (eval.yaml)."""
+    answer threshold also keeps answered wrong within ``wrong_cap``, and the clarify threshold
+    asking back within ``asked_cap`` and out-of-scope rejected at 0.95 or more, on ``also``
+    (eval.yaml, whose floors they are too)."""
     best: tuple[float, Thresholds] | None = None
     for tie in (0.0, 0.02, 0.03, 0.05, 0.08):
         for answer in np.arange(0.30, 0.981, 0.01):
             candidate = Thresholds(answer=round(float(answer), 2), tie=tie, clarify=1.0)
             found = figures(data, calibration, candidate)
             within = found.wrong <= wrong_cap and found.rejected >= REJECTED
+            if within and also:
+                within = figures(also, calibration, candidate).wrong <= wrong_cap
             if within and (best is None or found.right > best[0] + 1e-9):
                 best = (found.right, candidate)
     if best is None:
