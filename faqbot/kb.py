@@ -21,7 +21,9 @@ Layout of the knowledge directory::
     smalltalk.yaml        optional: greetings, thanks, questions about the bot, other languages
     calibration.yaml      optional: the matcher's decision numbers fitted on this knowledge base
     eval.yaml             the evaluation set and its floors (read by ``load_eval``)
-    dev.yaml              optional: a second tuning set, fresh authors' questions (``load_dev``)
+    dev.yaml              optional: colleagues' questions labelled with the item that answers
+                          them: the matcher indexes them as phrasings of that item
+                          (``KnowledgeBase.asked``); evaluated leave-one-author-out
 """
 
 from __future__ import annotations
@@ -121,6 +123,21 @@ class Item:
     def phrasings(self) -> tuple[str, ...]:
         """The canonical question followed by every alternate."""
         return (self.question, *self.alternates)
+
+
+@dataclass(frozen=True)
+class AskedQuestion:
+    """A colleague's question from dev.yaml, labelled by a maintainer: ``kind`` "question" (in
+    scope: ``expect`` answers it, and so do ``also``), "out_of_scope", or "uncovered" (in scope,
+    but no item answers it). An in-scope one teaches the matcher: it is indexed as a phrasing
+    of its ``expect`` item."""
+
+    text: str
+    kind: str
+    author: str | None = None
+    expect: str | None = None
+    also: tuple[str, ...] = ()
+    line: int = 0
 
 
 SITUATIONS = ("suicide", "self_harm", "medical", "violence")
@@ -274,6 +291,39 @@ class KnowledgeBase:
     """The matcher's calibration and thresholds fitted on this knowledge base's tuning sets by
     ``bench/calibrate.py`` (calibration.yaml: ``calibration`` and ``thresholds``, each a mapping
     of names to numbers); empty without the file (the matcher's defaults apply)."""
+    asked: tuple[AskedQuestion, ...] = ()
+    """Colleagues' labelled questions (dev.yaml): the in-scope ones are indexed as phrasings of
+    their ``expect`` item (``indexed_phrasings``), never written into the items' alternates."""
+
+    @cached_property
+    def _asked_by_item(self) -> dict[str, tuple[str, ...]]:
+        found: dict[str, list[str]] = {}
+        for question in self.asked:
+            if question.kind == "question" and question.expect is not None:
+                found.setdefault(question.expect, []).append(question.text)
+        return {item_id: tuple(texts) for item_id, texts in found.items()}
+
+    def indexed_phrasings(self, item: Item) -> tuple[str, ...]:
+        """What the matcher indexes for an item: its own phrasings, then the colleagues'
+        questions (dev.yaml) labelled with it."""
+        return (*item.phrasings, *self._asked_by_item.get(item.id, ()))
+
+    @cached_property
+    def indexed_negatives(self) -> tuple[str, ...]:
+        """What the matcher indexes as out of scope: out_of_scope.yaml's examples, then the
+        colleagues' questions labelled out of scope in dev.yaml."""
+        return (*self.negatives, *(q.text for q in self.asked if q.kind == "out_of_scope"))
+
+    def without_author(self, author: str | None) -> KnowledgeBase:
+        """This knowledge base without one author's labelled questions (leave-one-author-out:
+        that author's questions are then as new to the matcher as a colleague's)."""
+        return replace(self, asked=tuple(q for q in self.asked if q.author != author))
+
+    @cached_property
+    def asked_authors(self) -> tuple[str | None, ...]:
+        """The authors of the labelled questions, sorted (None for questions without one, last)."""
+        authors = {q.author for q in self.asked}
+        return (*sorted(a for a in authors if a is not None), *([None] if None in authors else []))
 
     @cached_property
     def _items_by_id(self) -> dict[str, Item]:
@@ -1369,6 +1419,7 @@ def _collect(
     safety = _read_safety(reader)
     small_talk = _read_small_talk(reader)
     decision = _read_decision(reader)
+    asked = _read_asked(reader, {item.id for item in items})
     texts = {
         field: tuple(_read_texts(reader, *spec)) for field, spec in OPTIONAL_TEXT_FILES.items()
     }
@@ -1386,6 +1437,7 @@ def _collect(
         item_files={draft.item.id: draft.path for draft in reader.drafts},
         small_talk=small_talk,
         decision=decision,
+        asked=tuple(asked),
         **texts,
     )
     return kb, []
@@ -1539,54 +1591,80 @@ def load_heldout(path: Path, kb: KnowledgeBase, what: str = "held-out") -> EvalS
     """Load a held-out set (``questions: [{q, expect, also, author}]``, ``uncovered: [{q, why,
     author}]``, ``out_of_scope: [{q, author}]``), checking that every expected item exists."""
     reader = _Reader(path.parent)
+    labelled = _read_labelled(reader, path, {item.id for item in kb.items}, what)
+    if reader.problems:
+        raise InvalidKnowledgeBase(reader.problems)
+    return labelled_set(labelled)
+
+
+def _read_labelled(reader: _Reader, path: Path, known: set[str], what: str) -> list[AskedQuestion]:
+    """The entries of a labelled question file (a held-out set, dev.yaml), in file order."""
     data = reader.read(path)
     if data is not None and not isinstance(data, _Map):
-        reader.problem(path, 1, "expected a mapping with questions, uncovered, out_of_scope")
-    if reader.problems or data is None:
-        raise InvalidKnowledgeBase(reader.problems)
+        reader.file_problem(path, 1, "expected a mapping with questions, uncovered, out_of_scope")
+    if data is None or not isinstance(data, _Map):
+        return []
     fields = _Fields(reader, path, data, f"{what} set")
     fields.check_keys(("questions",), ("uncovered", "out_of_scope"))
-    known = {item.id for item in kb.items}
-    questions = []
+    found = []
     for mapping, line in fields.mappings("questions"):
         entry = _Fields(reader, path, mapping, f"{what} question")
         entry.check_keys(("q", "expect"), ("also", "author"))
         question, expect = entry.text("q"), entry.text("expect")
         also = tuple(item_id for item_id, _ in entry.text_list("also"))
+        author = entry.text("author", required=False)
         if question is None or expect is None:
             continue
         unknown = [item_id for item_id in (expect, *also) if item_id not in known]
         for item_id in unknown:
             reader.problem(path, line, f"{what} question: unknown item id '{item_id}'")
         if not unknown:
-            questions.append(EvalQuestion(question, expect, also))
-    lists: dict[str, list[str]] = {"uncovered": [], "out_of_scope": []}
+            found.append(AskedQuestion(question, "question", author, expect, also, line))
     for key, optional in (("uncovered", ("why", "author")), ("out_of_scope", ("author",))):
-        for mapping, _ in fields.mappings(key):
+        for mapping, line in fields.mappings(key):
             entry = _Fields(reader, path, mapping, f"{what} {key}")
             entry.check_keys(("q",), optional)
             question = entry.text("q")
             if question is not None:
-                lists[key].append(question)
-    if reader.problems:
-        raise InvalidKnowledgeBase(reader.problems)
+                author = entry.text("author", required=False)
+                found.append(AskedQuestion(question, key, author, line=line))
+    return found
+
+
+def labelled_set(labelled: Iterable[AskedQuestion]) -> EvalSet:
+    """Labelled questions as an evaluation set (no floors, no crisis lines)."""
+    entries = list(labelled)
     return EvalSet(
         floors={},
-        questions=tuple(questions),
-        out_of_scope=tuple(lists["out_of_scope"]),
+        questions=tuple(
+            EvalQuestion(q.text, q.expect, q.also)
+            for q in entries
+            if q.kind == "question" and q.expect is not None
+        ),
+        out_of_scope=tuple(q.text for q in entries if q.kind == "out_of_scope"),
         crisis=(),
-        uncovered=tuple(lists["uncovered"]),
+        uncovered=tuple(q.text for q in entries if q.kind == "uncovered"),
     )
 
 
 DEV_FILE = "dev.yaml"
-"""The development set in the knowledge directory: a tuning set in the held-out schema."""
+"""Colleagues' labelled questions in the knowledge directory, in the held-out schema: the
+matcher learns from the in-scope ones (``KnowledgeBase.asked``)."""
+
+
+def _read_asked(reader: _Reader, known: set[str]) -> list[AskedQuestion]:
+    """dev.yaml's labelled questions (none without the file); an unknown item id is a problem
+    at its line, like any other in the knowledge base."""
+    path = reader.directory / DEV_FILE
+    if not path.exists():
+        return []
+    return _read_labelled(reader, path, known, "development")
 
 
 def load_dev(path: Path, kb: KnowledgeBase) -> EvalSet:
-    """Load the development set: a second tuning set of fresh authors' questions, in the same
-    schema as a held-out set (``questions`` with ``author``, ``uncovered``, ``out_of_scope``),
-    reported apart from eval.yaml (it was tuned on for fewer rounds)."""
+    """Load the development set (dev.yaml, colleagues' labelled questions) as an evaluation set.
+    Its in-scope questions are indexed by the matcher, so honest figures on it are taken
+    leave-one-author-out (``faqbot.evaluate.run_eval_by_author``)."""
     return load_heldout(path, kb, "development")
 
 
@@ -1916,10 +1994,51 @@ def _check_eval_sizes(reader: _Reader, rules: HouseRules, evalset: EvalSet) -> N
             )
 
 
+def _check_asked(reader: _Reader, kb: KnowledgeBase, phrasings: Mapping[str, _Phrasing]) -> None:
+    """dev.yaml's questions are indexed as phrasings of their item: one that repeats a phrasing
+    of its own item adds nothing (an alternate must not copy a colleague's question), and one
+    whose words are a phrasing of another item, or another dev question with another label,
+    would teach the matcher the same words for two items."""
+    path = reader.directory / DEV_FILE
+    first: dict[str, AskedQuestion] = {}
+    for question in kb.asked:
+        key = phrasing_key(question.text)
+        if question.kind != "question" or not key:
+            continue
+        what = f"question '{_clean(question.text)}'"
+        copy = phrasings.get(key)
+        if copy is not None and copy.item_id == question.expect:
+            reader.problem(
+                path,
+                question.line,
+                f"{what} is also a phrasing of its item '{copy.item_id}' "
+                f"({reader.display(copy.path)}:{copy.line}); the matcher learns {DEV_FILE}'s "
+                "questions already: an alternate must not repeat one",
+            )
+        elif copy is not None:
+            reader.problem(
+                path,
+                question.line,
+                f"{what} expects '{question.expect}' but is a phrasing of item "
+                f"'{copy.item_id}' ({reader.display(copy.path)}:{copy.line}); the matcher would "
+                "learn the same words for two items: relabel the question or reword the phrasing",
+            )
+        earlier = first.setdefault(key, question)
+        if earlier is not question and earlier.expect != question.expect:
+            reader.problem(
+                path,
+                question.line,
+                f"{what} expects '{question.expect}' but the same question at line "
+                f"{earlier.line} expects '{earlier.expect}'; the matcher would learn the same "
+                "words for two items: give both the same label",
+            )
+
+
 def _check_eval_honesty(reader: _Reader, kb: KnowledgeBase, name: str) -> list[Problem]:
-    """An eval question (of eval.yaml or dev.yaml) that is also a phrasing, or an out-of-scope
-    eval question that is also in out_of_scope.yaml, measures nothing: the engine has seen it.
-    Same normaliser as for duplicate phrasings."""
+    """An eval question that is also a phrasing or a question of dev.yaml (which the matcher
+    learns from), or an out-of-scope eval question (of eval.yaml or dev.yaml) that is also in
+    out_of_scope.yaml, measures nothing: the engine has seen it. dev.yaml's own questions have
+    rules of their own (``_check_asked``). Same normaliser as for duplicate phrasings."""
     before = len(reader.problems)
     path = reader.directory / name
     data = _Reader(reader.directory).read(path)
@@ -1927,12 +2046,17 @@ def _check_eval_honesty(reader: _Reader, kb: KnowledgeBase, name: str) -> list[P
         return []
     phrasings = {phrasing_key(p.text): p for p in _phrasings(reader.drafts)}
     negatives = {phrasing_key(text) for text in kb.negatives}
+    learnt_negatives = {phrasing_key(text) for text in kb.indexed_negatives} - {""}
+    asked = {phrasing_key(q.text): q for q in kb.asked if q.kind == "question"}
     questions = data.values.get("questions")
-    if isinstance(questions, _Seq):
+    if name == DEV_FILE:  # its questions are learnt from: rules of their own
+        _check_asked(reader, kb, phrasings)
+    elif isinstance(questions, _Seq):
         for entry, line in zip(questions.values, questions.lines, strict=True):
             text = entry.values.get("q") if isinstance(entry, _Map) else None
             key = phrasing_key(str(text)) if text is not None else ""
             copy = phrasings.get(key) if key else None
+            learnt = asked.get(key) if key else None
             if copy is not None:
                 reader.problem(
                     path,
@@ -1941,15 +2065,25 @@ def _check_eval_honesty(reader: _Reader, kb: KnowledgeBase, name: str) -> list[P
                     f"({reader.display(copy.path)}:{copy.line}); an eval question must be worded "
                     "differently from every phrasing",
                 )
+            elif learnt is not None:
+                reader.problem(
+                    path,
+                    line,
+                    f"eval question '{_clean(str(text))}' is also a question in {DEV_FILE} "
+                    f"(line {learnt.line}), which the matcher learns from; an eval question must "
+                    "be worded differently",
+                )
     out_of_scope = data.values.get("out_of_scope")
     if isinstance(out_of_scope, _Seq):
         for entry, line in zip(out_of_scope.values, out_of_scope.lines, strict=True):
             text = entry.values.get("q") if isinstance(entry, _Map) else entry  # dev.yaml: {q}
-            if isinstance(text, str) and phrasing_key(text) in negatives:
+            key = phrasing_key(text) if isinstance(text, str) else ""
+            if key in negatives or (name != DEV_FILE and key in learnt_negatives):
+                where = "out_of_scope.yaml" if key in negatives else f"{DEV_FILE} (out of scope)"
                 reader.problem(
                     path,
                     line,
-                    f"out-of-scope question '{_clean(text)}' is also in out_of_scope.yaml; "
+                    f"out-of-scope question '{_clean(str(text))}' is also in {where}; "
                     "the eval must not test questions the engine has been given",
                 )
     return reader.problems[before:]

@@ -1,11 +1,12 @@
 """`faqbot eval`: the figures, the misses, and exit 1 below the floors in the eval file."""
 
+import shutil
 from pathlib import Path
 
 import pytest
 
 from faqbot import cli, kb
-from faqbot.evaluate import report_lines, run_eval
+from faqbot.evaluate import report_lines, run_eval, run_eval_by_author
 from faqbot.matcher import Matcher
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "engine_kb"
@@ -172,3 +173,55 @@ def test_the_real_eval_set_runs_and_keeps_its_safety_floors(
     assert figures["wrong_answer_max"] <= 0.03
     assert figures["asked_back_max"] <= 0.10
     assert figures["out_of_scope_rejection"] >= 0.9
+
+
+LEARNT = """\
+questions:
+  - q: "kommer peeren tilbage efter indlæggelse"
+    expect: peer-tilbagefald
+    author: A
+  - q: "kommer vores peer tilbage efter en indlæggelse"
+    expect: peer-tilbagefald
+    author: B
+  - q: "kan peeren holde ferie i juli"
+    expect: peer-syg
+    author: C
+out_of_scope:
+  - q: "hvornår er julefrokosten"
+    author: A
+"""
+
+
+@pytest.fixture
+def learning(tmp_path: Path) -> Path:
+    """The fixture with a dev.yaml: A and B ask the same thing in other words; only C's own
+    question has C's words."""
+    shutil.copytree(FIXTURE, tmp_path / "kb")
+    (tmp_path / "kb" / "dev.yaml").write_text(LEARNT, encoding="utf-8")
+    return tmp_path / "kb"
+
+
+def test_dev_yaml_is_evaluated_leave_one_author_out(
+    learning: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    matcher = Matcher(kb.load(learning))
+    own = "kan peeren holde ferie i juli"
+    learnt = matcher.match(own)  # the full index has learnt C's question...
+    assert learnt.item is not None and learnt.item.id == "peer-syg"
+    assert learnt.status.value == "answered"
+    pooled, parts = run_eval_by_author(matcher)
+    assert list(parts) == ["A", "B", "C"]
+    assert [(p.total, p.right, p.top1, p.out_of_scope) for p in parts.values()] == [
+        (1, 1, 1, 1),  # A's question is learnt from B's, and the reverse
+        (1, 1, 1, 0),
+        (1, 0, 0, 0),  # ...but C's is matched without it: nothing else has its words
+    ]
+    assert (pooled.total, pooled.right, pooled.top1, pooled.rejected) == (3, 2, 2, 1)
+    assert [miss.question for miss in pooled.misses] == [own]
+    heading = next(iter(report_lines(pooled)))
+    assert heading.startswith("Evaluering [dev.yaml]: 3 spørgsmål, 1 uden for emnet (")
+    assert "leave-one-author-out" in heading
+    assert cli.main(["eval", "--knowledge-dir", str(learning)]) == 0
+    out = capsys.readouterr().out
+    assert "[dev.yaml] top-1 (det rigtige emne rangeret først): 0.667 af 3" in out
+    assert "[eval.yaml] besvaret rigtigt" in out

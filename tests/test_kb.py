@@ -307,3 +307,55 @@ def test_an_eval_question_accepts_its_expected_and_also_items() -> None:
     question = kb.EvalQuestion("hvem bestemmer?", "leder-a", ("leder-b",))
     assert question.acceptable == frozenset({"leder-a", "leder-b"})
     assert kb.EvalQuestion("hvem bestemmer?", "leder-a").acceptable == frozenset({"leder-a"})
+
+
+ASKED = """\
+questions:
+  - q: "kan en peer blive syg af jobbet"
+    expect: peer-syg
+    also: [peer-symptomer]
+    author: C
+  - q: "må peeren sige noget videre"
+    expect: peer-tavshed
+    author: D
+uncovered:
+  - q: "hvad tjener en peer"
+    why: no item
+    author: C
+out_of_scope:
+  - q: "hvor er kantinen"
+    author: D
+"""
+
+
+def test_dev_yaml_questions_are_loaded_as_phrasings_of_their_item(kb_copy: Path) -> None:
+    (kb_copy / "dev.yaml").write_text(ASKED, encoding="utf-8")
+    knowledge = kb.load(kb_copy)
+    assert knowledge.asked[0] == kb.AskedQuestion(
+        "kan en peer blive syg af jobbet", "question", "C", "peer-syg", ("peer-symptomer",), 2
+    )
+    assert [(q.kind, q.author) for q in knowledge.asked[1:]] == [
+        ("question", "D"),
+        ("uncovered", "C"),
+        ("out_of_scope", "D"),
+    ]
+    item = knowledge.item("peer-syg")
+    assert knowledge.indexed_phrasings(item) == (*item.phrasings, "kan en peer blive syg af jobbet")
+    assert item.alternates == ("Er peers mere syge end andre?", "peer sygefravær")  # untouched
+    assert knowledge.asked_authors == ("C", "D")
+    assert knowledge.indexed_negatives == (*knowledge.negatives, "hvor er kantinen")
+    without = knowledge.without_author("C")
+    assert without.indexed_phrasings(item) == item.phrasings
+    assert [q.author for q in without.asked] == ["D", "D"]
+    assert kb.load(FIXTURE).asked == ()  # no dev.yaml: nothing learnt
+
+
+def test_a_dev_yaml_question_with_an_unknown_item_is_refused_with_file_and_line(
+    kb_copy: Path,
+) -> None:
+    (kb_copy / "dev.yaml").write_text(ASKED.replace("expect: peer-tavshed", "expect: tavshed"))
+    with pytest.raises(kb.InvalidKnowledgeBase) as error:
+        kb.load(kb_copy)
+    assert [str(p) for p in error.value.problems] == [
+        "kb/dev.yaml:6: development question: unknown item id 'tavshed'"
+    ]

@@ -275,13 +275,45 @@ out_of_scope:
 def test_a_development_set_question_must_not_be_a_phrasing(kb_copy: Path) -> None:
     files = {"dev.yaml": DEV, "out_of_scope.yaml": "- hvornår er der frokost\n"}
     assert problems_after(kb_copy, files) == [
-        "kb/dev.yaml:2: eval question 'Er peers mere syge end andre?' is a phrasing of item "
-        "'peer-syg' (kb/items/sygdom.yaml:5); an eval question must be worded differently from "
-        "every phrasing",
+        "kb/dev.yaml:2: question 'Er peers mere syge end andre?' is also a phrasing of its item "
+        "'peer-syg' (kb/items/sygdom.yaml:5); the matcher learns dev.yaml's questions already: "
+        "an alternate must not repeat one",
         "kb/dev.yaml:9: out-of-scope question 'Hvornår er der frokost?' is also in "
         "out_of_scope.yaml; the eval must not test questions the engine has been given",
         "kb/eval.yaml:12: out-of-scope question 'hvornår er der frokost' is also in "
         "out_of_scope.yaml; the eval must not test questions the engine has been given",
+    ]
+
+
+def test_a_development_question_worded_as_another_items_phrasing_is_reported(
+    kb_copy: Path,
+) -> None:
+    dev = DEV.replace("expect: peer-syg\n    author: C", "expect: peer-tavshed\n    author: C")
+    assert problems_after(kb_copy, {"dev.yaml": dev})[0] == (
+        "kb/dev.yaml:2: question 'Er peers mere syge end andre?' expects 'peer-tavshed' but is a "
+        "phrasing of item 'peer-syg' (kb/items/sygdom.yaml:5); the matcher would learn the same "
+        "words for two items: relabel the question or reword the phrasing"
+    )
+
+
+def test_the_same_development_question_with_two_labels_is_reported(kb_copy: Path) -> None:
+    dev = DEV.replace("Er peers mere syge end andre?", "bliver peeren syg igen?").replace(
+        "expect: peer-syg\n    author: D", "expect: peer-tavshed\n    author: D"
+    )
+    assert problems_after(kb_copy, {"dev.yaml": dev})[0] == (
+        "kb/dev.yaml:5: question 'bliver peeren syg igen' expects 'peer-tavshed' but the same "
+        "question at line 2 expects 'peer-syg'; the matcher would learn the same words for two "
+        "items: give both the same label"
+    )
+
+
+def test_an_eval_question_must_not_be_a_development_question(kb_copy: Path) -> None:
+    dev = DEV.replace("Er peers mere syge end andre?", "Bliver peers syge?")
+    assert problems_after(kb_copy, {"dev.yaml": dev}) == [
+        "kb/eval.yaml:7: eval question 'bliver peers syge' is also a question in dev.yaml "
+        "(line 2), which the matcher learns from; an eval question must be worded differently",
+        "kb/eval.yaml:12: out-of-scope question 'hvornår er der frokost' is also in dev.yaml "
+        "(out of scope); the eval must not test questions the engine has been given",
     ]
 
 

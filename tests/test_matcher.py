@@ -253,6 +253,11 @@ def test_the_fast_signals_equal_the_reference_loop_on_the_fixture(matcher: Match
 @pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_the_fast_signals_equal_the_reference_loop_on_every_eval_question(real: Matcher) -> None:
+    """With the colleagues' labelled questions (dev.yaml) indexed as phrasings, as the bot runs."""
+    learnt = [q for q in real.kb.asked if q.kind == "question"]
+    own = sum(len(item.phrasings) for item in real.kb.items)
+    assert len(learnt) > 1000
+    assert len(real.index.vocabulary.phrasings) == own + len(learnt)
     evalset = kb.load_eval(KNOWLEDGE / "eval.yaml", real.kb)
     for entry in evalset.questions:
         _assert_signals_equal(real, entry.question)

@@ -196,7 +196,8 @@ class Vocabulary:
     term_ids: dict[str, int]
     terms: tuple[str, ...]
     phrasings: tuple[tuple[int, ...], ...]
-    """Every item's phrasings that have a term, item after item."""
+    """Every item's phrasings that have a term (its own, then the colleagues' questions
+    labelled with it in dev.yaml), item after item."""
     phrasing_item: IntArray
     """The item of each phrasing."""
     phrasing_words: tuple[tuple[str, ...], ...]
@@ -205,7 +206,8 @@ class Vocabulary:
     tags: tuple[tuple[int, ...], ...]
     """Per item: its tags' and category's terms."""
     negatives: tuple[tuple[int, ...], ...]
-    """The out-of-scope examples' terms (``out_of_scope.yaml``); never returned."""
+    """The out-of-scope examples' terms (``out_of_scope.yaml`` and dev.yaml's out-of-scope
+    questions); never returned."""
     pair_ids: dict[tuple[int, int], int]
     """Pairs of adjacent terms in the phrasings ("egen medicin", "bliver syg"), numbered after
     the terms: word order tells "peerens egen medicin" from "medicin til patienterne"."""
@@ -216,10 +218,15 @@ class Vocabulary:
 def build_vocabulary(kb: KnowledgeBase) -> Vocabulary:
     """Every text normalised once; split compounds are joined where the joined form occurs."""
     base = Normalizer(kb.synonyms)
-    owners = [(index, text) for index, item in enumerate(kb.items) for text in item.phrasings]
+    owners = [
+        (index, text)
+        for index, item in enumerate(kb.items)
+        for text in kb.indexed_phrasings(item)  # its own, then colleagues' labelled questions
+    ]
     n_phrasings, n_items = len(owners), len(kb.items)
     texts = [text for _, text in owners] + [item.answer for item in kb.items]
-    texts += [" ".join((*item.tags, item.category)) for item in kb.items] + list(kb.negatives)
+    texts += [" ".join((*item.tags, item.category)) for item in kb.items]
+    texts += kb.indexed_negatives  # out_of_scope.yaml's and dev.yaml's out-of-scope questions
     # Read in chunks, twice (the compounds first): all texts' words at once would take several
     # times the finished index's memory at 10,000 items.
     chunks = range(0, len(texts), TEXT_CHUNK)
