@@ -283,6 +283,9 @@ class KnowledgeBase:
     subject: tuple[str, ...] = ()
     """Words that say a question is about the subject (subject.yaml: "peer", "brugerbaggrund"):
     a question naming none of them is scored down, unless it is close to an item's phrasing."""
+    other_groups: tuple[str, ...] = ()
+    """Words that name other staff groups (other_groups.yaml: "sygeplejerske", "psykolog"): a
+    question naming one of them and no subject word is out of scope."""
     item_files: Mapping[str, Path] = field(default_factory=dict, compare=False, repr=False)
     """Item id -> the file under items/ it is written in (where suggestions go)."""
     small_talk: SmallTalkRules | None = None
@@ -1394,6 +1397,11 @@ OPTIONAL_TEXT_FILES = {
         "subject.yaml",
         "expected a list of the words that name the knowledge base's subject",
         "subject word",
+    ),
+    "other_groups": (
+        "other_groups.yaml",
+        "expected a list of the words that name other staff groups",
+        "staff group",
     ),
 }
 """KnowledgeBase field -> (file, the message when it is not a list, what one entry is)."""

@@ -79,6 +79,14 @@ def test_subject_words_are_optional(kb_copy: Path) -> None:
     assert kb.load(kb_copy).subject == ("peer", "tidligere bruger")
 
 
+def test_other_staff_groups_are_optional(kb_copy: Path) -> None:
+    assert kb.load(kb_copy).other_groups == ()
+    (kb_copy / "other_groups.yaml").write_text(
+        "- sygeplejerske\n- sosu-hjælper\n", encoding="utf-8"
+    )
+    assert kb.load(kb_copy).other_groups == ("sygeplejerske", "sosu-hjælper")
+
+
 def test_valid_fixture_has_no_problems() -> None:
     assert kb.validate(FIXTURE) == []
 
@@ -264,6 +272,19 @@ BROKEN = [
         "subject.yaml",
         "peer: true\n",
         ["kb/subject.yaml:1: expected a list of the words that name the knowledge base's subject"],
+    ),
+    (
+        "other_groups.yaml",
+        "- psykolog\n- ''\n- Psykolog\n",
+        [
+            "kb/other_groups.yaml:2: every staff group must be non-empty text",
+            "kb/other_groups.yaml:3: 'Psykolog' is already listed at line 1",
+        ],
+    ),
+    (
+        "other_groups.yaml",
+        "psykolog: ja\n",
+        ["kb/other_groups.yaml:1: expected a list of the words that name other staff groups"],
     ),
 ]
 

@@ -119,6 +119,93 @@ def test_subject_words_decide_what_is_on_topic(knowledge: kb.KnowledgeBase) -> N
     assert subject.on_topic(subject.query("peeruddannelsen"))  # inside a compound
 
 
+OTHER_GROUPS_ONLY = [
+    "Hvor mange timer om ugen arbejder en sygeplejerske?",
+    "Hvad får SOSU-hjælperne i løn?",
+    "Hvem er kontaktperson for en ny sygeplejerske?",
+    "Hvordan får lægerne supervision?",
+    "Skal overlægen have en mentor det første år?",
+    "Hvilken uddannelse har en socialrådgiver?",
+    "Må vikarer give medicin på aftenvagten?",
+    "Hvordan introducerer vi nye sosu-assistenter i afsnittet?",
+    "Kan psykologerne få betalt videreuddannelse?",
+    "Hvor meget tid skal jeg afsætte til en ergoterapeutstuderende?",
+    "Hvem skriver journalnotater, sekretæren eller pædagogen?",
+    "Har fysioterapeuten tavshedspligt over for pårørende?",
+    "Hvad siger overenskomsten om pædagogers pauser?",
+    "Hvordan tager vi imod en ny elev i hjemmeplejen?",
+    "Skal psykiateren deltage i tavlemødet hver morgen?",
+    "Hvordan får en nyansat sygeplejerske sparring i sin første tid?",
+]
+"""Questions about another staff group in the items' own words, naming no subject word."""
+
+GROUP_AND_SUBJECT = [
+    "Kan en sygeplejerske blive peer?",
+    "kan en sygeplejerske blive peermedarbejder?",
+    "Skal en peer have samme løn som en SOSU-hjælper?",
+    "Må en erfaringsmedarbejder give medicin som sygeplejerskerne?",
+    "Hvad kan en peer, som en psykolog ikke kan?",
+    "Jeg er pædagog og skal være mentor for vores nye peer. Hvad indebærer det?",
+]
+
+
+@pytest.mark.parametrize("question", OTHER_GROUPS_ONLY)
+def test_a_question_about_another_staff_group_is_out_of_scope(real: Matcher, question: str) -> None:
+    result = real.match(question)
+    assert result.status is Status.NO_MATCH
+    assert result.off_topic
+
+
+@pytest.mark.parametrize("question", GROUP_AND_SUBJECT)
+def test_a_question_naming_a_group_and_the_subject_is_still_answered(
+    real: Matcher, question: str
+) -> None:
+    result = real.match(question)
+    assert result.status in (Status.ANSWERED, Status.CLARIFY)
+    assert not result.off_topic
+
+
+def test_other_groups_are_matched_in_every_form_and_at_the_end_of_compounds(real: Matcher) -> None:
+    for text in ["sygeplejersker", "sygeplejersken", "sygeplejerskerne", "psykiatrisygeplejersken"]:
+        assert real.other_groups(real.query(text).terms) == {"sygeplejersk"}, text
+    for text in ["pædagogisk arbejde", "psykologisk tryghed", "vi lægger tid ind"]:
+        assert not real.other_groups(real.query(text).terms), text  # not a group, nor "læge"
+
+
+def test_an_items_own_phrasing_naming_a_group_stays_in_scope(real: Matcher) -> None:
+    # mentor-hvad-er-en-mentor's own phrasing: the item is about that group, so it is answered.
+    result = real.match("Skal mentoren være sygeplejerske?")
+    assert result.status is Status.ANSWERED and result.item is not None
+    assert result.item.id == "mentor-hvad-er-en-mentor"
+
+
+def test_only_a_close_phrasing_naming_the_same_group_carries_a_group_question_into_scope(
+    knowledge: kb.KnowledgeBase,
+) -> None:
+    first, second, *rest = knowledge.items
+    base = dataclasses.replace(knowledge, subject=("peer",), other_groups=("sygeplejerske",))
+
+    def with_alternates(one: str, other: str) -> Matcher:
+        items = (
+            dataclasses.replace(first, alternates=(*first.alternates, one)),
+            dataclasses.replace(second, alternates=(*second.alternates, other)),
+            *rest,
+        )
+        return Matcher(dataclasses.replace(base, items=items))
+
+    question = "hvornår har sygeplejersken fri"
+    named = with_alternates("hvornår har sygeplejersken fri", "hvem er hun")
+    assert named.in_scope(named.query(question), 1.0, 0)
+    assert not named.in_scope(named.query(question), 0.5, 0)  # not close to any phrasing
+    assert named.in_scope(named.query("hvornår har hun fri"), 1.0, 0)  # names no group
+    # Close to the item overall, but its close phrasing names no nurse (one elsewhere does).
+    unnamed = with_alternates("hvornår har hun fri", "hvem er sygeplejersken")
+    assert not unnamed.in_scope(unnamed.query(question), 1.0, 0)
+    assert unnamed.in_scope(unnamed.query("kan en sygeplejerske blive peer"), 0.0, 0)
+    without = Matcher(dataclasses.replace(base, other_groups=()))
+    assert without.in_scope(without.query(question), 1.0, 0)  # no list: today's rule
+
+
 # --- the reference scorer: a plain loop per item -------------------------------------------
 
 

@@ -76,7 +76,7 @@ class Evidence:
     phrasing (0 when it is not)."""
     on_topic: float
     """1 when the question names the subject ("peer", "brugerbaggrund"...) or is close to one
-    of the items' own phrasings, else 0."""
+    of the items' own phrasings (which, when it names another staff group, name it too), else 0."""
     phrasing_lead: float
     """Its lead in the phrasing signal alone over the best other item (negative when another
     item leads that signal); with the two below, how far the independent signals agree (worth

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 import numpy as np
@@ -21,7 +21,14 @@ from faqbot.matcher.decide import (
 )
 from faqbot.matcher.index import FloatArray, Index, build_index
 from faqbot.matcher.query import MAX_QUERY_CHARS, Query, read_query
-from faqbot.matcher.signals import SIGNALS, Weights, coverage, negative, score
+from faqbot.matcher.signals import (
+    SIGNALS,
+    Weights,
+    coverage,
+    negative,
+    phrasing_overlaps,
+    score,
+)
 from faqbot.safety import SafetyDetector, SafetyLevel
 from faqbot.smalltalk import SmallTalk, SmallTalkDetector
 
@@ -56,6 +63,7 @@ class Matcher:
         self.safety = SafetyDetector(kb.safety)
         self.small_talk = SmallTalkDetector(kb.small_talk)
         self.index: Index = build_index(kb)
+        self.phrasing_groups = groups_of_phrasings(self.index)
 
     def without_author(self, author: str | None) -> Matcher:
         """This matcher with its index built without one author's labelled questions (dev.yaml),
@@ -64,6 +72,7 @@ class Matcher:
         other = copy.copy(self)
         other.kb = self.kb.without_author(author)
         other.index = build_index(other.kb)
+        other.phrasing_groups = groups_of_phrasings(other.index)
         return other
 
     def match(self, question: str) -> Result:
@@ -80,8 +89,12 @@ class Matcher:
         return replace(result, safety_note=True) if level is SafetyLevel.NOTE else result
 
     def _decide(self, question: str) -> Result:
-        evidence, ranked = self.assess(question)
+        query = self.query(question)
+        evidence, ranked = self._assess(query)
         probability = self.calibration.probability(evidence) if evidence else 0.0
+        if evidence is not None and self.about_other_group(query, evidence):
+            best = self.kb.items[ranked[0][0]]
+            return Result(question, Status.NO_MATCH, best, round(probability, 4), off_topic=True)
         candidates = [(self.kb.items[i], s) for i, s in ranked]
         result = decide(question, candidates, probability, self.thresholds)
         if result.status is Status.NO_MATCH:
@@ -93,7 +106,9 @@ class Matcher:
     def assess(self, question: str) -> tuple[Evidence | None, list[tuple[int, float]]]:
         """The evidence about the best-ranked item, and the best-ranked items with genuinely
         different answers (indices and ranking scores), best first."""
-        query = self.query(question)
+        return self._assess(self.query(question))
+
+    def _assess(self, query: Query) -> tuple[Evidence | None, list[tuple[int, float]]]:
         if not query.terms:
             return None, []
         signals = self.signals(query)
@@ -132,6 +147,37 @@ class Matcher:
         subject = self.index.vocabulary.subject
         return not subject or any(s in term for term in query.terms for s in subject)
 
+    def other_groups(self, terms: Iterable[str]) -> frozenset[str]:
+        """The other staff groups (other_groups.yaml) the terms name, also as the last part
+        of a compound ("psykiatrisygeplejersken")."""
+        groups = self.index.vocabulary.other_groups
+        return frozenset(g for term in terms for g in groups if term.endswith(g))
+
+    def about_other_group(self, query: Query, evidence: Evidence) -> bool:
+        """Out of scope outright: the question asks about another staff group (a nurse's hours,
+        a doctor's supervision) and nothing in it is about the subject (``in_scope``)."""
+        return not evidence.on_topic and bool(self.other_groups(query.terms))
+
+    def in_scope(self, query: Query, phrasing: float, best: int) -> bool:
+        """Is the question about this knowledge base's subject? It is when it names a subject
+        word. Without one, it is when it is close to one of the best item's own phrasings
+        (``phrasing``: the closest one's overlap); a question naming another staff group ("Hvor
+        mange timer arbejder en sygeplejerske?") only when the close phrasing names the same
+        group: the other group is what it asks about, and wording near an item's ("Hvem er
+        kontaktperson for en ny ...?") must not carry it into scope."""
+        if self.on_topic(query):
+            return True
+        if phrasing < OWN_PHRASING:
+            return False
+        named = self.other_groups(query.terms)
+        if not named:
+            return True
+        bounds = self.index.phrasings.item_bounds
+        first, end = int(bounds[best]), int(bounds[best + 1])
+        overlaps = phrasing_overlaps(self.index, query)[first:end]
+        groups = self.phrasing_groups[first:end]
+        return any(o >= OWN_PHRASING and named <= g for o, g in zip(overlaps, groups, strict=True))
+
     def evidence(
         self, query: Query, signals: dict[str, FloatArray], ranked: list[tuple[int, float]]
     ) -> Evidence | None:
@@ -145,7 +191,7 @@ class Matcher:
             score=best_score,
             margin=best_score - runner_up,
             negative=max(0.0, negative(self.index, query) - phrasing),
-            on_topic=float(phrasing >= OWN_PHRASING or self.on_topic(query)),
+            on_topic=float(self.in_scope(query, phrasing, best)),
             phrasing_lead=lead(signals.get("phrasing"), best),
             bayes_lead=lead(signals.get("bayes"), best),
             surface_lead=lead(signals.get("surface"), best),
@@ -173,6 +219,16 @@ class Matcher:
         shared = list(answers[first] & answers[second])
         total = float(self.index.answer_mass[first] + self.index.answer_mass[second])
         return total > 0 and 2 * float(self.index.idf[shared].sum()) / total >= SAME_ANSWER
+
+
+def groups_of_phrasings(index: Index) -> list[frozenset[str]]:
+    """Per indexed phrasing (in the index's order): the other staff groups it names."""
+    groups = index.vocabulary.other_groups
+    terms = index.vocabulary.terms
+    return [
+        frozenset(g for t in phrasing for g in groups if terms[t].endswith(g))
+        for phrasing in index.vocabulary.phrasings
+    ]
 
 
 def lead(values: FloatArray | None, item: int) -> float:

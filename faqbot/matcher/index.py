@@ -213,6 +213,9 @@ class Vocabulary:
     the terms: word order tells "peerens egen medicin" from "medicin til patienterne"."""
     subject: frozenset[str]
     """Terms that say a question is about the knowledge base's subject (``subject.yaml``)."""
+    other_groups: frozenset[str] = frozenset()
+    """Terms that name other staff groups (``other_groups.yaml``); stems under four letters
+    are left out ("læge" and "lægge" share one)."""
 
 
 def build_vocabulary(kb: KnowledgeBase) -> Vocabulary:
@@ -251,6 +254,9 @@ def build_vocabulary(kb: KnowledgeBase) -> Vocabulary:
     subject = frozenset(
         term for phrase in kb.subject for term in normalizer.terms(phrase) if len(term) >= 3
     )
+    other_groups = frozenset(
+        term for phrase in kb.other_groups for term in normalizer.terms(phrase) if len(term) >= 4
+    )
     return Vocabulary(
         normalizer=normalizer,
         term_ids=term_ids,
@@ -263,6 +269,7 @@ def build_vocabulary(kb: KnowledgeBase) -> Vocabulary:
         negatives=tuple(ids for ids in as_ids[n_phrasings + 2 * n_items :] if ids),
         pair_ids=pair_ids,
         subject=subject,
+        other_groups=other_groups,
     )
 
 

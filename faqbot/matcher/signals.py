@@ -23,12 +23,17 @@ BAYES_TEMPERATURE = 2.0
 
 
 def phrasing(index: Index, query: Query) -> FloatArray:
-    """The best phrasing's IDF-weighted Dice overlap of terms: 2 |q & p| / (|q| + |p|), where
-    |x| sums the IDF of x's terms (an unknown query word weighs the largest IDF)."""
+    """The best phrasing's IDF-weighted Dice overlap of terms (``phrasing_overlaps``)."""
+    return best_per_item(phrasing_overlaps(index, query), index.phrasings.item_bounds)
+
+
+def phrasing_overlaps(index: Index, query: Query) -> FloatArray:
+    """Every phrasing's IDF-weighted Dice overlap of terms: 2 |q & p| / (|q| + |p|), where |x|
+    sums the IDF of x's terms (an unknown query word weighs the largest IDF)."""
     weights = index.idf[query.known.ids] * query.known.weights
     overlap = index.phrasings.phrasings.dot(query.known.ids, weights)
-    dice = 2 * overlap / (query_mass(index, query) + index.phrasings.phrasing_mass)
-    return best_per_item(dice, index.phrasings.item_bounds)
+    dice: FloatArray = 2 * overlap / (query_mass(index, query) + index.phrasings.phrasing_mass)
+    return dice
 
 
 def bayes(index: Index, query: Query) -> FloatArray:
