@@ -165,6 +165,21 @@ def test_a_question_naming_a_group_and_the_subject_is_still_answered(
     assert not result.off_topic
 
 
+def test_the_phrasings_naming_other_groups_equal_a_plain_loop_over_every_phrasing(
+    real: Matcher,
+) -> None:
+    """The twin of ``groups_of_phrasings``: each phrasing's terms checked one by one."""
+    vocabulary = real.index.vocabulary
+    plain = {
+        p: frozenset(
+            g for t in phrasing for g in vocabulary.other_groups if vocabulary.terms[t].endswith(g)
+        )
+        for p, phrasing in enumerate(vocabulary.phrasings)
+    }
+    assert any(plain.values())
+    assert real.phrasing_groups == {p: groups for p, groups in plain.items() if groups}
+
+
 def test_other_groups_are_matched_in_every_form_and_at_the_end_of_compounds(real: Matcher) -> None:
     for text in ["sygeplejersker", "sygeplejersken", "sygeplejerskerne", "psykiatrisygeplejersken"]:
         assert real.other_groups(real.query(text).terms) == {"sygeplejersk"}, text

@@ -174,9 +174,11 @@ class Matcher:
             return True
         bounds = self.index.phrasings.item_bounds
         first, end = int(bounds[best]), int(bounds[best + 1])
-        overlaps = phrasing_overlaps(self.index, query)[first:end]
-        groups = self.phrasing_groups[first:end]
-        return any(o >= OWN_PHRASING and named <= g for o, g in zip(overlaps, groups, strict=True))
+        overlaps = phrasing_overlaps(self.index, query)
+        return any(
+            overlaps[p] >= OWN_PHRASING and named <= self.phrasing_groups.get(p, frozenset())
+            for p in range(first, end)
+        )
 
     def evidence(
         self, query: Query, signals: dict[str, FloatArray], ranked: list[tuple[int, float]]
@@ -221,14 +223,20 @@ class Matcher:
         return total > 0 and 2 * float(self.index.idf[shared].sum()) / total >= SAME_ANSWER
 
 
-def groups_of_phrasings(index: Index) -> list[frozenset[str]]:
-    """Per indexed phrasing (in the index's order): the other staff groups it names."""
+def groups_of_phrasings(index: Index) -> dict[int, frozenset[str]]:
+    """The other staff groups each indexed phrasing names (by its place in the index's order),
+    for the few phrasings that name one: the terms are looked at once, not per phrasing."""
     groups = index.vocabulary.other_groups
-    terms = index.vocabulary.terms
-    return [
-        frozenset(g for t in phrasing for g in groups if terms[t].endswith(g))
-        for phrasing in index.vocabulary.phrasings
-    ]
+    naming = {
+        t: frozenset(g for g in groups if term.endswith(g))
+        for t, term in enumerate(index.vocabulary.terms)
+        if any(term.endswith(g) for g in groups)
+    }
+    return {
+        p: frozenset().union(*(naming[t] for t in phrasing if t in naming))
+        for p, phrasing in enumerate(index.vocabulary.phrasings)
+        if any(t in naming for t in phrasing)
+    }
 
 
 def lead(values: FloatArray | None, item: int) -> float:
