@@ -227,10 +227,11 @@ def groups_of_phrasings(index: Index) -> dict[int, frozenset[str]]:
     """The other staff groups each indexed phrasing names (by its place in the index's order),
     for the few phrasings that name one: the terms are looked at once, not per phrasing."""
     groups = index.vocabulary.other_groups
+    endings = tuple(groups)
     naming = {
         t: frozenset(g for g in groups if term.endswith(g))
         for t, term in enumerate(index.vocabulary.terms)
-        if any(term.endswith(g) for g in groups)
+        if endings and term.endswith(endings)
     }
     return {
         p: frozenset().union(*(naming[t] for t in phrasing if t in naming))
