@@ -71,7 +71,7 @@ def measure(knowledge: kb.KnowledgeBase, grid: list[dict[str, float]]) -> list[F
     trained = author_detectors(full)
     phrasings = [phrasing for item in knowledge.items for phrasing in item.phrasings]
     evalset = kb.load_eval(knowledge.directory / "eval.yaml", knowledge)
-    devset = kb.load_dev(knowledge.directory / "dev.yaml", knowledge)
+    devset = kb.labelled_set(knowledge.asked)
     questions = [
         *(q.question for q in evalset.questions),
         *evalset.out_of_scope,

@@ -737,9 +737,8 @@ def suggest(args: argparse.Namespace) -> int:
         if eval_path.is_file()
         else []
     )
-    dev_path = settings.knowledge_dir / kb.DEV_FILE
-    if dev_path.is_file():  # the development set is a test too: never proposed as alternates
-        eval_questions += [q.question for q in kb.load_dev(dev_path, knowledge).questions]
+    # dev.yaml's questions are indexed already: never proposed as alternates
+    eval_questions += [q.text for q in knowledge.asked if q.kind == "question"]
     matcher = Matcher(knowledge)
     try:
         found = asyncio.run(

@@ -1474,13 +1474,8 @@ def validate(directory: Path) -> list[Problem]:
             evalset = None  # its problems are reported; the rules about it would only follow
         else:
             problems.extend(_check_eval_honesty(reader, kb, "eval.yaml"))
-    if (directory / DEV_FILE).exists():
-        try:
-            load_dev(directory / DEV_FILE, kb)
-        except InvalidKnowledgeBase as error:
-            problems.extend(error.problems)
-        else:
-            problems.extend(_check_eval_honesty(reader, kb, DEV_FILE))
+    if (directory / DEV_FILE).exists():  # already read (and its ids checked) by ``_collect``
+        problems.extend(_check_eval_honesty(reader, kb, DEV_FILE))
     problems.extend(_check_house_rules(reader, kb, evalset))
     if reader.file_problems:  # rules.yaml could not be read
         return _sorted(reader.file_problems)
@@ -1667,13 +1662,6 @@ def _read_asked(reader: _Reader, known: set[str]) -> list[AskedQuestion]:
     if not path.exists():
         return []
     return _read_labelled(reader, path, known, "development")
-
-
-def load_dev(path: Path, kb: KnowledgeBase) -> EvalSet:
-    """Load the development set (dev.yaml, colleagues' labelled questions) as an evaluation set.
-    Its in-scope questions are indexed by the matcher, so honest figures on it are taken
-    leave-one-author-out (``faqbot.evaluate.run_eval_by_author``)."""
-    return load_heldout(path, kb, "development")
 
 
 def iter_phrasings(kb: KnowledgeBase) -> Iterator[tuple[Item, str]]:
