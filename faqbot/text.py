@@ -270,7 +270,12 @@ class Normalizer:
     def analyse(self, words: Words) -> list[tuple[str, ...]]:
         """The terms of every text read by ``tokenise``: what ``terms`` gives for each text,
         computed over all of them at once (no per-text work)."""
-        return [tuple(terms) for terms in _split(self._terms(words.flat()), SEPARATOR)]
+        return [tuple(terms) for terms in _split(self.analyse_flat(words.flat()), SEPARATOR)]
+
+    def analyse_flat(self, flat: list[str]) -> list[str]:
+        """``analyse`` as one list: the terms of words as ``Words.flat`` gives them, with
+        ``SEPARATOR`` between two texts' terms (an index numbers them without a tuple per text)."""
+        return self._terms(flat)
 
     def _terms(self, words: list[str]) -> list[str]:
         """Stop words dropped, the rest stemmed, split compounds joined, synonym phrases

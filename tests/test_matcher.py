@@ -27,6 +27,7 @@ from faqbot.matcher import (
 from faqbot.matcher import index as index_module
 from faqbot.matcher.index import trigrams
 from faqbot.matcher.signals import BAYES_TEMPERATURE, SIGNALS, negative
+from faqbot.text import words
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "engine_kb"
 KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
@@ -261,12 +262,12 @@ def reference(matcher: Matcher) -> Reference:
         for feature, value in features:
             count[feature] = count.get(feature, 0.0) + value
         counts.append(count)
-    # The surface: each phrasing's words as written, as a unit TF-IDF vector of trigrams.
+    # The surface: each phrasing's words as written, as a unit TF-IDF vector of trigrams (a
+    # phrasing without a term, all stop words, is not indexed).
     gram_ids = matcher.index.surface.gram_ids
-    bags = [
-        Counter(gram_ids[g] for word in words for g in trigrams(word))
-        for words in vocabulary.phrasing_words
-    ]
+    texts = [text for item in matcher.kb.items for text in matcher.kb.indexed_phrasings(item)]
+    written = [words(text) for text in texts if vocabulary.normalizer.terms(text)]
+    bags = [Counter(gram_ids[g] for word in ws for g in trigrams(word)) for ws in written]
     df = Counter(g for bag in bags for g in bag)
     idf = {g: math.log((len(bags) + 1) / (df[g] + 0.5)) for g in range(len(gram_ids))}
     surface = []

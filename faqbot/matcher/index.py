@@ -1,15 +1,15 @@
 """The index over a knowledge base: what the signals read, built once per knowledge base.
 
-Each part is built by one named function that returns a frozen dataclass. The vocabulary comes
-first (``build_vocabulary``: every phrasing, tag, answer and out-of-scope example through the one
-normaliser, once); every other part is a ``SparseIndex`` (an inverted index) over term ids or
-character trigrams. ``build_index`` builds them all.
+Each part is built by one named function that returns a frozen dataclass. The texts are read
+first (``read_texts``: every phrasing, tag, answer and out-of-scope example tokenised and through
+the one normaliser, once, as one list of words per few thousand texts, never a list per text);
+every other part is a ``SparseIndex`` (an inverted index) over term ids or character trigrams,
+counted from those ids with numpy. ``build_index`` builds them all.
 """
 
 from __future__ import annotations
 
 import itertools
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from faqbot.kb import KnowledgeBase
-from faqbot.text import Normalizer, tokenise
+from faqbot.text import SEPARATOR, Normalizer, tokenise
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -84,12 +84,29 @@ class Entries:
     n_features: int
 
 
-def counted(documents: Sequence[Sequence[int] | IntArray], n_features: int) -> Entries:
-    """Documents given as feature ids (repeats allowed) as (document, feature, count)."""
-    sizes = [len(document) for document in documents]
-    docs = np.repeat(np.arange(len(documents), dtype=np.int64), sizes)
-    flat = np.concatenate([np.asarray(d, dtype=np.int64) for d in documents]) if sizes else docs
-    return count_pairs(docs, flat, len(documents), n_features)
+@dataclass(frozen=True)
+class Documents:
+    """Documents given as feature ids, one after another: document d's are
+    ``ids[bounds[d]:bounds[d + 1]]``."""
+
+    ids: IntArray
+    bounds: IntArray
+
+    @classmethod
+    def of(cls, documents: Sequence[Sequence[int]]) -> Documents:
+        """One sequence of ids per document, laid end to end."""
+        bounds = np.zeros(len(documents) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, documents), np.int64, len(documents)), out=bounds[1:])
+        ids = itertools.chain.from_iterable(documents)
+        return cls(np.fromiter(ids, np.int64, int(bounds[-1])), bounds)
+
+    def owners(self) -> IntArray:
+        """The document of each id."""
+        return np.repeat(np.arange(len(self.bounds) - 1, dtype=np.int64), np.diff(self.bounds))
+
+    def counted(self, n_features: int) -> Entries:
+        """As (document, feature, count)."""
+        return count_pairs(self.owners(), self.ids, len(self.bounds) - 1, n_features)
 
 
 def count_pairs(docs: IntArray, features: IntArray, n_docs: int, n_features: int) -> Entries:
@@ -153,23 +170,23 @@ class GramIndex:
     gram_ids: dict[str, int]
 
 
-def build_gram_index(words: Sequence[str], documents: Sequence[Sequence[int]]) -> GramIndex:
+def build_gram_index(words: Sequence[str], documents: Documents) -> GramIndex:
     """Documents given as word ids (into ``words``) as TF-IDF vectors of the words' trigrams."""
     gram_ids: dict[str, int] = {}
-    word_grams = [[gram_ids.setdefault(g, len(gram_ids)) for g in trigrams(w)] for w in words]
-    indptr = np.zeros(len(words) + 1, dtype=np.int64)
-    np.cumsum([len(grams) for grams in word_grams], out=indptr[1:])
-    flat = np.fromiter((g for grams in word_grams for g in grams), np.int64, int(indptr[-1]))
+    word_grams = Documents.of(
+        [[gram_ids.setdefault(g, len(gram_ids)) for g in trigrams(w)] for w in words]
+    )
+    n_docs = len(documents.bounds) - 1
     parts = []
-    for first in range(0, max(len(documents), 1), GRAM_CHUNK):
+    for first in range(0, max(n_docs, 1), GRAM_CHUNK):
         # A chunk at a time: all (document, trigram) occurrences at once would take several
         # times the finished index's memory at 10,000 items.
-        chunk = documents[first : first + GRAM_CHUNK]
-        sizes = [len(document) for document in chunk]
-        doc_of_word = np.repeat(np.arange(first, first + len(chunk), dtype=np.int64), sizes)
-        occurrences = np.fromiter((w for d in chunk for w in d), np.int64, sum(sizes))
-        positions, lengths = slices(indptr, occurrences)
-        found = count_pairs(np.repeat(doc_of_word, lengths), flat[positions], 0, len(gram_ids))
+        bounds = documents.bounds[first : first + GRAM_CHUNK + 1]
+        doc_of_word = np.repeat(np.arange(first, first + len(bounds) - 1), np.diff(bounds))
+        positions, lengths = slices(word_grams.bounds, documents.ids[bounds[0] : bounds[-1]])
+        found = count_pairs(
+            np.repeat(doc_of_word, lengths), word_grams.ids[positions], 0, len(gram_ids)
+        )
         parts.append(
             (
                 found.docs.astype(np.int32),
@@ -179,7 +196,7 @@ def build_gram_index(words: Sequence[str], documents: Sequence[Sequence[int]]) -
         )
     docs, features, counts = (np.concatenate(arrays) for arrays in zip(*parts, strict=True))
     del parts
-    tf_idf = build_tf_idf_index(Entries(docs, features, counts, len(documents), len(gram_ids)))
+    tf_idf = build_tf_idf_index(Entries(docs, features, counts, n_docs, len(gram_ids)))
     return GramIndex(tf_idf, gram_ids)
 
 
@@ -200,8 +217,6 @@ class Vocabulary:
     labelled with it in dev.yaml), item after item."""
     phrasing_item: IntArray
     """The item of each phrasing."""
-    phrasing_words: tuple[tuple[str, ...], ...]
-    """Each phrasing's folded words as written (stop words and endings kept)."""
     answers: tuple[tuple[int, ...], ...]
     tags: tuple[tuple[int, ...], ...]
     """Per item: its tags' and category's terms."""
@@ -210,7 +225,8 @@ class Vocabulary:
     questions); never returned."""
     pair_ids: dict[tuple[int, int], int]
     """Pairs of adjacent terms in the phrasings ("egen medicin", "bliver syg"), numbered after
-    the terms: word order tells "peerens egen medicin" from "medicin til patienterne"."""
+    the terms in order of first use: word order tells "peerens egen medicin" from "medicin til
+    patienterne"."""
     subject: frozenset[str]
     """Terms that say a question is about the knowledge base's subject (``subject.yaml``)."""
     other_groups: frozenset[str] = frozenset()
@@ -218,8 +234,31 @@ class Vocabulary:
     are left out ("læge" and "lægge" share one)."""
 
 
-def build_vocabulary(kb: KnowledgeBase) -> Vocabulary:
-    """Every text normalised once; split compounds are joined where the joined form occurs."""
+@dataclass(frozen=True)
+class Written:
+    """Every phrasing's words as written (stop words and endings kept), as ids into ``words``
+    (each distinct word once, in order of first use)."""
+
+    words: tuple[str, ...]
+    documents: Documents
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The knowledge base's texts read once: the vocabulary, and what only the build uses
+    (so the index does not keep it)."""
+
+    vocabulary: Vocabulary
+    written: Written
+    """The phrasings' words as written, for the surface index."""
+    pairs: IntArray
+    """The pair id (``pair_ids``) of each adjacent pair of terms in the phrasings, phrasing
+    after phrasing (``len(p) - 1`` for phrasing p), for the classifier."""
+
+
+def read_texts(kb: KnowledgeBase) -> Reading:
+    """Every text tokenised and normalised once; split compounds are joined where the joined
+    form occurs. Terms and words are numbered in order of first use."""
     base = Normalizer(kb.synonyms)
     owners = [
         (index, text)
@@ -230,60 +269,125 @@ def build_vocabulary(kb: KnowledgeBase) -> Vocabulary:
     texts = [text for _, text in owners] + [item.answer for item in kb.items]
     texts += [" ".join((*item.tags, item.category)) for item in kb.items]
     texts += kb.indexed_negatives  # out_of_scope.yaml's and dev.yaml's out-of-scope questions
-    # Read in chunks, twice (the compounds first): all texts' words at once would take several
-    # times the finished index's memory at 10,000 items.
-    chunks = range(0, len(texts), TEXT_CHUNK)
-    compounds = set().union(*(base.vocabulary(tokenise(texts[c : c + TEXT_CHUNK])) for c in chunks))
-    normalizer = base.with_compounds(compounds)
-    analysed: list[tuple[str, ...]] = []
-    written: list[tuple[str, ...]] = []
-    for first in chunks:
-        words = tokenise(texts[first : first + TEXT_CHUNK])
-        analysed += normalizer.analyse(words)
-        phrasings = max(0, min(TEXT_CHUNK, n_phrasings - first))
-        written += [tuple(map(sys.intern, w)) for w in words.texts()[:phrasings]]
+    # Read in chunks, each one string of words until it is analysed: all texts' word lists at
+    # once would take several times the finished index's memory at 10,000 items.
+    firsts = range(0, len(texts), TEXT_CHUNK)
+    chunks = [tokenise(texts[first : first + TEXT_CHUNK]) for first in firsts]
+    normalizer = base.with_compounds(set().union(*map(base.vocabulary, chunks)))
+    term_ids: dict[str, int] = {SEPARATOR: -1}
+    word_ids: dict[str, int] = {SEPARATOR: -1}
+    terms: list[int] = []
+    words: list[int] = []
+    for first, chunk in zip(firsts, chunks, strict=True):
+        flat = chunk.flat()
+        terms += [-1] * (first > 0) + _numbered(normalizer.analyse_flat(flat), term_ids)
+        if first < n_phrasings:  # the phrasings' words as written, for the surface
+            words += [-1] * (first > 0) + _numbered(flat, word_ids)
     normalizer.forget()
-    term_ids: dict[str, int] = {}
-    as_ids = [tuple(term_ids.setdefault(t, len(term_ids)) for t in terms) for terms in analysed]
-    del analysed
-    kept = [at for at in range(n_phrasings) if as_ids[at]]
-    pair_ids: dict[tuple[int, int], int] = {}
-    for at in kept:
-        for pair in zip(as_ids[at], as_ids[at][1:], strict=False):
-            pair_ids.setdefault(pair, len(term_ids) + len(pair_ids))
+    del term_ids[SEPARATOR], word_ids[SEPARATOR], chunks
+    by_text = _cut(terms)
+    del terms
+    kept = [at for at in range(n_phrasings) if by_text[at]]
+    phrasings = tuple(by_text[at] for at in kept)
+    pair_ids, pairs = _number_pairs(Documents.of(phrasings), term_ids)
     subject = frozenset(
         term for phrase in kb.subject for term in normalizer.terms(phrase) if len(term) >= 3
     )
     other_groups = frozenset(
         term for phrase in kb.other_groups for term in normalizer.terms(phrase) if len(term) >= 4
     )
-    return Vocabulary(
+    vocabulary = Vocabulary(
         normalizer=normalizer,
         term_ids=term_ids,
         terms=tuple(term_ids),
-        phrasings=tuple(as_ids[at] for at in kept),
+        phrasings=phrasings,
         phrasing_item=np.asarray([owners[at][0] for at in kept], dtype=np.int64),
-        phrasing_words=tuple(written[at] for at in kept),
-        answers=tuple(as_ids[n_phrasings : n_phrasings + n_items]),
-        tags=tuple(as_ids[n_phrasings + n_items : n_phrasings + 2 * n_items]),
-        negatives=tuple(ids for ids in as_ids[n_phrasings + 2 * n_items :] if ids),
+        answers=tuple(by_text[n_phrasings : n_phrasings + n_items]),
+        tags=tuple(by_text[n_phrasings + n_items : n_phrasings + 2 * n_items]),
+        negatives=tuple(ids for ids in by_text[n_phrasings + 2 * n_items :] if ids),
         pair_ids=pair_ids,
         subject=subject,
         other_groups=other_groups,
     )
+    written = _written(np.fromiter(words, np.int64, len(words)), kept, tuple(word_ids))
+    return Reading(vocabulary, written, pairs)
 
 
-def item_terms(vocabulary: Vocabulary) -> list[IntArray]:
-    """Per item: the term ids of its phrasings and tags, repeats kept."""
-    parts: list[list[tuple[int, ...]]] = [[tags] for tags in vocabulary.tags]
-    for item, phrasing in zip(vocabulary.phrasing_item.tolist(), vocabulary.phrasings, strict=True):
-        parts[item].append(phrasing)
-    return [np.fromiter((t for p in part for t in p), np.int64) for part in parts]
+def _numbered(tokens: list[str], ids: dict[str, int]) -> list[int]:
+    """Each token's id, a new one numbered after the others (``ids`` holds ``SEPARATOR: -1``
+    first, so the terms count from 0 and the separators between texts stay -1). The ids are
+    the dictionary's own int objects: a knowledge base's texts hold millions of them."""
+    for token in dict.fromkeys(tokens):
+        ids.setdefault(token, len(ids) - 1)
+    return list(map(ids.__getitem__, tokens))
+
+
+def _cut(ids: list[int]) -> list[tuple[int, ...]]:
+    """Ids with -1 between two texts as one tuple per text."""
+    ends = np.flatnonzero(np.fromiter(ids, np.int64, len(ids)) < 0).tolist()
+    starts = [0, *(end + 1 for end in ends)]
+    return [tuple(ids[start:end]) for start, end in zip(starts, [*ends, len(ids)], strict=True)]
+
+
+def _number_pairs(
+    phrasings: Documents, term_ids: dict[str, int]
+) -> tuple[dict[tuple[int, int], int], IntArray]:
+    """The pairs of adjacent terms within the phrasings numbered after the terms in order of
+    first use, and the id of each pair where it occurs."""
+    n_terms = len(term_ids)
+    inside = np.ones(max(len(phrasings.ids) - 1, 0), dtype=bool)
+    inside[phrasings.bounds[1:-1] - 1] = False  # a phrasing's last term and the next one's first
+    width = max(n_terms, 1)
+    keys = phrasings.ids[:-1][inside] * width + phrasings.ids[1:][inside]
+    distinct, first_use, occurrence = np.unique(keys, return_index=True, return_inverse=True)
+    order = np.argsort(first_use)
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    first, second = np.divmod(distinct[order], width)
+    ids = list(term_ids.values())  # the keys share the term ids' int objects: less memory
+    firsts, seconds = map(ids.__getitem__, first.tolist()), map(ids.__getitem__, second.tolist())
+    pairs = zip(firsts, seconds, strict=True)
+    pair_ids = dict(zip(pairs, range(n_terms, n_terms + len(order)), strict=True))
+    return pair_ids, n_terms + rank[occurrence.reshape(-1)]
+
+
+def _written(flat: IntArray, kept: list[int], words: tuple[str, ...]) -> Written:
+    """The kept phrasings' words (``flat``: word ids, -1 between two phrasings, the phrasings
+    first), renumbered in order of first use among them."""
+    text = np.cumsum(flat < 0)  # the phrasing each position belongs to
+    is_kept = np.zeros(int(text[-1]) + 1 if len(text) else 0, dtype=bool)
+    is_kept[kept] = True
+    found = (flat >= 0) & is_kept[text]
+    ids, owner = flat[found], text[found]
+    distinct, first_use = np.unique(ids, return_index=True)
+    in_order = distinct[np.argsort(first_use)]
+    renumbered = np.empty(len(words), dtype=np.int64)
+    renumbered[in_order] = np.arange(len(in_order))
+    bounds = np.zeros(len(kept) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(owner, minlength=len(is_kept))[kept], out=bounds[1:])
+    return Written(tuple(words[i] for i in in_order.tolist()), Documents(renumbered[ids], bounds))
 
 
 # --------------------------------------------------------------------------------------------
 # The parts
 # --------------------------------------------------------------------------------------------
+
+
+def build_idf(vocabulary: Vocabulary) -> FloatArray:
+    """Per term: log(1 + items / items with the term anywhere: phrasings, tags or answer)."""
+    n_items = len(vocabulary.answers)
+    phrasings, tags, answers = map(
+        Documents.of, (vocabulary.phrasings, vocabulary.tags, vocabulary.answers)
+    )
+    anywhere = count_pairs(
+        np.concatenate(
+            [vocabulary.phrasing_item[phrasings.owners()], tags.owners(), answers.owners()]
+        ),
+        np.concatenate([phrasings.ids, tags.ids, answers.ids]),
+        n_items,
+        len(vocabulary.terms),
+    )
+    return np.log1p(max(n_items, 1) / np.maximum(document_frequency(anywhere), 1.0))
 
 
 @dataclass(frozen=True)
@@ -303,8 +407,8 @@ class PhrasingIndex:
 def build_phrasing_index(vocabulary: Vocabulary, idf: FloatArray) -> PhrasingIndex:
     """Phrasings and out-of-scope examples as sets of term ids (value 1)."""
     n_terms, n_items = len(vocabulary.terms), len(vocabulary.answers)
-    phrasings = counted([sorted(set(p)) for p in vocabulary.phrasings], n_terms)
-    negatives = counted([sorted(set(n)) for n in vocabulary.negatives], n_terms)
+    phrasings = Documents.of(vocabulary.phrasings).counted(n_terms)
+    negatives = Documents.of(vocabulary.negatives).counted(n_terms)
     return PhrasingIndex(
         phrasings=sparse_index(_ones(phrasings)),
         phrasing_mass=_mass(phrasings, idf),
@@ -315,7 +419,7 @@ def build_phrasing_index(vocabulary: Vocabulary, idf: FloatArray) -> PhrasingInd
 
 
 def _mass(entries: Entries, idf: FloatArray) -> FloatArray:
-    """Per document: the summed IDF of its features."""
+    """Per document: the summed IDF of its features (each counted once)."""
     weights = idf[entries.features]
     return np.bincount(entries.docs, weights, entries.n_docs).astype(np.float64)
 
@@ -336,40 +440,50 @@ class BayesIndex:
     """Per term or pair: seen in some item (unseen ones are left out of the likelihood)."""
 
 
-def build_bayes_index(vocabulary: Vocabulary, terms: Sequence[IntArray]) -> BayesIndex:
-    """Counts per item of the terms and adjacent term pairs of its phrasings and the terms of
-    its tags (1 each) and its answer (``BAYES_ANSWER`` each), smoothed with ``BAYES_ALPHA``."""
+def build_bayes_index(vocabulary: Vocabulary, pairs: IntArray) -> BayesIndex:
+    """Counts per item of the terms (1 each) of its tags and phrasings, the adjacent term pairs
+    of its phrasings (``pairs``, as ``Reading.pairs``; 1 each) and the terms of its answer
+    (``BAYES_ANSWER`` each), as ``bayes_of_counts``."""
+    n_items = len(vocabulary.answers)
     n_terms = len(vocabulary.terms) + len(vocabulary.pair_ids)
     width = max(n_terms, 1)
-    pairs: list[list[int]] = [[] for _ in terms]
-    for item, phrasing in zip(vocabulary.phrasing_item.tolist(), vocabulary.phrasings, strict=True):
-        pairs[item] += [vocabulary.pair_ids[p] for p in itertools.pairwise(phrasing)]
+    tags, phrasings, answers = map(
+        Documents.of, (vocabulary.tags, vocabulary.phrasings, vocabulary.answers)
+    )
+    pair_item = np.repeat(vocabulary.phrasing_item, np.maximum(np.diff(phrasings.bounds) - 1, 0))
+    sources = [  # (item, feature, weight), each source item after item
+        (tags.owners(), tags.ids, 1.0),
+        (vocabulary.phrasing_item[phrasings.owners()], phrasings.ids, 1.0),
+        (pair_item, pairs, 1.0),
+        (answers.owners(), answers.ids, BAYES_ANSWER),
+    ]
     parts = []
-    for first in range(0, max(len(terms), 1), GRAM_CHUNK):  # items at a time: less memory
-        chunk = range(first, min(first + GRAM_CHUNK, len(terms)))
-        own = [
-            np.asarray([*terms[i], *pairs[i], *vocabulary.answers[i]], dtype=np.int64)
-            for i in chunk
+    for first in range(0, max(n_items, 1), GRAM_CHUNK):  # items at a time: less memory
+        cuts = [np.searchsorted(items, [first, first + GRAM_CHUNK]) for items, _, _ in sources]
+        chunk = [
+            (items[a:b], ids[a:b], weight)
+            for (items, ids, weight), (a, b) in zip(sources, cuts, strict=True)
         ]
-        weights = [
-            np.repeat(
-                [1.0, BAYES_ANSWER], [len(terms[i]) + len(pairs[i]), len(vocabulary.answers[i])]
-            )
-            for i in chunk
-        ]
-        docs = np.repeat(np.fromiter(chunk, np.int64), [len(o) for o in own])
-        flat = np.concatenate([docs[:0], *own])
+        docs = np.concatenate([items for items, _, _ in chunk])
+        flat = np.concatenate([ids for _, ids, _ in chunk])
+        weights = np.repeat([weight for _, _, weight in chunk], [len(ids) for _, ids, _ in chunk])
         keys, inverse = np.unique(docs * width + flat, return_inverse=True)
-        counts = np.bincount(inverse, np.concatenate(weights) if weights else None)
-        parts.append((keys, counts))
+        parts.append((keys, np.bincount(inverse.reshape(-1), weights)))
     keys = np.concatenate([k for k, _ in parts])
     counts = np.concatenate([c for _, c in parts])
-    del parts, pairs
+    del parts
     items, features = np.divmod(keys, width)
-    known = np.zeros(n_terms, dtype=bool)
-    known[features] = True
-    totals = np.bincount(items, counts, minlength=len(terms))
-    entries = Entries(items, features, np.log1p(counts / BAYES_ALPHA), len(terms), n_terms)
+    return bayes_of_counts(Entries(items, features, counts, n_items, n_terms))
+
+
+def bayes_of_counts(counts: Entries) -> BayesIndex:
+    """The classifier from every item's feature counts (sorted by item, then feature),
+    smoothed with ``BAYES_ALPHA``."""
+    known = np.zeros(counts.n_features, dtype=bool)
+    known[counts.features] = True
+    totals = np.bincount(counts.docs, counts.values, minlength=counts.n_docs)
+    smoothed = np.log1p(counts.values / BAYES_ALPHA)
+    entries = Entries(counts.docs, counts.features, smoothed, counts.n_docs, counts.n_features)
     return BayesIndex(
         index=sparse_index(entries),
         offset=np.log(totals + BAYES_ALPHA * int(known.sum())),
@@ -377,15 +491,10 @@ def build_bayes_index(vocabulary: Vocabulary, terms: Sequence[IntArray]) -> Baye
     )
 
 
-def build_surface_index(vocabulary: Vocabulary) -> GramIndex:
+def build_surface_index(written: Written) -> GramIndex:
     """Every phrasing's words as written (stop words and endings kept: "hvor mange timer",
     "må hun") as a TF-IDF vector of character trigrams, one document per phrasing."""
-    word_ids: dict[str, int] = {}
-    documents = [
-        [word_ids.setdefault(w, len(word_ids)) for w in words]
-        for words in vocabulary.phrasing_words
-    ]
-    return build_gram_index(list(word_ids), documents)
+    return build_gram_index(written.words, written.documents)
 
 
 def build_typo_buckets(vocabulary: Vocabulary) -> dict[tuple[str, int], list[str]]:
@@ -417,25 +526,18 @@ class Index:
 
 def build_index(kb: KnowledgeBase) -> Index:
     """The whole index of a knowledge base."""
-    vocabulary = build_vocabulary(kb)
-    surface = build_surface_index(vocabulary)  # the largest part: built while little else is held
-    n_terms, n_items = len(vocabulary.terms), len(kb.items)
-    terms = item_terms(vocabulary)
-    anywhere = counted(
-        [
-            np.concatenate([own, answer])
-            for own, answer in zip(terms, vocabulary.answers, strict=False)
-        ],
-        n_terms,
-    )
-    idf = np.log1p(max(n_items, 1) / np.maximum(document_frequency(anywhere), 1.0))
+    reading = read_texts(kb)
+    vocabulary = reading.vocabulary
+    surface = build_surface_index(reading.written)  # the largest part, while little else is held
+    idf = build_idf(vocabulary)
+    answers = Documents.of(vocabulary.answers).counted(len(vocabulary.terms))
     return Index(
         vocabulary=vocabulary,
         idf=idf,
         phrasings=build_phrasing_index(vocabulary, idf),
-        bayes=build_bayes_index(vocabulary, terms),
+        bayes=build_bayes_index(vocabulary, reading.pairs),
         surface=surface,
         typo_buckets=build_typo_buckets(vocabulary),
         answer_terms=tuple(frozenset(answer) for answer in vocabulary.answers),
-        answer_mass=_mass(counted([sorted(set(a)) for a in vocabulary.answers], n_terms), idf),
+        answer_mass=_mass(answers, idf),
     )
