@@ -16,9 +16,13 @@ lead over the runner-up, ``tie``) that answers the most questions right while at
 the out-of-scope ones are rejected; then the lowest clarify threshold that keeps asking back within
 0.10 and rejecting 0.95 of the out-of-scope questions (on eval.yaml's too).
 
+P(right) and these thresholds use the development authors who wrote in-scope questions too
+(``mixed``): an author of hard out-of-scope questions alone would stand for far more of
+colleagues' questions than such questions are.
+
 The out-of-scope model, P(the question is outside the subject), is a second logistic model over
-the ``OutsideEvidence`` fields, fitted on the same questions: the in-scope ones against the
-out-of-scope ones (dev.yaml's and eval.yaml's, the two kinds weighing the same). Its threshold
+the ``OutsideEvidence`` fields, fitted on every question: the in-scope ones against the
+out-of-scope ones (dev.yaml's, all authors', and eval.yaml's, the two kinds weighing the same). Its threshold
 ``reject`` is the lowest (from 0.99 down) at which saying no costs at most ``REJECT_BUDGET`` of
 the in-scope questions their right answer, and as many their useful "Mente du ...?" (asked back
 with a right item among the suggestions): an out-of-scope question wrongly answered costs
@@ -298,15 +302,24 @@ def choose_reject(
     return chosen
 
 
+def mixed(data: list[Sample]) -> set[str]:
+    """The development authors who wrote in-scope questions too: their out-of-scope share is
+    a colleague's mix. An author of out-of-scope questions alone (written to be hard, close in
+    words to the subject) teaches the out-of-scope model; in P(right) and the floor of 0.95
+    rejected they would stand for far more of colleagues' questions than they are."""
+    return {s.group for s in data if s.group.startswith("dev-") and s.kind == "in"}
+
+
 def fit_and_choose(
     data: list[Sample], wrong_cap: float, asked_cap: float = ASKED_BACK
 ) -> tuple[Calibration, Thresholds, OutOfScopeModel]:
-    """The calibration and the out-of-scope model fitted on every question; the thresholds
-    chosen on the development set's (the fresh ones: eval.yaml's questions were tuned on for
-    long and promise too much), ``reject`` on both sets' in-scope questions."""
-    calibration = calibrate(data)
-    fresh = [s for s in data if s.group.startswith("dev-")] or data
+    """The out-of-scope model fitted on every question, the calibration on eval.yaml's and the
+    ``mixed`` authors'; the thresholds chosen on those authors' (the fresh ones: eval.yaml's
+    questions were tuned on for long and promise too much), ``reject`` on both sets' in-scope
+    questions."""
+    fresh = [s for s in data if s.group in mixed(data)] or data
     tuned = [s for s in data if s.group == "eval"]
+    calibration = calibrate(tuned + fresh)
     thresholds = choose(fresh, calibration, wrong_cap, asked_cap, tuned)
     out_of_scope = fit_out_of_scope(data)
     return calibration, choose_reject(data, calibration, thresholds, out_of_scope), out_of_scope
