@@ -22,11 +22,11 @@ colleagues' questions than such questions are.
 
 The out-of-scope model, P(the question is outside the subject), is a second logistic model over
 the ``OutsideEvidence`` fields, fitted on every question: the in-scope ones against the
-out-of-scope ones (dev.yaml's, all authors', and eval.yaml's, the two kinds weighing the same). Its threshold
-``reject`` is the lowest (from 0.99 down) at which saying no costs at most ``REJECT_BUDGET`` of
-the in-scope questions their right answer, and as many their useful "Mente du ...?" (asked back
-with a right item among the suggestions): an out-of-scope question wrongly answered costs
-trust, but a colleague's question turned away costs more.
+out-of-scope ones (dev.yaml's, all authors', and eval.yaml's, the two kinds weighing the
+same). Its threshold ``reject`` is the lowest (from 0.99 down) at which saying no costs at most
+``REJECT_BUDGET`` of the in-scope questions their right answer, and as many their useful "Mente
+du ...?" (asked back with a right item among the suggestions): an out-of-scope question wrongly
+answered costs trust, but a colleague's question turned away costs more.
 
 A figure from the questions the model was fitted on is no evidence, so the script also prints a
 cross-author check: the whole fit and choice made without one development author's questions (in
