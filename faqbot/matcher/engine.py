@@ -103,13 +103,14 @@ class Matcher:
         query = self.query(question)
         evidence, beyond, ranked = self._judge(query)
         probability = self.calibration.probability(evidence) if evidence else 0.0
-        if evidence is not None and (
-            self.about_other_group(query, evidence) or self.outside_subject(beyond)
-        ):
+        if evidence is not None and self.about_other_group(query, evidence):
             best = self.kb.items[ranked[0][0]]
             return Result(question, Status.NO_MATCH, best, round(probability, 4), off_topic=True)
         candidates = [(self.kb.items[i], s) for i, s in ranked]
         result = decide(question, candidates, probability, self.thresholds)
+        if result.status is not Status.NO_MATCH and self.outside_subject(beyond):
+            # Outside the subject by its own evidence: no answer and no "Mente du ...?".
+            return replace(result, status=Status.NO_MATCH, suggestions=(), off_topic=True)
         if result.status is Status.NO_MATCH:
             outside = evidence is None or evidence.negative > 0 or not evidence.on_topic
             if outside and (evidence is not None or self.index.vocabulary.subject):
