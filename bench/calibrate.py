@@ -16,6 +16,18 @@ lead over the runner-up, ``tie``) that answers the most questions right while at
 the out-of-scope ones are rejected; then the lowest clarify threshold that keeps asking back within
 0.10 and rejecting 0.95 of the out-of-scope questions (on eval.yaml's too).
 
+P(right) and these thresholds use the development authors who wrote in-scope questions too
+(``mixed``): an author of hard out-of-scope questions alone would stand for far more of
+colleagues' questions than such questions are.
+
+The out-of-scope model, P(the question is outside the subject), is a second logistic model over
+the ``OutsideEvidence`` fields, fitted on every question: the in-scope ones against the
+out-of-scope ones (dev.yaml's, all authors', and eval.yaml's, the two kinds weighing the
+same). Its threshold ``reject`` is the lowest (from 0.99 down) at which saying no costs at most
+``REJECT_BUDGET`` of the in-scope questions their right answer, and as many their useful "Mente
+du ...?" (asked back with a right item among the suggestions): an out-of-scope question wrongly
+answered costs trust, but a colleague's question turned away costs more.
+
 A figure from the questions the model was fitted on is no evidence, so the script also prints a
 cross-author check: the whole fit and choice made without one development author's questions (in
 scope, out of scope, uncovered), then measured on that author's, for each author, and pooled.
@@ -50,39 +62,59 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from faqbot import compare, kb  # noqa: E402
-from faqbot.matcher import Calibration, Evidence, Matcher, Thresholds  # noqa: E402
+from faqbot.matcher import (  # noqa: E402
+    Calibration,
+    Evidence,
+    Matcher,
+    OutOfScopeModel,
+    OutsideEvidence,
+    Thresholds,
+)
 
 OUT_OF_SCOPE_SHARE = 0.15
 """Out-of-scope questions together weigh this x 2 of the in-scope ones in the fit."""
 REJECTED = 0.95
 ASKED_BACK = 0.10
+REJECT_BUDGET = 0.001
+"""The out-of-scope threshold may cost at most this share of the in-scope questions their right
+answer (and as many their useful suggestions)."""
 FIELDS = [field.name for field in dataclasses.fields(Evidence)]
+OUTSIDE = [field.name for field in dataclasses.fields(OutsideEvidence)]
 
 
 @dataclasses.dataclass(frozen=True)
 class Sample:
     """One question: its evidence, whether the best-ranked item is right, what kind it is
-    ("in", "out" or "uncovered") and which set and author it comes from."""
+    ("in", "out" or "uncovered") and which set and author it comes from; its evidence of
+    being outside the subject, and whether asking back would offer a right item."""
 
     features: tuple[float, ...]
     lead: float
     right: bool
     kind: str
     group: str
+    outside: tuple[float, ...] = ()
+    helpful: bool = False
 
 
 def samples(
     matcher: Matcher, questions: Iterable[tuple[str, frozenset[str]]], kind: str, group: str
 ) -> list[Sample]:
     found = []
+    window, most = matcher.thresholds.suggest_window, matcher.thresholds.max_suggestions
     for text, acceptable in questions:
-        evidence, ranked = matcher.assess(text)
-        if evidence is None:
+        evidence, outside, ranked = matcher.judge(text)
+        if evidence is None or outside is None:
             found.append(Sample((), 0.0, False, kind, group))
             continue
         right = matcher.kb.items[ranked[0][0]].id in acceptable
         features = tuple(float(getattr(evidence, name)) for name in FIELDS)
-        found.append(Sample(features, evidence.margin, right, kind, group))
+        suggested = [i for i, s in ranked[:most] if s >= ranked[0][1] - window]
+        helpful = any(matcher.kb.items[i].id in acceptable for i in suggested)
+        outside_features = tuple(float(getattr(outside, name)) for name in OUTSIDE)
+        found.append(
+            Sample(features, evidence.margin, right, kind, group, outside_features, helpful)
+        )
     return found
 
 
@@ -138,6 +170,17 @@ def calibrate(data: list[Sample]) -> Calibration:
     return Calibration(*[round(float(b), 3) for b in beta])
 
 
+def fit_out_of_scope(data: list[Sample]) -> OutOfScopeModel:
+    """P(out of scope) over the outside evidence: the in-scope questions against the out-of-
+    scope ones, the two kinds weighing the same."""
+    rows = [s for s in data if s.outside and s.kind in ("in", "out")]
+    x = np.asarray([s.outside for s in rows])
+    y = np.asarray([s.kind == "out" for s in rows], dtype=float)
+    weights = np.where(y == 1, (y == 0).sum() / max(y.sum(), 1), 1.0)
+    beta = fit_logistic(x, y, weights)
+    return OutOfScopeModel(*[round(float(b), 3) for b in beta])
+
+
 @dataclasses.dataclass(frozen=True)
 class Figures:
     right: float
@@ -146,30 +189,44 @@ class Figures:
     rejected: float
     uncovered_unanswered: float
     top1: float
+    helped: float = 0.0
+    """Answered right, or asked back with a right item among the suggestions."""
 
     def __str__(self) -> str:
         return (
             f"answered right {self.right:.3f}, wrong {self.wrong:.3f}, asked back "
-            f"{self.asked_back:.3f}, out-of-scope rejected {self.rejected:.3f}, uncovered not "
-            f"answered {self.uncovered_unanswered:.3f}, top-1 {self.top1:.3f}"
+            f"{self.asked_back:.3f}, helped {self.helped:.3f}, out-of-scope rejected "
+            f"{self.rejected:.3f}, uncovered not answered {self.uncovered_unanswered:.3f}, "
+            f"top-1 {self.top1:.3f}"
         )
 
 
-def figures(data: list[Sample], calibration: Calibration, thresholds: Thresholds) -> Figures:
-    """What the decision does with these questions (as ``faqbot.matcher.decide``)."""
+def figures(
+    data: list[Sample],
+    calibration: Calibration,
+    thresholds: Thresholds,
+    out_of_scope: OutOfScopeModel | None = None,
+) -> Figures:
+    """What the decision does with these questions (as ``faqbot.matcher.decide``, and the
+    engine's out-of-scope rule when a model is given)."""
     counts = {"in": 0, "out": 0, "uncovered": 0}
-    right = wrong = asked = rejected = unanswered = first = 0
+    right = wrong = asked = helped = rejected = unanswered = first = 0
     for sample in data:
         p = calibration.probability(Evidence(*sample.features)) if sample.features else 0.0
         p = round(p, 4)
         answered = p >= thresholds.answer and sample.lead >= thresholds.tie
         clarify = not answered and p >= thresholds.clarify
+        if out_of_scope is not None and sample.outside:
+            outside = out_of_scope.probability(OutsideEvidence(*sample.outside))
+            if outside >= thresholds.reject:
+                answered = clarify = False
         counts[sample.kind] += 1
         if sample.kind == "in":
             first += sample.right
             right += answered and sample.right
             wrong += answered and not sample.right
             asked += clarify
+            helped += (answered and sample.right) or (clarify and sample.helpful)
         elif sample.kind == "out":
             rejected += not answered and not clarify
         else:
@@ -182,6 +239,7 @@ def figures(data: list[Sample], calibration: Calibration, thresholds: Thresholds
         share(rejected, "out"),
         share(unanswered, "uncovered"),
         share(first, "in"),
+        share(helped, "in"),
     )
 
 
@@ -222,32 +280,71 @@ def choose(
     return chosen
 
 
+def choose_reject(
+    data: list[Sample],
+    calibration: Calibration,
+    thresholds: Thresholds,
+    out_of_scope: OutOfScopeModel,
+    budget: float = REJECT_BUDGET,
+) -> Thresholds:
+    """The lowest ``reject`` (0.99 down to 0.50) at which the out-of-scope model costs at most
+    ``budget`` of these in-scope questions their right answer, and at most as many their
+    useful suggestions."""
+    before = figures(data, calibration, thresholds)
+    chosen = dataclasses.replace(thresholds, reject=1.0)
+    for reject in np.arange(0.99, 0.495, -0.01):
+        candidate = dataclasses.replace(thresholds, reject=round(float(reject), 2))
+        after = figures(data, calibration, candidate, out_of_scope)
+        lost = max(before.right - after.right, before.helped - after.helped)
+        if lost > budget + 1e-9:
+            break
+        chosen = candidate
+    return chosen
+
+
+def mixed(data: list[Sample]) -> set[str]:
+    """The development authors who wrote in-scope questions too: their out-of-scope share is
+    a colleague's mix. An author of out-of-scope questions alone (written to be hard, close in
+    words to the subject) teaches the out-of-scope model; in P(right) and the floor of 0.95
+    rejected they would stand for far more of colleagues' questions than they are."""
+    return {s.group for s in data if s.group.startswith("dev-") and s.kind == "in"}
+
+
 def fit_and_choose(
     data: list[Sample], wrong_cap: float, asked_cap: float = ASKED_BACK
-) -> tuple[Calibration, Thresholds]:
-    """The calibration fitted on every question; the thresholds chosen on the development
-    set's (the fresh ones: eval.yaml's questions were tuned on for long and promise too much)."""
-    calibration = calibrate(data)
-    fresh = [s for s in data if s.group.startswith("dev-")] or data
+) -> tuple[Calibration, Thresholds, OutOfScopeModel]:
+    """The out-of-scope model fitted on every question, the calibration on eval.yaml's and the
+    ``mixed`` authors'; the thresholds chosen on those authors' (the fresh ones: eval.yaml's
+    questions were tuned on for long and promise too much), ``reject`` on both sets' in-scope
+    questions."""
+    fresh = [s for s in data if s.group in mixed(data)] or data
     tuned = [s for s in data if s.group == "eval"]
-    return calibration, choose(fresh, calibration, wrong_cap, asked_cap, tuned)
+    calibration = calibrate(tuned + fresh)
+    thresholds = choose(fresh, calibration, wrong_cap, asked_cap, tuned)
+    out_of_scope = fit_out_of_scope(data)
+    return calibration, choose_reject(data, calibration, thresholds, out_of_scope), out_of_scope
 
 
-def calibration_yaml(calibration: Calibration, thresholds: Thresholds, note: str) -> str:
+def calibration_yaml(
+    calibration: Calibration, thresholds: Thresholds, out_of_scope: OutOfScopeModel, note: str
+) -> str:
     """calibration.yaml's text."""
-    numbers = ", ".join(
-        f"{f.name}: {getattr(calibration, f.name)}" for f in dataclasses.fields(calibration)
-    )
+
+    def numbers(model: Calibration | OutOfScopeModel) -> str:
+        return ", ".join(f"{f.name}: {getattr(model, f.name)}" for f in dataclasses.fields(model))
+
     return (
         "# The matcher's decision for this knowledge base, written by bench/calibrate.py (do not\n"
         "# edit by hand; rerun it after large changes to the items or the matcher):\n"
         "# calibration: the logistic model of P(the best-ranked item is right) over the evidence;\n"
+        "# out_of_scope: the logistic model of P(the question is outside the subject);\n"
         "# thresholds: answer at `answer` or above (leading the runner-up by `tie`), ask back at\n"
-        "# `clarify` or above, else no match.\n"
+        "# `clarify` or above, else no match; no match whenever P(out of scope) >= `reject`.\n"
         f"# {note}\n"
-        f"calibration: {{{numbers}}}\n"
+        f"calibration: {{{numbers(calibration)}}}\n"
+        f"out_of_scope: {{{numbers(out_of_scope)}}}\n"
         f"thresholds: {{answer: {thresholds.answer}, tie: {thresholds.tie}, "
-        f"clarify: {thresholds.clarify}}}\n"
+        f"clarify: {thresholds.clarify}, reject: {thresholds.reject}}}\n"
     )
 
 
@@ -272,14 +369,14 @@ def main(argv: list[str] | None = None) -> int:
     with features_knowledge(args.knowledge_dir, args.knowledge_ref) as knowledge:
         data = collect(args.knowledge_dir, Matcher(knowledge))
     groups = sorted({s.group for s in data})
-    calibration, thresholds = fit_and_choose(data, args.wrong_cap, args.asked_cap)
+    calibration, thresholds, out_of_scope = fit_and_choose(data, args.wrong_cap, args.asked_cap)
     print(calibration)
+    print(out_of_scope)
     print(thresholds)
     print(f"Fitted and chosen on all of them (tuning figures, no evidence; cap {args.wrong_cap}):")
     for group in groups:
-        print(
-            f"  [{group}] {figures([s for s in data if s.group == group], calibration, thresholds)}"
-        )
+        own = [s for s in data if s.group == group]
+        print(f"  [{group}] {figures(own, calibration, thresholds, out_of_scope)}")
     print("Cross-author check (fitted and chosen without the author, measured on the author):")
     pooled: list[tuple[dict[str, int], Figures]] = []
     for group in groups:
@@ -287,18 +384,21 @@ def main(argv: list[str] | None = None) -> int:
             continue
         own = [s for s in data if s.group == group]
         others = [s for s in data if s.group != group]
-        held_calibration, held_thresholds = fit_and_choose(others, args.wrong_cap, args.asked_cap)
-        found = figures(own, held_calibration, held_thresholds)
+        held_calibration, held_thresholds, held_outside = fit_and_choose(
+            others, args.wrong_cap, args.asked_cap
+        )
+        found = figures(own, held_calibration, held_thresholds, held_outside)
         pooled.append(({kind: sum(s.kind == kind for s in own) for kind in KINDS.values()}, found))
         print(
             f"  [{group}] answer {held_thresholds.answer:.2f}, tie {held_thresholds.tie:.2f}, "
-            f"clarify {held_thresholds.clarify:.2f}: {found}"
+            f"clarify {held_thresholds.clarify:.2f}, reject {held_thresholds.reject:.2f}: {found}"
         )
     weighed = {
         "right": "in",
         "wrong": "in",
         "asked_back": "in",
         "top1": "in",
+        "helped": "in",
         "rejected": "out",
         "uncovered_unanswered": "uncovered",
     }
@@ -313,7 +413,9 @@ def main(argv: list[str] | None = None) -> int:
             f" --knowledge-ref {args.knowledge_ref}." if args.knowledge_ref else "."
         )
         path = args.knowledge_dir / "calibration.yaml"
-        path.write_text(calibration_yaml(calibration, thresholds, note), encoding="utf-8")
+        path.write_text(
+            calibration_yaml(calibration, thresholds, out_of_scope, note), encoding="utf-8"
+        )
         print(f"Wrote {path}.")
     return 0
 

@@ -1256,10 +1256,14 @@ DECISION_KEYS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ),
         (),
     ),
-    "thresholds": ((), ("answer", "tie", "clarify", "suggest_window")),
+    "thresholds": ((), ("answer", "tie", "clarify", "suggest_window", "reject")),
+    "out_of_scope": (
+        ("intercept", "off_topic", "negative_gap", "unknown", "coverage", "word_odds"),
+        (),
+    ),
 }
-"""calibration.yaml's sections: (required, optional) names, as the matcher's ``Calibration``
-and ``Thresholds`` fields (a test keeps them equal)."""
+"""calibration.yaml's sections: (required, optional) names, as the matcher's ``Calibration``,
+``Thresholds`` and ``OutOfScopeModel`` fields (a test keeps them equal)."""
 
 
 def _read_decision(reader: _Reader) -> dict[str, dict[str, float]]:

@@ -1,7 +1,9 @@
 """bench/calibrate.py: each dev.yaml question's evidence comes from the index built without its
 author's questions (the matcher learns from them); eval.yaml's from the full index."""
 
+import dataclasses
 import importlib.util
+import math
 import shutil
 import sys
 from pathlib import Path
@@ -61,3 +63,56 @@ def test_dev_evidence_is_taken_without_its_author(calibrate: ModuleType, tmp_pat
     full, _ = matcher.assess(evalset.questions[0].question)
     assert full is not None
     assert first.features == tuple(float(getattr(full, name)) for name in calibrate.FIELDS)
+    _, outside, _ = matcher.without_author("C").judge("kan peeren holde ferie i juli")
+    assert outside is not None
+    assert own.outside == tuple(float(getattr(outside, name)) for name in calibrate.OUTSIDE)
+
+
+def _sample(calibrate: ModuleType, kind: str, off_topic: float, **known: object) -> object:
+    """A question whose answer is certain (in scope: right, answered) and whose only outside
+    evidence is ``off_topic``."""
+    features = (0.0,) * len(calibrate.FIELDS)
+    outside = (off_topic, 0.0, 0.0, 0.0, 0.0)
+    return calibrate.Sample(features, 1.0, kind == "in", kind, "dev-C", outside, True, **known)
+
+
+def test_the_out_of_scope_model_is_fitted_on_in_against_out_of_scope(
+    calibrate: ModuleType,
+) -> None:
+    """Off topic in 1 of 20 in-scope and 9 of 10 out-of-scope questions: the fitted model
+    gives an off-topic question the higher probability, and the two kinds weigh the same."""
+    data = [_sample(calibrate, "in", float(i == 0)) for i in range(20)]
+    data += [_sample(calibrate, "out", float(i < 9)) for i in range(10)]
+    data.append(calibrate.Sample((), 0.0, False, "uncovered", "dev-C"))  # never fitted on
+    model = calibrate.fit_out_of_scope(data)
+    assert model.off_topic > 0
+    off = calibrate.OutsideEvidence(1.0, 0.0, 0.0, 0.0, 0.0)
+    on = dataclasses.replace(off, off_topic=0.0)
+    # weighted equally, P(out | off topic) = 0.9 / (0.9 + 0.05) and P(out | on topic) = 0.1 / 1.05
+    assert model.probability(off) == pytest.approx(0.9 / 0.95, abs=0.01)
+    assert model.probability(on) == pytest.approx(0.1 / 1.05, abs=0.01)
+
+
+def test_the_reject_threshold_costs_at_most_its_budget(calibrate: ModuleType) -> None:
+    """A model that puts one in-scope question of 100 above 0.9 and the out-of-scope one above
+    0.95: with a budget under 1 in 100, ``reject`` stops above 0.9; with 1 in 100, it goes down
+    to 0.51, losing that one (at 0.50 the other 99, at P 0.5, would go too)."""
+    model = calibrate.OutOfScopeModel(0.0, 0.0, 0.0, 0.0, 0.0, 1.0)  # P = sigmoid(word odds)
+    odds = {"in": math.log(0.92 / 0.08), "out": math.log(0.96 / 0.04)}
+    data = [
+        calibrate.Sample((0.0,) * 9, 1.0, True, "in", "dev-C", (0, 0, 0, 0, 0.0), True)
+        for _ in range(99)
+    ]
+    data.append(
+        calibrate.Sample((0.0,) * 9, 1.0, True, "in", "dev-C", (0, 0, 0, 0, odds["in"]), True)
+    )
+    data.append(calibrate.Sample((0.0,) * 9, 0.0, False, "out", "dev-C", (0, 0, 0, 0, odds["out"])))
+    calibration = calibrate.Calibration(10.0, *(0.0,) * 9)  # every question answered
+    thresholds = calibrate.Thresholds(answer=0.5, tie=0.0, clarify=0.4)
+    chosen = calibrate.choose_reject(data, calibration, thresholds, model, budget=0.005)
+    assert chosen.reject == 0.93
+    after = calibrate.figures(data, calibration, chosen, model)
+    assert (after.rejected, after.right, after.helped) == (1.0, 1.0, 1.0)
+    assert calibrate.choose_reject(data, calibration, thresholds, model, budget=0.01).reject == 0.51
+    before = calibrate.figures(data, calibration, thresholds)
+    assert before.rejected == 0.0  # answered: the model is what says no

@@ -18,6 +18,8 @@ from faqbot.matcher import (
     Calibration,
     Evidence,
     Matcher,
+    OutOfScopeModel,
+    OutsideEvidence,
     Result,
     Status,
     Suggestion,
@@ -26,7 +28,15 @@ from faqbot.matcher import (
 )
 from faqbot.matcher import index as index_module
 from faqbot.matcher.index import trigrams
-from faqbot.matcher.signals import BAYES_TEMPERATURE, SIGNALS, negative
+from faqbot.matcher.signals import (
+    BAYES_TEMPERATURE,
+    SIGNALS,
+    TERM_ODDS_PRIOR,
+    negative,
+    term_odds,
+    unknown,
+    word_odds,
+)
 from faqbot.text import words
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "engine_kb"
@@ -394,6 +404,96 @@ def test_the_out_of_scope_overlap_is_the_best_examples_dice(knowledge: kb.Knowle
     assert negative(guarded.index, guarded.query("peer tilbagefald")) == 0.0
 
 
+def test_the_term_odds_equal_a_plain_count_of_examples_and_phrasings(real: Matcher) -> None:
+    """The out-of-scope examples and phrasings that have each term, counted by a plain loop,
+    against the inverted indexes' row lengths."""
+    vocabulary, prior = real.index.vocabulary, TERM_ODDS_PRIOR
+    inside = Counter(t for phrasing in vocabulary.phrasings for t in set(phrasing))
+    outside = Counter(t for example in vocabulary.negatives for t in set(example))
+    n_in, n_out = len(vocabulary.phrasings), len(vocabulary.negatives)
+    odds = term_odds(real.index)
+    assert len(odds) == len(vocabulary.terms)
+    for term in range(len(vocabulary.terms)):
+        expected = math.log((outside[term] + prior) / (n_out + 2 * prior)) - math.log(
+            (inside[term] + prior) / (n_in + 2 * prior)
+        )
+        assert odds[term] == pytest.approx(expected, abs=1e-12), vocabulary.terms[term]
+    assert (real.term_odds == odds).all()
+
+
+def test_the_outside_evidence_reads_unknown_words_and_odds(knowledge: kb.KnowledgeBase) -> None:
+    """Unknown: the question's term mass no item has (a word only an out-of-scope example has
+    counts as unknown); word odds: the IDF-weighted odds over the whole mass. Both by hand."""
+    guarded = Matcher(dataclasses.replace(knowledge, negatives=("Hvornår er der julefrokost?",)))
+    index = guarded.index
+    query = guarded.query("peer julefrokost zxqv")  # an item's word, an example's, an unknown
+    peer, party = (index.vocabulary.term_ids[t] for t in ("peer", "julefrokost"))
+    largest = float(index.idf.max())
+    mass = float(index.idf[peer] + index.idf[party]) + largest
+    assert query.known.unknown == 1
+    assert unknown(index, query) == pytest.approx(1 - float(index.idf[peer]) / mass)
+    odds = guarded.term_odds
+    by_hand = (odds[peer] * index.idf[peer] + odds[party] * index.idf[party]) / mass
+    assert word_odds(index, odds, query) == pytest.approx(float(by_hand))
+    assert odds[party] > 0 > odds[peer]  # the examples' word against the phrasings'
+    assert unknown(index, guarded.query("peer tilbagefald")) == 0.0
+    evidence, outside, ranked = guarded.judge("peer julefrokost zxqv")
+    assert evidence is not None and outside is not None
+    phrasing = float(SIGNALS["phrasing"](index, query)[ranked[0][0]])
+    assert outside == OutsideEvidence(
+        off_topic=1.0 - evidence.on_topic,
+        negative_gap=pytest.approx(negative(index, query) - phrasing),
+        unknown=pytest.approx(unknown(index, query)),
+        coverage=evidence.coverage,
+        word_odds=pytest.approx(word_odds(index, odds, query)),
+    )
+
+
+def test_the_out_of_scope_model_is_a_logistic_model_of_its_evidence() -> None:
+    model = OutOfScopeModel(-2.0, 3.0, 4.0, 2.0, -1.5, 0.5)
+    evidence = OutsideEvidence(
+        off_topic=1.0, negative_gap=-0.2, unknown=0.3, coverage=0.6, word_odds=1.2
+    )
+    z = -2.0 + 3.0 * 1.0 + 4.0 * -0.2 + 2.0 * 0.3 - 1.5 * 0.6 + 0.5 * 1.2
+    assert model.probability(evidence) == pytest.approx(1 / (1 + math.exp(-z)))
+
+
+def _with_out_of_scope(knowledge: kb.KnowledgeBase, reject: float) -> kb.KnowledgeBase:
+    """A knowledge base whose out-of-scope model says a question without a subject word is
+    outside (P 0.982 off topic, 0.119 on topic)."""
+    model = {"intercept": -2.0, "off_topic": 6.0, "negative_gap": 0.0, "unknown": 0.0}
+    decision = {
+        "out_of_scope": {**model, "coverage": 0.0, "word_odds": 0.0},
+        "thresholds": {"reject": reject},
+    }
+    subject = ("peer", "peer-medarbejder")
+    return dataclasses.replace(knowledge, decision=decision, subject=subject)
+
+
+def test_a_fitted_out_of_scope_model_says_no_at_its_threshold(knowledge: kb.KnowledgeBase) -> None:
+    """The same well-matched question without a subject word: answered without the model or
+    below its threshold, a no-match (outside the subject) at or above it; a question naming
+    the subject is answered either way."""
+    question, named = "hvad hvis vedkommende faar tilbagefald", "peer tilbagefald"
+    plain = Matcher(dataclasses.replace(knowledge, subject=("peer", "peer-medarbejder")))
+    assert plain.out_of_scope is None
+    assert plain.match(question).status is Status.ANSWERED
+    lenient = Matcher(_with_out_of_scope(knowledge, reject=0.99))
+    assert lenient.match(question).status is Status.ANSWERED
+    strict = Matcher(_with_out_of_scope(knowledge, reject=0.98))
+    assert strict.thresholds.reject == 0.98
+    _, outside, _ = strict.judge(question)
+    assert outside is not None and outside.off_topic == 1.0
+    assert strict.out_of_scope is not None
+    assert strict.out_of_scope.probability(outside) == pytest.approx(1 / (1 + math.exp(-4)))
+    said_no = strict.match(question)
+    assert said_no.status is Status.NO_MATCH and said_no.off_topic and said_no.suggestions == ()
+    assert said_no.item is not None and said_no.item.id == "peer-tilbagefald"  # for the log
+    answered = strict.match(named)
+    assert answered.status is Status.ANSWERED and answered.item is not None
+    assert answered.item.id == "peer-tilbagefald"
+
+
 # --- the decision ---------------------------------------------------------------------------
 
 
@@ -593,6 +693,8 @@ def test_the_decision_numbers_of_calibration_yaml_are_the_matchers_fields() -> N
     """kb.py checks calibration.yaml's names without importing the matcher: the same names."""
     calibration, thresholds = kb.DECISION_KEYS["calibration"], kb.DECISION_KEYS["thresholds"]
     assert set(calibration[0]) == {f.name for f in dataclasses.fields(Calibration)}
+    outside = kb.DECISION_KEYS["out_of_scope"][0]
+    assert set(outside) == {f.name for f in dataclasses.fields(OutOfScopeModel)}
     numbers = {f.name for f in dataclasses.fields(Thresholds) if f.type in ("float", float)}
     assert set(thresholds[1]) == numbers
 
@@ -628,5 +730,6 @@ def test_a_knowledge_base_with_calibration_yaml_decides_by_it(knowledge: kb.Know
 
 
 def test_the_real_knowledge_base_has_its_fitted_decision(real: Matcher) -> None:
-    assert set(real.kb.decision) == {"calibration", "thresholds"}
+    assert set(real.kb.decision) == {"calibration", "thresholds", "out_of_scope"}
+    assert real.out_of_scope is not None and real.thresholds.reject < 1.0
     assert real.calibration != CALIBRATION and real.thresholds != Thresholds()

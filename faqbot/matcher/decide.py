@@ -9,6 +9,13 @@ words it explains), fitted on the
 tuning sets by ``bench/calibrate.py`` (``knowledge/eval.yaml`` and the development set
 ``knowledge/dev.yaml``), so the thresholds mean what they say: answer at ``answer`` or above,
 ask back between ``clarify`` and ``answer``, else no match.
+
+Whether the question is outside the subject altogether is a decision of its own, on evidence
+of its own (``OutsideEvidence``: no subject word, an out-of-scope example as close as any
+phrasing, words no item has, words that out-of-scope examples use): a second logistic model,
+P(out of scope), fitted by the same script on the same sets' in-scope and out-of-scope
+questions. At ``reject`` or above the engine says it cannot answer, where it would otherwise
+answer or ask back.
 """
 
 from __future__ import annotations
@@ -93,6 +100,46 @@ class Evidence:
 
 
 @dataclass(frozen=True)
+class OutsideEvidence:
+    """What says that a question is outside the subject, whatever item ranks first."""
+
+    off_topic: float
+    """1 when the question names no subject word and is not close to an item's own phrasing
+    (``Evidence.on_topic`` turned round), else 0."""
+    negative_gap: float
+    """The best out-of-scope example's overlap with the question minus the best item's best
+    phrasing's (``Evidence.negative`` before it is cut at 0: "nearly as close" counts too)."""
+    unknown: float
+    """The share of the question's term mass (by IDF) that no item has in its phrasings, tags
+    or answer (a word nobody wrote in the knowledge base)."""
+    coverage: float
+    """As ``Evidence.coverage``: how much of the question the best item explains."""
+    word_odds: float
+    """How much more often out-of-scope examples than phrasings use the question's words: the
+    IDF-weighted mean log odds of its terms (``signals.term_odds``)."""
+
+
+@dataclass(frozen=True)
+class OutOfScopeModel:
+    """A logistic model of P(the question is outside the subject): sigmoid(intercept + the sum
+    of weight x evidence), one weight per ``OutsideEvidence`` field."""
+
+    intercept: float
+    off_topic: float
+    negative_gap: float
+    unknown: float
+    coverage: float
+    word_odds: float
+
+    def probability(self, evidence: OutsideEvidence) -> float:
+        z = self.intercept + sum(
+            getattr(self, field.name) * getattr(evidence, field.name)
+            for field in fields(OutsideEvidence)
+        )
+        return 1.0 / (1.0 + math.exp(-min(max(z, -50.0), 50.0)))
+
+
+@dataclass(frozen=True)
 class Calibration:
     """A logistic model of P(the best item is right): sigmoid(intercept + the sum of weight x
     evidence), one weight per ``Evidence`` field."""
@@ -150,6 +197,9 @@ class Thresholds:
     """Suggestions are items whose ranking score is within this of the best one..."""
     max_suggestions: int = 3
     """...at most this many, and only items with genuinely different answers."""
+    reject: float = 0.99
+    """Say that nothing fits when P(out of scope) (``OutOfScopeModel``) is at least this,
+    whatever the other numbers say (only with a fitted model: without one, never)."""
 
     @classmethod
     def fitted(cls, numbers: Mapping[str, float]) -> Thresholds:
@@ -160,6 +210,7 @@ class Thresholds:
             tie=numbers.get("tie", default.tie),
             clarify=numbers.get("clarify", default.clarify),
             suggest_window=numbers.get("suggest_window", default.suggest_window),
+            reject=numbers.get("reject", default.reject),
         )
 
 

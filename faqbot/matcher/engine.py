@@ -13,6 +13,8 @@ from faqbot.matcher.decide import (
     CALIBRATION,
     Calibration,
     Evidence,
+    OutOfScopeModel,
+    OutsideEvidence,
     Result,
     Status,
     Suggestion,
@@ -28,6 +30,9 @@ from faqbot.matcher.signals import (
     negative,
     phrasing_overlaps,
     score,
+    term_odds,
+    unknown,
+    word_odds,
 )
 from faqbot.safety import SafetyDetector, SafetyLevel
 from faqbot.smalltalk import SmallTalk, SmallTalkDetector
@@ -60,10 +65,15 @@ class Matcher:
         self.calibration = calibration or (
             Calibration(**fitted["calibration"]) if "calibration" in fitted else CALIBRATION
         )
+        self.out_of_scope: OutOfScopeModel | None = (
+            OutOfScopeModel(**fitted["out_of_scope"]) if "out_of_scope" in fitted else None
+        )
+        """P(the question is outside the subject); None (never used) until it is fitted."""
         self.safety = SafetyDetector(kb.safety)
         self.small_talk = SmallTalkDetector(kb.small_talk)
         self.index: Index = build_index(kb)
         self.phrasing_groups = groups_of_phrasings(self.index)
+        self.term_odds = term_odds(self.index)
 
     def without_author(self, author: str | None) -> Matcher:
         """This matcher with its index built without one author's labelled questions (dev.yaml),
@@ -73,6 +83,7 @@ class Matcher:
         other.kb = self.kb.without_author(author)
         other.index = build_index(other.kb)
         other.phrasing_groups = groups_of_phrasings(other.index)
+        other.term_odds = term_odds(other.index)
         return other
 
     def match(self, question: str) -> Result:
@@ -90,13 +101,16 @@ class Matcher:
 
     def _decide(self, question: str) -> Result:
         query = self.query(question)
-        evidence, ranked = self._assess(query)
+        evidence, beyond, ranked = self._judge(query)
         probability = self.calibration.probability(evidence) if evidence else 0.0
         if evidence is not None and self.about_other_group(query, evidence):
             best = self.kb.items[ranked[0][0]]
             return Result(question, Status.NO_MATCH, best, round(probability, 4), off_topic=True)
         candidates = [(self.kb.items[i], s) for i, s in ranked]
         result = decide(question, candidates, probability, self.thresholds)
+        if result.status is not Status.NO_MATCH and self.outside_subject(beyond):
+            # Outside the subject by its own evidence: no answer and no "Mente du ...?".
+            return replace(result, status=Status.NO_MATCH, suggestions=(), off_topic=True)
         if result.status is Status.NO_MATCH:
             outside = evidence is None or evidence.negative > 0 or not evidence.on_topic
             if outside and (evidence is not None or self.index.vocabulary.subject):
@@ -106,14 +120,32 @@ class Matcher:
     def assess(self, question: str) -> tuple[Evidence | None, list[tuple[int, float]]]:
         """The evidence about the best-ranked item, and the best-ranked items with genuinely
         different answers (indices and ranking scores), best first."""
-        return self._assess(self.query(question))
+        evidence, _, ranked = self.judge(question)
+        return evidence, ranked
 
-    def _assess(self, query: Query) -> tuple[Evidence | None, list[tuple[int, float]]]:
+    def judge(
+        self, question: str
+    ) -> tuple[Evidence | None, OutsideEvidence | None, list[tuple[int, float]]]:
+        """``assess``, and the evidence that the question is outside the subject."""
+        return self._judge(self.query(question))
+
+    def _judge(
+        self, query: Query
+    ) -> tuple[Evidence | None, OutsideEvidence | None, list[tuple[int, float]]]:
         if not query.terms:
-            return None, []
+            return None, None, []
         signals = self.signals(query)
         ranked = self._distinct(score(signals, self.weights))
-        return self.evidence(query, signals, ranked), ranked
+        evidence = self.evidence(query, signals, ranked)
+        if evidence is None:
+            return None, None, ranked
+        return evidence, self.outside(query, signals, ranked, evidence), ranked
+
+    def outside_subject(self, outside: OutsideEvidence | None) -> bool:
+        """Is the question outside the subject by the out-of-scope model (when fitted)?"""
+        if outside is None or self.out_of_scope is None:
+            return False
+        return self.out_of_scope.probability(outside) >= self.thresholds.reject
 
     # --------------------------------------------------------------------------------------
 
@@ -199,6 +231,24 @@ class Matcher:
             surface_lead=lead(signals.get("surface"), best),
             agreement=agreement(signals, best),
             coverage=coverage(self.index, query, best),
+        )
+
+    def outside(
+        self,
+        query: Query,
+        signals: dict[str, FloatArray],
+        ranked: list[tuple[int, float]],
+        evidence: Evidence,
+    ) -> OutsideEvidence:
+        """What the out-of-scope decision reads about the question (``ranked`` not empty)."""
+        best = ranked[0][0]
+        phrasing = float(signals["phrasing"][best]) if "phrasing" in signals else 0.0
+        return OutsideEvidence(
+            off_topic=1.0 - evidence.on_topic,
+            negative_gap=negative(self.index, query) - phrasing,
+            unknown=unknown(self.index, query),
+            coverage=evidence.coverage,
+            word_odds=word_odds(self.index, self.term_odds, query),
         )
 
     def _distinct(self, scores: FloatArray) -> list[tuple[int, float]]:

@@ -81,6 +81,42 @@ def coverage(index: Index, query: Query, item: int) -> float:
     return float(covered.sum()) / query_mass(index, query)
 
 
+def unknown(index: Index, query: Query) -> float:
+    """The share of the question's term mass (as ``query_mass``) that no item has in its
+    phrasings, tags or answer: words unknown to the index, and words only the out-of-scope
+    examples use."""
+    ids = query.known.ids
+    in_items = index.bayes.known[ids]  # the terms come first among the classifier's features
+    found = float((index.idf[ids] * query.known.weights * in_items).sum())
+    return 1.0 - found / query_mass(index, query)
+
+
+TERM_ODDS_PRIOR = 0.5
+"""Added to each count in ``term_odds`` (a term seen in neither still has finite odds)."""
+
+
+def term_odds(index: Index) -> FloatArray:
+    """Per term: the log odds that an out-of-scope example rather than a phrasing has it,
+    log((out + a) / (examples + 2a)) - log((in + a) / (phrasings + 2a)), counting the examples
+    and phrasings that have the term (the inverted indexes' row lengths)."""
+    prior = TERM_ODDS_PRIOR
+    phrasings, negatives = index.phrasings.phrasings, index.phrasings.negatives
+    inside = np.diff(phrasings.indptr) + prior
+    outside = np.diff(negatives.indptr) + prior
+    odds: FloatArray = np.log(outside / (negatives.n_docs + 2 * prior)) - np.log(
+        inside / (phrasings.n_docs + 2 * prior)
+    )
+    return odds
+
+
+def word_odds(index: Index, odds: FloatArray, query: Query) -> float:
+    """The question's terms' log odds (``term_odds``), weighted by their IDF mass over the
+    question's whole mass (a word the index does not know adds mass but no odds)."""
+    ids = query.known.ids
+    weighted = float((odds[ids] * index.idf[ids] * query.known.weights).sum())
+    return weighted / query_mass(index, query)
+
+
 SIGNALS: Mapping[str, Callable[[Index, Query], FloatArray]] = {
     "phrasing": phrasing,
     "bayes": bayes,
