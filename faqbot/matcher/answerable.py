@@ -68,6 +68,8 @@ class Names:
 
     def __init__(self, rules: AnswerableRules) -> None:
         self.forms: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        self.written: dict[str, tuple[str, ...]] = {}
+        """Each name (as shown) -> its forms as folded text ("region syd", "regionsyd")."""
         self.endings = tuple(fold(e) for kind in rules.names for e in kind.endings)
         for kind in rules.names:
             for forms in kind.names:
@@ -76,8 +78,11 @@ class Names:
                     if parts:
                         self.forms.setdefault(parts[0], []).append((parts, forms[0]))
                         joined = "".join(parts)
+                        written = [" ".join(parts)]
                         if len(parts) > 1:  # "Peer-Netværket" read as one word
                             self.forms.setdefault(joined, []).append(((joined,), forms[0]))
+                            written.append(joined)
+                        self.written[forms[0]] = (*self.written.get(forms[0], ()), *written)
 
     def find(self, folded: Sequence[str]) -> set[str]:
         """The names (each as shown) in a sequence of folded words."""
@@ -105,12 +110,18 @@ def _follows(folded: Sequence[str], at: int, parts: tuple[str, ...]) -> bool:
 
 def fact_asked(fact: FactKind, folded: Sequence[str]) -> bool:
     """Does the question (folded words) use one of the phrases that ask for the fact?"""
+    return asks(tuple(" ".join(words(phrase)) for phrase in fact.asks), folded)
+
+
+def asks(phrases: Iterable[str], folded: Sequence[str]) -> bool:
+    """Is one of the folded phrases a run of the folded words?"""
     text = f" {' '.join(folded)} "
-    return any(f" {' '.join(words(phrase))} " in text for phrase in fact.asks)
+    return any(f" {phrase} " in text for phrase in phrases)
 
 
 def fact_shown(fact: FactKind, answer: str, folded: Iterable[str]) -> bool:
     """Does an answer (as written, and its folded words) show the fact?"""
+    folded = tuple(folded)
     for shown in fact.shown_by:
         mark = _MARKS.get(shown)
         if mark is not None:
@@ -124,35 +135,53 @@ def fact_shown(fact: FactKind, answer: str, folded: Iterable[str]) -> bool:
     return False
 
 
+def mentions(text: str, forms: Iterable[str]) -> bool:
+    """Does a folded text (" "-joined words, a space at each end) name a thing in one of its
+    folded forms? A form of ``MIN_STEM`` letters or more may go on with any ending; a shorter
+    one ("foa", "3f") must be a whole word."""
+    return any((f" {form}" if len(form) >= MIN_STEM else f" {form} ") in text for form in forms)
+
+
 class Answerability:
-    """The check, built once per knowledge base; each item's names are read when first
-    needed (a few items a question at most)."""
+    """The check, built once per knowledge base. What it needs of an item (its texts as folded
+    words, whether its answer shows each kind of fact) is read when the item is first a
+    candidate, and kept."""
 
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
         self.rules = kb.answerable
         self.names = Names(kb.answerable)
-        self._item_names: dict[str, frozenset[str]] = {}
-        self._answer_words: dict[str, frozenset[str]] = {}
+        self.facts = tuple(
+            (fact, tuple(" ".join(words(phrase)) for phrase in fact.asks))
+            for fact in kb.answerable.facts
+        )
+        self._texts: dict[str, str] = {}
+        self._shown: dict[tuple[str, int], bool] = {}
 
-    def item_names(self, item: Item) -> frozenset[str]:
-        """The names an item holds: in its answer, its guides and its own phrasings."""
-        known = self._item_names.get(item.id)
-        if known is None:
+    def item_text(self, item: Item) -> str:
+        """An item's answer, its guides (title, publisher, year, section) and its own
+        phrasings, as folded words with a space at each end."""
+        text = self._texts.get(item.id)
+        if text is None:
             texts = [item.answer, *item.phrasings]
             for ref in item.sources:
                 source = self.kb.source(ref.source)
                 texts += [source.title, source.publisher, source.year, ref.section]
-            known = frozenset(self.names.find(words(" \n ".join(texts))))
-            self._item_names[item.id] = known
-        return known
+            text = self._texts[item.id] = f" {' '.join(words(' . '.join(texts)))} "
+        return text
 
-    def answer_words(self, item: Item) -> frozenset[str]:
-        """The folded words of an item's answer."""
-        known = self._answer_words.get(item.id)
-        if known is None:
-            known = self._answer_words[item.id] = frozenset(words(item.answer))
-        return known
+    def names_it(self, item: Item, name: str) -> bool:
+        """Does the item name this name (as shown: "Region Syddanmark", "2025")?"""
+        return mentions(self.item_text(item), self.names.written.get(name, (name,)))
+
+    def shows(self, item: Item, at: int) -> bool:
+        """Does the item's answer show the ``at``-th kind of fact?"""
+        key = (item.id, at)
+        shown = self._shown.get(key)
+        if shown is None:
+            fact = self.facts[at][0]
+            shown = self._shown[key] = fact_shown(fact, item.answer, words(item.answer))
+        return shown
 
     def gap(self, question: str, item: Item) -> Gap | None:
         """What the question asks that this item does not hold (None: nothing found)."""
@@ -160,13 +189,11 @@ class Answerability:
         return self._gap(folded, self.names.find(folded), item)
 
     def _gap(self, folded: Sequence[str], named: set[str], item: Item) -> Gap | None:
-        missing = sorted(named - self.item_names(item))
+        missing = sorted(name for name in named if not self.names_it(item, name))
         if missing:
             return Gap(name=missing[0])
-        for fact in self.rules.facts:
-            if fact_asked(fact, folded) and not fact_shown(
-                fact, item.answer, self.answer_words(item)
-            ):
+        for at, (fact, phrases) in enumerate(self.facts):
+            if asks(phrases, folded) and not self.shows(item, at):
                 return Gap(fact=fact.says)
         return None
 
