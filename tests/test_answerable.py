@@ -84,6 +84,7 @@ def test_without_a_question_mark_the_last_sentence_asks() -> None:
         ("peer paa FOA overenskomst", "FOA"),
         ("peers i norge", "Norge"),
         ("Må hun det efter GDPR?", "GDPR"),
+        ("hvor meget stiger lonnen med ok24", "OK24"),
     ],
 )
 def test_every_kind_of_name_is_found_in_its_forms(names: Names, text: str, name: str) -> None:
