@@ -140,6 +140,44 @@ class AskedQuestion:
     line: int = 0
 
 
+@dataclass(frozen=True)
+class NameKind:
+    """A kind of named thing (answerable.yaml ``names``: places, organisations, IT systems,
+    laws): a question that asks about one of them can only be answered by an item that names it."""
+
+    kind: str
+    names: tuple[tuple[str, ...], ...]
+    """Each name with its other forms, the first as it is shown ("Region Syddanmark")."""
+    endings: tuple[str, ...] = ()
+    """A longer word ending in one of these names a thing of this kind ("funktionærloven")."""
+
+
+@dataclass(frozen=True)
+class FactKind:
+    """A kind of fact (answerable.yaml ``facts``): a question that asks for one ("tlf nr",
+    "hvad koster") can only be answered by an item whose answer shows one."""
+
+    says: str
+    """What it is, in Danish, for the reply ("telefonnumre eller adresser")."""
+    asks: tuple[str, ...]
+    """Phrases that ask for it."""
+    shown_by: tuple[str, ...]
+    """Words (``betal*``: any word starting so) or marks (``<år>``) that show it in an answer."""
+
+
+@dataclass(frozen=True)
+class AnswerableRules:
+    """answerable.yaml: what a question may ask that an item's answer does not hold."""
+
+    names: tuple[NameKind, ...] = ()
+    facts: tuple[FactKind, ...] = ()
+
+
+SHOWN_MARKS = ("<tal>", "<år>", "<telefonnummer>", "<link>")
+"""The marks ``shown_by`` may use besides words: any number, a year, a phone number, a web or
+mail address."""
+
+
 SITUATIONS = ("suicide", "self_harm", "medical", "violence")
 """The situations that have their own safety text (anything else gets the general one)."""
 
@@ -294,6 +332,9 @@ class KnowledgeBase:
     """The matcher's calibration and thresholds fitted on this knowledge base's tuning sets by
     ``bench/calibrate.py`` (calibration.yaml: ``calibration`` and ``thresholds``, each a mapping
     of names to numbers); empty without the file (the matcher's defaults apply)."""
+    answerable: AnswerableRules = field(default_factory=AnswerableRules)
+    """Names and kinds of facts the guides hold only where an item says so (answerable.yaml):
+    a question asking for one that the best items lack is not answered."""
     asked: tuple[AskedQuestion, ...] = ()
     """Colleagues' labelled questions (dev.yaml): the in-scope ones are indexed as phrasings of
     their ``expect`` item (``indexed_phrasings``), never written into the items' alternates."""
@@ -1299,6 +1340,50 @@ def _read_decision(reader: _Reader) -> dict[str, dict[str, float]]:
     return decision
 
 
+_ANSWERABLE_KEYS = ((), ("names", "facts"))
+_NAME_KIND_KEYS = (("kind", "names"), ("endings",))
+_FACT_KIND_KEYS = (("says", "asks", "shown_by"), ())
+
+
+def _read_answerable(reader: _Reader) -> AnswerableRules:
+    """``answerable.yaml`` if it exists: kinds of names (each name's forms separated by " / ")
+    and kinds of facts with the phrases that ask for them and what shows them in an answer."""
+    path = reader.directory / "answerable.yaml"
+    if not path.exists():
+        return AnswerableRules()
+    data = reader.read(path)
+    if data is None:
+        return AnswerableRules()
+    if not isinstance(data, _Map):
+        reader.file_problem(path, 1, "expected a mapping with 'names' and 'facts'")
+        return AnswerableRules()
+    top = _Fields(reader, path, data, "answerable")
+    top.check_keys(*_ANSWERABLE_KEYS)
+    names = []
+    for mapping, _line in top.mappings("names"):
+        fields = _Fields(reader, path, mapping, "answerable name kind")
+        fields.check_keys(*_NAME_KIND_KEYS)
+        forms = tuple(
+            tuple(form.strip() for form in text.split(" / ") if form.strip())
+            for text, _ in fields.text_list("names", required=True)
+        )
+        endings = tuple(text.casefold() for text, _ in fields.text_list("endings"))
+        names.append(NameKind(fields.text("kind") or "", forms, endings))
+    facts = []
+    for mapping, _line in top.mappings("facts"):
+        fields = _Fields(reader, path, mapping, "answerable fact kind")
+        fields.check_keys(*_FACT_KIND_KEYS)
+        shown = []
+        for text, line in fields.text_list("shown_by", required=True):
+            if text.startswith("<") and text not in SHOWN_MARKS:
+                known = ", ".join(SHOWN_MARKS)
+                reader.problem(path, line, f"answerable: unknown mark '{text}' (known: {known})")
+            shown.append(text.casefold())
+        asks = tuple(text.casefold() for text, _ in fields.text_list("asks", required=True))
+        facts.append(FactKind(fields.text("says") or "", asks, tuple(shown)))
+    return AnswerableRules(tuple(names), tuple(facts))
+
+
 def _read_small_talk(reader: _Reader) -> SmallTalkRules | None:
     """``smalltalk.yaml`` if it exists: kinds with unique names and phrases, filler, foreign."""
     path = reader.directory / "smalltalk.yaml"
@@ -1431,6 +1516,7 @@ def _collect(
     safety = _read_safety(reader)
     small_talk = _read_small_talk(reader)
     decision = _read_decision(reader)
+    answerable = _read_answerable(reader)
     asked = _read_asked(reader, {item.id for item in items})
     texts = {
         field: tuple(_read_texts(reader, *spec)) for field, spec in OPTIONAL_TEXT_FILES.items()
@@ -1449,6 +1535,7 @@ def _collect(
         item_files={draft.item.id: draft.path for draft in reader.drafts},
         small_talk=small_talk,
         decision=decision,
+        answerable=answerable,
         asked=tuple(asked),
         **texts,
     )

@@ -11,6 +11,7 @@ from html import escape
 
 from faqbot.kb import MAX_MESSAGE_CHARS, Item, KnowledgeBase, SourceRef
 from faqbot.matcher import Result, Status
+from faqbot.matcher.answerable import Gap
 
 CLARIFY_LEAD = "Mente du et af disse spørgsmål?"
 CLARIFY_PICK = "Vælg et nummer, eller stil spørgsmålet på en anden måde."
@@ -19,6 +20,11 @@ NO_MATCH_TEXT = (
     "peer-medarbejdere, og jeg fandt ikke noget, der passer til dit spørgsmål.\n"
     "Prøv at skrive det på en anden måde, se emnerne med /emner, eller spørg din leder."
 )
+NOT_COVERED_TEXT = (
+    "Det kan jeg desværre ikke svare på: guiderne om peer-medarbejdere {gap}, og jeg svarer kun "
+    "ud fra dem.\nSpørg din leder eller HR, eller se emnerne med /emner."
+)
+"""When the nearest items do not hold what is asked (``Result.not_covered``)."""
 SOURCES_LEAD = "Svarene bygger på disse guider:"
 CATEGORIES_LEAD = "Emner (skriv nummeret for at se spørgsmålene):"
 
@@ -76,7 +82,16 @@ def _result(result: Result, kb: KnowledgeBase, esc: Callable[[str], str], html: 
             for number, suggestion in enumerate(result.suggestions, start=1)
         ]
         return note + "\n".join(lines)
+    if result.not_covered is not None:
+        return note + esc(NOT_COVERED_TEXT.format(gap=not_covered(result.not_covered)))
     return note + esc(NO_MATCH_TEXT)
+
+
+def not_covered(gap: Gap) -> str:
+    """What the guides lack, as the end of "guiderne om peer-medarbejdere ..."."""
+    if gap.name is not None:
+        return f"nævner ikke {gap.name}"
+    return f"har ikke de {gap.fact}, du spørger om"
 
 
 def result_html(result: Result, kb: KnowledgeBase) -> str:

@@ -286,6 +286,28 @@ BROKEN = [
         "psykolog: ja\n",
         ["kb/other_groups.yaml:1: expected a list of the words that name other staff groups"],
     ),
+    (
+        "answerable.yaml",
+        "- aalborg\n",
+        ["kb/answerable.yaml:1: expected a mapping with 'names' and 'facts'"],
+    ),
+    (
+        "answerable.yaml",
+        'facts:\n  - says: priser\n    asks: [hvad koster]\n    shown_by: ["<beløb>", kr]\n',
+        [
+            "kb/answerable.yaml:4: answerable: unknown mark '<beløb>' "
+            "(known: <tal>, <år>, <telefonnummer>, <link>)"
+        ],
+    ),
+    (
+        "answerable.yaml",
+        "names:\n  - kind: steder\n    navne: [Aalborg]\n",
+        [
+            "kb/answerable.yaml:2: answerable name kind: missing required field 'names'",
+            "kb/answerable.yaml:3: answerable name kind: unknown key 'navne' "
+            "(did you mean 'names'?)",
+        ],
+    ),
 ]
 
 
@@ -296,6 +318,22 @@ def test_each_problem_is_reported_as_path_line_message(
     (kb_copy / name).write_text(content, encoding="utf-8")
     problems = [str(problem) for problem in kb.validate(kb_copy)]
     assert problems == expected
+
+
+def test_answerable_rules_are_read_with_each_names_forms(kb_copy: Path) -> None:
+    assert kb.load(kb_copy).answerable == kb.AnswerableRules()  # no file: no rules
+    (kb_copy / "answerable.yaml").write_text(
+        "names:\n  - kind: steder\n    names: [Region Syddanmark / Region Syd, Aalborg]\n"
+        "    endings: [loven]\nfacts:\n  - says: priser\n    asks: [hvad koster]\n"
+        '    shown_by: ["<tal>", Kr]\n',
+        encoding="utf-8",
+    )
+    assert kb.load(kb_copy).answerable == kb.AnswerableRules(
+        names=(
+            kb.NameKind("steder", (("Region Syddanmark", "Region Syd"), ("Aalborg",)), ("loven",)),
+        ),
+        facts=(kb.FactKind("priser", ("hvad koster",), ("<tal>", "kr")),),
+    )
 
 
 def test_load_raises_with_every_problem(kb_copy: Path) -> None:

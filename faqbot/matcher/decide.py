@@ -26,6 +26,7 @@ from dataclasses import dataclass, fields
 from enum import StrEnum
 
 from faqbot.kb import Item
+from faqbot.matcher.answerable import Gap
 from faqbot.smalltalk import SmallTalk
 
 
@@ -65,6 +66,9 @@ class Result:
     small_talk: SmallTalk | None = None
     """Small talk (status SMALLTALK, its reply) or a question in another language (its note is
     shown above the suggestions)."""
+    not_covered: Gap | None = None
+    """A no_match because the question asks for something the best items do not hold (a name
+    they never name, a kind of fact their answers lack: ``matcher.answerable``)."""
     off_topic: bool = False
     """A no_match because the question is outside the subject (an out-of-scope example fits it
     better than any phrasing, or it names no subject word), not a gap in the knowledge base."""

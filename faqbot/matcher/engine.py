@@ -9,6 +9,7 @@ from dataclasses import replace
 import numpy as np
 
 from faqbot.kb import Item, KnowledgeBase
+from faqbot.matcher.answerable import Answerability
 from faqbot.matcher.decide import (
     CALIBRATION,
     Calibration,
@@ -74,6 +75,7 @@ class Matcher:
         self.index: Index = build_index(kb)
         self.phrasing_groups = groups_of_phrasings(self.index)
         self.term_odds = term_odds(self.index)
+        self.answerability = Answerability(kb)
 
     def without_author(self, author: str | None) -> Matcher:
         """This matcher with its index built without one author's labelled questions (dev.yaml),
@@ -111,11 +113,23 @@ class Matcher:
         if result.status is not Status.NO_MATCH and self.outside_subject(beyond):
             # Outside the subject by its own evidence: no answer and no "Mente du ...?".
             return replace(result, status=Status.NO_MATCH, suggestions=(), off_topic=True)
+        if result.status in (Status.ANSWERED, Status.CLARIFY):
+            result = self.answerable(result)
         if result.status is Status.NO_MATCH:
             outside = evidence is None or evidence.negative > 0 or not evidence.on_topic
             if outside and (evidence is not None or self.index.vocabulary.subject):
                 return replace(result, off_topic=True)
         return result
+
+    def answerable(self, result: Result) -> Result:
+        """An answer or a "Mente du ...?" whose items do not hold what the question asks (a
+        name they never name, a fact their answers do not show) becomes a no_match that says
+        what the guides do not cover (``matcher.answerable``)."""
+        items = [s.item for s in result.suggestions] or ([result.item] if result.item else [])
+        gap = self.answerability.unanswerable(result.question, items)
+        if gap is None:
+            return result
+        return replace(result, status=Status.NO_MATCH, suggestions=(), not_covered=gap)
 
     def assess(self, question: str) -> tuple[Evidence | None, list[tuple[int, float]]]:
         """The evidence about the best-ranked item, and the best-ranked items with genuinely

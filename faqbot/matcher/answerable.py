@@ -1,0 +1,212 @@
+"""Can the best items answer what is asked? A question close in words to an item may still ask
+for something no guide holds: a place or organisation the item never names ("peer løn region
+syd hvilket trin"), a phone number, a person's name, a date or a price ("tlf nr til center for
+recovery i aalborg"). The ranking cannot see that; this check can, from two word lists in
+``answerable.yaml``:
+
+- names: the question's asking part names a place, organisation, IT system, law or year that
+  the item (its answer, its guide, its own phrasings) never names;
+- facts: the asking part asks for a kind of fact ("tlf nr", "hvad koster") that the item's
+  answer does not show (no phone number, no amount).
+
+The asking part is the sentences ending in "?" (else the last sentence), without a clause that
+introduces the asker ("Jeg er leder i Vejle Kommune, hvordan ...?"): a name there is context,
+not what is asked. An item's names and answer marks are read once, when first needed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from faqbot.kb import AnswerableRules, FactKind, Item, KnowledgeBase
+from faqbot.text import fold, words
+
+MAX_ENDING = 3
+"""A name of at least ``MIN_STEM`` letters still names the thing with up to this many more
+letters at its end ("aalborgs", "sundhedsplatformen")."""
+MIN_STEM = 4
+YEAR = re.compile(r"(?:19|20)\d\d")
+_SENTENCES = re.compile(r"(?<=[.?!])\s+")
+_CLAUSES = re.compile(r",|–| - ")
+_ASKER = re.compile(r"\s*(?:jeg|vi)\s+(?:er|arbejder|sidder|har|bor)\b", re.IGNORECASE)
+_MARKS = {
+    "<tal>": re.compile(r"\d"),
+    "<år>": re.compile(r"\b(?:19|20)\d\d\b"),
+    "<telefonnummer>": re.compile(r"\b\d{2} ?\d{2} ?\d{2} ?\d{2}\b"),
+    "<link>": re.compile(r"@|www\.|https?://|\.dk\b", re.IGNORECASE),
+}
+
+
+@dataclass(frozen=True)
+class Gap:
+    """What the question asks that the item does not hold, in Danish for the reply."""
+
+    name: str | None = None
+    """A name the item never names ("Region Syddanmark", "2025")."""
+    fact: str | None = None
+    """A kind of fact its answer does not show ("telefonnumre eller adresser")."""
+
+
+def asking_part(question: str) -> str:
+    """The sentences that ask (ending in "?"; else the last one), without the clauses that
+    introduce the asker ("Jeg er leder i Vejle Kommune, ...")."""
+    sentences = [s for s in _SENTENCES.split(question.strip()) if s]
+    asking = [s for s in sentences if s.endswith("?")] or sentences[-1:]
+    kept = []
+    for sentence in asking:
+        clauses = [c for c in _CLAUSES.split(sentence) if not _ASKER.match(c)]
+        kept.append(" ".join(clauses) if clauses else sentence)
+    return " ".join(kept)
+
+
+class Names:
+    """The names of ``answerable.yaml`` looked up in folded words: each form is a word sequence
+    keyed by its first word; a word also matches a form it starts with, up to ``MAX_ENDING``
+    letters more."""
+
+    def __init__(self, rules: AnswerableRules) -> None:
+        self.forms: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        self.written: dict[str, tuple[str, ...]] = {}
+        """Each name (as shown) -> its forms as folded text ("region syd", "regionsyd")."""
+        self.endings = tuple(fold(e) for kind in rules.names for e in kind.endings)
+        for kind in rules.names:
+            for forms in kind.names:
+                for form in forms:
+                    parts = tuple(words(form))
+                    if parts:
+                        self.forms.setdefault(parts[0], []).append((parts, forms[0]))
+                        joined = "".join(parts)
+                        written = [" ".join(parts)]
+                        if len(parts) > 1:  # "Peer-Netværket" read as one word
+                            self.forms.setdefault(joined, []).append(((joined,), forms[0]))
+                            written.append(joined)
+                        self.written[forms[0]] = (*self.written.get(forms[0], ()), *written)
+
+    def find(self, folded: Sequence[str]) -> set[str]:
+        """The names (each as shown) in a sequence of folded words."""
+        found: set[str] = set()
+        for at, word in enumerate(folded):
+            if YEAR.fullmatch(word):
+                found.add(word)
+            if self.endings and len(word) > MIN_STEM + 2 and word.endswith(self.endings):
+                found.add(word)
+            for cut in range(max(0, min(MAX_ENDING, len(word) - MIN_STEM)) + 1):
+                for parts, shown in self.forms.get(word[: len(word) - cut], ()):
+                    if _follows(folded, at, parts):
+                        found.add(shown)
+        return found
+
+
+def _follows(folded: Sequence[str], at: int, parts: tuple[str, ...]) -> bool:
+    """Do the words after ``at`` go on with the rest of a name's words (endings allowed)?"""
+    rest = folded[at + 1 : at + len(parts)]
+    return len(rest) == len(parts) - 1 and all(
+        word.startswith(part) and len(word) - len(part) <= MAX_ENDING
+        for word, part in zip(rest, parts[1:], strict=True)
+    )
+
+
+def fact_asked(fact: FactKind, folded: Sequence[str]) -> bool:
+    """Does the question (folded words) use one of the phrases that ask for the fact?"""
+    return asks(tuple(" ".join(words(phrase)) for phrase in fact.asks), folded)
+
+
+def asks(phrases: Iterable[str], folded: Sequence[str]) -> bool:
+    """Is one of the folded phrases a run of the folded words?"""
+    text = f" {' '.join(folded)} "
+    return any(f" {phrase} " in text for phrase in phrases)
+
+
+def fact_shown(fact: FactKind, answer: str, folded: Iterable[str]) -> bool:
+    """Does an answer (as written, and its folded words) show the fact?"""
+    folded = tuple(folded)
+    for shown in fact.shown_by:
+        mark = _MARKS.get(shown)
+        if mark is not None:
+            if mark.search(answer):
+                return True
+            continue
+        stem = fold(shown.rstrip("*"))
+        starts = shown.endswith("*")
+        if any(word.startswith(stem) if starts else word == stem for word in folded):
+            return True
+    return False
+
+
+def mentions(text: str, forms: Iterable[str]) -> bool:
+    """Does a folded text (" "-joined words, a space at each end) name a thing in one of its
+    folded forms? A form of ``MIN_STEM`` letters or more may go on with any ending; a shorter
+    one ("foa", "3f") must be a whole word."""
+    return any((f" {form}" if len(form) >= MIN_STEM else f" {form} ") in text for form in forms)
+
+
+class Answerability:
+    """The check, built once per knowledge base. What it needs of an item (its texts as folded
+    words, whether its answer shows each kind of fact) is read when the item is first a
+    candidate, and kept."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self.rules = kb.answerable
+        self.names = Names(kb.answerable)
+        self.facts = tuple(
+            (fact, tuple(" ".join(words(phrase)) for phrase in fact.asks))
+            for fact in kb.answerable.facts
+        )
+        self._texts: dict[str, str] = {}
+        self._shown: dict[tuple[str, int], bool] = {}
+
+    def item_text(self, item: Item) -> str:
+        """An item's answer, its guides (title, publisher, year, section) and its own
+        phrasings, as folded words with a space at each end."""
+        text = self._texts.get(item.id)
+        if text is None:
+            texts = [item.answer, *item.phrasings]
+            for ref in item.sources:
+                source = self.kb.source(ref.source)
+                texts += [source.title, source.publisher, source.year, ref.section]
+            text = self._texts[item.id] = f" {' '.join(words(' . '.join(texts)))} "
+        return text
+
+    def names_it(self, item: Item, name: str) -> bool:
+        """Does the item name this name (as shown: "Region Syddanmark", "2025")?"""
+        return mentions(self.item_text(item), self.names.written.get(name, (name,)))
+
+    def shows(self, item: Item, at: int) -> bool:
+        """Does the item's answer show the ``at``-th kind of fact?"""
+        key = (item.id, at)
+        shown = self._shown.get(key)
+        if shown is None:
+            fact = self.facts[at][0]
+            shown = self._shown[key] = fact_shown(fact, item.answer, words(item.answer))
+        return shown
+
+    def gap(self, question: str, item: Item) -> Gap | None:
+        """What the question asks that this item does not hold (None: nothing found)."""
+        folded = words(asking_part(question))
+        return self._gap(folded, self.names.find(folded), item)
+
+    def _gap(self, folded: Sequence[str], named: set[str], item: Item) -> Gap | None:
+        missing = sorted(name for name in named if not self.names_it(item, name))
+        if missing:
+            return Gap(name=missing[0])
+        for at, (fact, phrases) in enumerate(self.facts):
+            if asks(phrases, folded) and not self.shows(item, at):
+                return Gap(fact=fact.says)
+        return None
+
+    def unanswerable(self, question: str, items: Sequence[Item]) -> Gap | None:
+        """The gap of the first item when every one of ``items`` has one, else None."""
+        if not items or not (self.rules.names or self.rules.facts):
+            return None
+        folded = words(asking_part(question))
+        named = self.names.find(folded)
+        first: Gap | None = None
+        for item in items:
+            gap = self._gap(folded, named, item)
+            if gap is None:
+                return None
+            first = first or gap
+        return first

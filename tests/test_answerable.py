@@ -1,0 +1,284 @@
+"""Can the best items answer what is asked (``faqbot.matcher.answerable``)? The asking part of a
+question, names in every form (and a plain-loop twin of the lookup), kinds of facts asked and
+shown, and the engine: such a question gets no answer and a reply that says what the guides do
+not cover, while questions that only mention a place as context are still answered."""
+
+import copy
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from faqbot import kb
+from faqbot.kb import FactKind, NameKind
+from faqbot.matcher import Matcher, Result, Status, Suggestion
+from faqbot.matcher.answerable import (
+    MAX_ENDING,
+    MIN_STEM,
+    YEAR,
+    Answerability,
+    Gap,
+    Names,
+    asking_part,
+    fact_asked,
+    fact_shown,
+)
+from faqbot.render import result_plain
+from faqbot.text import words
+
+KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
+
+
+@pytest.fixture(scope="module")
+def real() -> Matcher:
+    return Matcher(kb.load(KNOWLEDGE))
+
+
+@pytest.fixture(scope="module")
+def names(real: Matcher) -> Names:
+    return real.answerability.names
+
+
+def found(names: Names, text: str) -> set[str]:
+    return names.find(words(text))
+
+
+# -- the asking part ----------------------------------------------------------------------
+
+
+def test_the_asking_part_drops_the_clause_that_introduces_the_asker() -> None:
+    question = "Jeg er leder i Vejle Kommune, hvordan forbereder vi personalet på en peer?"
+    assert asking_part(question) == " hvordan forbereder vi personalet på en peer?"
+
+
+def test_the_asking_part_is_the_sentences_that_end_in_a_question_mark() -> None:
+    question = (
+        "Jeg er afdelingssygeplejerske i Region Syddanmark. Vi vil gerne have en peer. "
+        "Hvem skal jeg kontakte i Region Syd?"
+    )
+    assert asking_part(question) == "Hvem skal jeg kontakte i Region Syd?"
+
+
+def test_without_a_question_mark_the_last_sentence_asks() -> None:
+    assert asking_part("Vi bor i Aalborg. peer loen hvilket trin") == "peer loen hvilket trin"
+    assert asking_part("peer loen region syd hvilket trin") == "peer loen region syd hvilket trin"
+
+
+# -- names ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("peer loen region syd hvilket trin", "Region Syddanmark"),
+        ("peers i Region Syddanmark", "Region Syddanmark"),
+        ("hvordan gør de i syddanmark", "Region Syddanmark"),
+        ("hvordan er det i region midt", "Region Midtjylland"),
+        ("tlf nr til centret i aalborg", "Aalborg"),
+        ("Aalborgs peers", "Aalborg"),  # an ending
+        ("peers i Århus", "Aarhus"),  # another form, æøå folded
+        ("kan vores peer skrive i cosmic", "Cosmic"),
+        ("peer i sundhedsplatformen", "Sundhedsplatformen"),  # definite form
+        ("hvem er formand for peer netvaerket danmark", "Peer-Netværket Danmark"),
+        ("hvem er leder af Peer-Partnerskabet", "Peer-Partnerskabet"),  # hyphenated: one word
+        ("peer paa FOA overenskomst", "FOA"),
+        ("peers i norge", "Norge"),
+        ("Må hun det efter GDPR?", "GDPR"),
+        ("hvor meget stiger lonnen med ok24", "OK24"),
+    ],
+)
+def test_every_kind_of_name_is_found_in_its_forms(names: Names, text: str, name: str) -> None:
+    assert name in found(names, text)
+
+
+def test_a_law_is_named_by_its_ending_and_a_year_by_its_digits(names: Names) -> None:
+    assert found(names, "Hvad siger funktionærloven om opsigelse i 2025?") == {
+        "funktionarloven",
+        "2025",
+    }
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "kan et peer job vaere vejen ind paa arbejdsmarkedet",  # "Vejen" is not listed
+        "hvordan passer vi på vores sind",
+        "peeren skal have 10 timer om ugen",  # a number, not a year
+        "hvad er lovens krav",  # "loven" itself is no law's name
+        "foaer",  # a short name takes no ending
+    ],
+)
+def test_everyday_words_are_no_names(names: Names, text: str) -> None:
+    assert found(names, text) == set()
+
+
+def plain_shapes(rules: kb.AnswerableRules) -> list[tuple[list[str], str]]:
+    """Every form of every name as folded words (and, of several words, joined), with the
+    form to show."""
+    shapes = []
+    for kind in rules.names:
+        for forms in kind.names:
+            for form in forms:
+                parts = words(form)
+                shapes += [(parts, forms[0])] + (
+                    [(["".join(parts)], forms[0])] if len(parts) > 1 else []
+                )
+    return shapes
+
+
+def plain_find(
+    rules: kb.AnswerableRules, shapes: list[tuple[list[str], str]], folded: list[str]
+) -> set[str]:
+    """The reference: every form of every name tried at every word, one by one."""
+    result = {word for word in folded if YEAR.fullmatch(word)}
+    endings = [words(e)[0] for kind in rules.names for e in kind.endings]
+    result |= {w for w in folded for e in endings if len(w) > MIN_STEM + 2 and w.endswith(e)}
+    for shape, shown in shapes:
+        for at, first in enumerate(folded[: len(folded) - len(shape) + 1]):
+            extra = len(first) - len(shape[0])
+            if not first.startswith(shape[0]) or extra > MAX_ENDING:
+                continue
+            if extra and len(shape[0]) < MIN_STEM:
+                continue
+            rest = zip(folded[at + 1 : at + len(shape)], shape[1:], strict=True)
+            if all(w.startswith(p) and len(w) - len(p) <= MAX_ENDING for w, p in rest):
+                result.add(shown)
+    return result
+
+
+def test_the_name_lookup_equals_a_plain_loop_on_every_eval_question_and_answer(
+    real: Matcher, names: Names
+) -> None:
+    evalset = kb.load_eval(KNOWLEDGE / "eval.yaml", real.kb)
+    texts = [q.question for q in evalset.questions] + list(evalset.out_of_scope)
+    texts += [item.answer for item in real.kb.items]
+    rules = real.kb.answerable
+    shapes = plain_shapes(rules)
+    named = 0
+    for text in texts:
+        folded = words(text)
+        expected = plain_find(rules, shapes, folded)
+        assert names.find(folded) == expected, text
+        named += bool(expected)
+    assert named > 50  # the comparison covers many texts that do name something
+
+
+# -- facts ----------------------------------------------------------------------------------
+
+PHONE = FactKind("telefonnumre", ("tlf nr", "telefonnummer"), ("<telefonnummer>", "<link>"))
+PRICE = FactKind("priser", ("hvad koster", "pris"), ("kr", "betal*"))
+
+
+def test_a_fact_is_asked_by_its_phrases_with_or_without_æøå() -> None:
+    assert fact_asked(PHONE, words("tlf nr til centret"))
+    assert fact_asked(PHONE, words("Hvad er telefonnummeret?")) is False  # another word
+    assert fact_asked(PRICE, words("Hvad koster kurset?"))
+    assert fact_asked(PRICE, words("hvad kan kurset")) is False
+
+
+@pytest.mark.parametrize(
+    ("fact", "answer", "shown"),
+    [
+        (PHONE, "Ring på 98 76 54 32.", True),
+        (PHONE, "Skriv til center@rn.dk.", True),
+        (PHONE, "Se www.peerpartnerskabet.dk.", True),
+        (PHONE, "Kontakt centret, der hjælper med opslaget.", False),
+        (PRICE, "Det koster 4.000 kr.", True),
+        (PRICE, "Arbejdspladsen betaler uddannelsen.", True),  # betal* starts a word
+        (PRICE, "Uddannelsen varer et halvt år.", False),
+        (PRICE, "Det krav stiller guiderne ikke.", False),  # kr only as a whole word
+    ],
+)
+def test_a_fact_is_shown_by_its_marks_and_words(fact: FactKind, answer: str, shown: bool) -> None:
+    assert fact_shown(fact, answer, words(answer)) is shown
+
+
+def test_the_real_fact_kinds_use_known_marks_and_have_a_danish_name(real: Matcher) -> None:
+    facts = real.kb.answerable.facts
+    assert {fact.says for fact in facts} >= {"telefonnumre eller adresser", "priser eller beløb"}
+    assert all(s in kb.SHOWN_MARKS for f in facts for s in f.shown_by if s.startswith("<"))
+
+
+# -- the engine -----------------------------------------------------------------------------
+
+
+def answered(real: Matcher, question: str, item_id: str) -> Result:
+    return Result(question, Status.ANSWERED, real.kb.item(item_id), 0.9)
+
+
+def test_an_answer_whose_item_lacks_the_asked_fact_becomes_a_no_match(real: Matcher) -> None:
+    question = "tlf nr til center for recovery og samskabelse"
+    result = real.answerable(answered(real, question, "leder-center-hjaelp"))
+    assert result.status is Status.NO_MATCH
+    assert result.not_covered == Gap(fact="telefonnumre eller adresser")
+    assert result.suggestions == ()
+
+
+def test_an_answer_whose_item_never_names_the_place_becomes_a_no_match(real: Matcher) -> None:
+    result = real.answerable(
+        answered(real, "peer loen region syd hvilket trin", "loen-overenskomst")
+    )
+    assert result.status is Status.NO_MATCH
+    assert result.not_covered == Gap(name="Region Syddanmark")
+
+
+def test_a_place_named_by_the_item_or_only_as_context_keeps_the_answer(real: Matcher) -> None:
+    for question in (
+        "hvad kan center for recovery og samskabelse i Region Nordjylland hjælpe med",
+        "Jeg er leder i Vejle Kommune, hvad kan centret hjælpe os med?",
+    ):
+        result = answered(real, question, "leder-center-hjaelp")
+        assert real.answerable(result) is result
+
+
+def test_ask_back_is_kept_when_one_suggestion_holds_what_is_asked(real: Matcher) -> None:
+    question = "peer loen region nordjylland hvilket trin"
+    items = [real.kb.item("loen-overenskomst"), real.kb.item("leder-center-hjaelp")]
+    clarify = Result(
+        question, Status.CLARIFY, items[0], 0.5, tuple(Suggestion(i, 0.5) for i in items)
+    )
+    assert real.answerable(clarify) is clarify
+    nowhere = replace(clarify, question="peer loen i cosmic hvilket trin")
+    assert real.answerable(nowhere).status is Status.NO_MATCH
+
+
+def test_the_reply_says_what_the_guides_do_not_cover(real: Matcher) -> None:
+    result = real.answerable(
+        answered(real, "peer loen region syd hvilket trin", "loen-overenskomst")
+    )
+    text = result_plain(result, real.kb)
+    assert text.startswith(
+        "Det kan jeg desværre ikke svare på: guiderne om peer-medarbejdere nævner ikke "
+        "Region Syddanmark, og jeg svarer kun ud fra dem."
+    )
+    fact = replace(result, not_covered=Gap(fact="priser eller beløb"))
+    assert "har ikke de priser eller beløb, du spørger om" in result_plain(fact, real.kb)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "hvad koster en peer om året",
+        "Hvad er lønnen for en peer i Region Nordjylland?",
+        "Jeg er leder i Vejle Kommune, hvordan forbereder vi personalet på at få en peer?",
+        "hvad koster peeruddannelsen",
+    ],
+)
+def test_in_scope_questions_that_name_places_or_prices_are_still_answered(
+    real: Matcher, question: str
+) -> None:
+    result = real.match(question)
+    assert result.status is Status.ANSWERED
+    assert result.not_covered is None
+
+
+def test_without_answerable_rules_nothing_changes(real: Matcher) -> None:
+    bare = copy.copy(real)
+    bare.answerability = Answerability(replace(real.kb, answerable=kb.AnswerableRules()))
+    result = answered(bare, "tlf nr til center for recovery i aalborg", "leder-center-hjaelp")
+    assert bare.answerable(result) is result
+
+
+def test_a_name_kind_keeps_each_names_first_form_to_show() -> None:
+    rules = kb.AnswerableRules(names=(NameKind("steder", (("Region Syddanmark", "Region Syd"),)),))
+    assert Names(rules).find(words("peers i region syd")) == {"Region Syddanmark"}
