@@ -231,6 +231,42 @@ def test_a_place_named_by_the_item_or_only_as_context_keeps_the_answer(real: Mat
         assert real.answerable(result) is result
 
 
+@pytest.mark.parametrize(
+    ("question", "expect"),
+    [
+        (
+            "Hvordan forbereder vi teamet på en peer i Region Syddanmark?",
+            "opstart-forberede-kollegerne",
+        ),
+        ("hvordan forbereder vi personalet på en peer i Odense", "opstart-forberede-kollegerne"),
+        ("Kan vi ansætte en peer i Gladsaxe uden uddannelse?", "ansaettelse-kvalifikationer"),
+        ("hvad gør vi hvis vores peer i Aalborg bliver syg i 2026", "peer-bliver-syg"),
+    ],
+)
+def test_a_how_to_question_keeps_its_answer_wherever_and_whenever_it_is_asked(
+    real: Matcher, question: str, expect: str
+) -> None:
+    result = answered(real, question, expect)
+    assert real.answerable(result) is result
+
+
+def test_a_how_to_question_about_an_organisation_still_needs_an_item_that_names_it(
+    real: Matcher,
+) -> None:
+    for question in (
+        "Skal vi orientere Socialtilsyn Syd om vores nye peer?",
+        "hvordan faar vores peer adgang til cosmic",
+    ):
+        result = answered(real, question, "peer-adgang-til-journal")
+        assert real.answerable(result).status is Status.NO_MATCH
+    # the places and years of a how-to question are context; of any other question, asked
+    assert real.answerability.asked_names(words("hvordan gør vi i Odense i 2026")) == set()
+    assert real.answerability.asked_names(words("hvor mange peers er der i Odense i 2026")) == {
+        "Odense",
+        "2026",
+    }
+
+
 def test_ask_back_is_kept_when_one_suggestion_holds_what_is_asked(real: Matcher) -> None:
     question = "peer loen region nordjylland hvilket trin"
     items = [real.kb.item("loen-overenskomst"), real.kb.item("leder-center-hjaelp")]

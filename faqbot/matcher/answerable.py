@@ -31,6 +31,14 @@ YEAR = re.compile(r"(?:19|20)\d\d")
 _SENTENCES = re.compile(r"(?<=[.?!])\s+")
 _CLAUSES = re.compile(r",|–| - ")
 _ASKER = re.compile(r"\s*(?:jeg|vi)\s+(?:er|arbejder|sidder|har|bor)\b", re.IGNORECASE)
+_HOW_TO = re.compile(
+    r"\bhvordan\b|\b(?:kan|skal|ma|bor)\s+(?:vi|man|jeg|i)\b|\bhvad\s+(?:gor|skal|kan)\s+(?:vi|man|jeg)\b"
+)
+"""A how-to or may-we question (folded words: "hvordan ...", "kan vi ...", "hvad gør man ..."):
+the guides' general answer holds wherever and whenever the asker is, so a place or a year named
+in it is context, not what is asked (an organisation, system or law still is)."""
+PLACES = "steder"
+"""The kind of names in answerable.yaml that are places."""
 _MARKS = {
     "<tal>": re.compile(r"\d"),
     "<år>": re.compile(r"\b(?:19|20)\d\d\b"),
@@ -68,11 +76,15 @@ class Names:
 
     def __init__(self, rules: AnswerableRules) -> None:
         self.forms: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        self.places: set[str] = set()
+        """The names (as shown) of the kind ``PLACES``."""
         self.written: dict[str, tuple[str, ...]] = {}
         """Each name (as shown) -> its forms as folded text ("region syd", "regionsyd")."""
         self.endings = tuple(fold(e) for kind in rules.names for e in kind.endings)
         for kind in rules.names:
             for forms in kind.names:
+                if kind.kind == PLACES:
+                    self.places.add(forms[0])
                 for form in forms:
                     parts = tuple(words(form))
                     if parts:
@@ -186,7 +198,7 @@ class Answerability:
     def gap(self, question: str, item: Item) -> Gap | None:
         """What the question asks that this item does not hold (None: nothing found)."""
         folded = words(asking_part(question))
-        return self._gap(folded, self.names.find(folded), item)
+        return self._gap(folded, self.asked_names(folded), item)
 
     def _gap(self, folded: Sequence[str], named: set[str], item: Item) -> Gap | None:
         missing = sorted(name for name in named if not self.names_it(item, name))
@@ -197,12 +209,20 @@ class Answerability:
                 return Gap(fact=fact.says)
         return None
 
+    def asked_names(self, folded: Sequence[str]) -> set[str]:
+        """The names the asking part asks about: in a how-to or may-we question, not its places
+        and years."""
+        found = self.names.find(folded)
+        if found and _HOW_TO.search(" ".join(folded)):
+            return {n for n in found if n not in self.names.places and not YEAR.fullmatch(n)}
+        return found
+
     def unanswerable(self, question: str, items: Sequence[Item]) -> Gap | None:
         """The gap of the first item when every one of ``items`` has one, else None."""
         if not items or not (self.rules.names or self.rules.facts):
             return None
         folded = words(asking_part(question))
-        named = self.names.find(folded)
+        named = self.asked_names(folded)
         first: Gap | None = None
         for item in items:
             gap = self._gap(folded, named, item)
