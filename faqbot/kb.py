@@ -999,6 +999,19 @@ def _optional_list(reader: _Reader, name: str, expected: str) -> tuple[Path, _Se
     return path, data
 
 
+def _optional_mapping(reader: _Reader, name: str, expected: str) -> tuple[Path, _Map | None]:
+    """An optional file holding a top-level mapping: None, and no problem, when it is absent or
+    empty."""
+    path = reader.directory / name
+    if not path.exists():
+        return path, None
+    data = reader.read(path)
+    if data is not None and not isinstance(data, _Map):
+        reader.file_problem(path, 1, expected)
+        return path, None
+    return path, data
+
+
 def _read_synonyms(reader: _Reader) -> list[tuple[str, ...]]:
     path, data = _optional_list(
         reader, "synonyms.yaml", "expected a list of synonym groups (lists of words)"
@@ -1309,14 +1322,10 @@ DECISION_KEYS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 
 def _read_decision(reader: _Reader) -> dict[str, dict[str, float]]:
     """``calibration.yaml`` if it exists: sections of names with numbers."""
-    path = reader.directory / "calibration.yaml"
-    if not path.exists():
-        return {}
-    data = reader.read(path)
+    path, data = _optional_mapping(
+        reader, "calibration.yaml", "expected a mapping with 'calibration' and 'thresholds'"
+    )
     if data is None:
-        return {}
-    if not isinstance(data, _Map):
-        reader.file_problem(path, 1, "expected a mapping with 'calibration' and 'thresholds'")
         return {}
     _Fields(reader, path, data, "calibration").check_keys((), DECISION_KEYS)
     decision: dict[str, dict[str, float]] = {}
@@ -1348,14 +1357,10 @@ _FACT_KIND_KEYS = (("says", "asks", "shown_by"), ())
 def _read_answerable(reader: _Reader) -> AnswerableRules:
     """``answerable.yaml`` if it exists: kinds of names (each name's forms separated by " / ")
     and kinds of facts with the phrases that ask for them and what shows them in an answer."""
-    path = reader.directory / "answerable.yaml"
-    if not path.exists():
-        return AnswerableRules()
-    data = reader.read(path)
+    path, data = _optional_mapping(
+        reader, "answerable.yaml", "expected a mapping with 'names' and 'facts'"
+    )
     if data is None:
-        return AnswerableRules()
-    if not isinstance(data, _Map):
-        reader.file_problem(path, 1, "expected a mapping with 'names' and 'facts'")
         return AnswerableRules()
     top = _Fields(reader, path, data, "answerable")
     top.check_keys(*_ANSWERABLE_KEYS)
@@ -1386,14 +1391,10 @@ def _read_answerable(reader: _Reader) -> AnswerableRules:
 
 def _read_small_talk(reader: _Reader) -> SmallTalkRules | None:
     """``smalltalk.yaml`` if it exists: kinds with unique names and phrases, filler, foreign."""
-    path = reader.directory / "smalltalk.yaml"
-    if not path.exists():
-        return None
-    data = reader.read(path)
+    path, data = _optional_mapping(
+        reader, "smalltalk.yaml", "expected a mapping with 'kinds' (and 'filler', 'foreign')"
+    )
     if data is None:
-        return None
-    if not isinstance(data, _Map):
-        reader.file_problem(path, 1, "expected a mapping with 'kinds' (and 'filler', 'foreign')")
         return None
     fields = _Fields(reader, path, data, "smalltalk")
     fields.check_keys(*_SMALL_TALK_KEYS)
@@ -1916,14 +1917,10 @@ _RULE_COUNTS = (
 
 def _read_house_rules(reader: _Reader) -> HouseRules:
     """rules.yaml, if the directory has one (no rules without it)."""
-    path = reader.directory / RULES_FILE
-    if not path.exists():
-        return HouseRules()
-    data = reader.read(path)
+    path, data = _optional_mapping(
+        reader, RULES_FILE, "expected a mapping of rule names to numbers"
+    )
     if data is None:
-        return HouseRules()
-    if not isinstance(data, _Map):
-        reader.file_problem(path, 1, "expected a mapping of rule names to numbers")
         return HouseRules()
     fields = _Fields(reader, path, data, "rules")
     fields.check_keys((), (*_RULE_COUNTS, "min_related_share", "every_source_cited"))

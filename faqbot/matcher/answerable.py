@@ -120,9 +120,14 @@ def _follows(folded: Sequence[str], at: int, parts: tuple[str, ...]) -> bool:
     )
 
 
+def asking_phrases(fact: FactKind) -> tuple[str, ...]:
+    """The phrases that ask for the fact, as folded words joined by spaces."""
+    return tuple(" ".join(words(phrase)) for phrase in fact.asks)
+
+
 def fact_asked(fact: FactKind, folded: Sequence[str]) -> bool:
     """Does the question (folded words) use one of the phrases that ask for the fact?"""
-    return asks(tuple(" ".join(words(phrase)) for phrase in fact.asks), folded)
+    return asks(asking_phrases(fact), folded)
 
 
 def asks(phrases: Iterable[str], folded: Sequence[str]) -> bool:
@@ -163,10 +168,7 @@ class Answerability:
         self.kb = kb
         self.rules = kb.answerable
         self.names = Names(kb.answerable)
-        self.facts = tuple(
-            (fact, tuple(" ".join(words(phrase)) for phrase in fact.asks))
-            for fact in kb.answerable.facts
-        )
+        self.facts = tuple((fact, asking_phrases(fact)) for fact in kb.answerable.facts)
         self._texts: dict[str, str] = {}
         self._shown: dict[tuple[str, int], bool] = {}
 
@@ -195,12 +197,9 @@ class Answerability:
             shown = self._shown[key] = fact_shown(fact, item.answer, words(item.answer))
         return shown
 
-    def gap(self, question: str, item: Item) -> Gap | None:
-        """What the question asks that this item does not hold (None: nothing found)."""
-        folded = words(asking_part(question))
-        return self._gap(folded, self.asked_names(folded), item)
-
     def _gap(self, folded: Sequence[str], named: set[str], item: Item) -> Gap | None:
+        """What the question (its asking part, folded, and the names it asks about) asks that
+        this item does not hold (None: nothing found)."""
         missing = sorted(name for name in named if not self.names_it(item, name))
         if missing:
             return Gap(name=missing[0])

@@ -24,10 +24,14 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from faqbot.kb import Item
 from faqbot.matcher.answerable import Gap
 from faqbot.smalltalk import SmallTalk
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 
 class Status(StrEnum):
@@ -124,31 +128,34 @@ class OutsideEvidence:
 
 
 @dataclass(frozen=True)
-class OutOfScopeModel:
-    """A logistic model of P(the question is outside the subject): sigmoid(intercept + the sum
-    of weight x evidence), one weight per ``OutsideEvidence`` field."""
+class LogisticModel:
+    """sigmoid(intercept + the sum of weight x evidence): a subclass has one weight per field
+    of the evidence it reads, under the same name."""
 
     intercept: float
+
+    def probability(self, evidence: DataclassInstance) -> float:
+        z = self.intercept + sum(
+            getattr(self, field.name) * getattr(evidence, field.name) for field in fields(evidence)
+        )
+        return 1.0 / (1.0 + math.exp(-min(max(z, -50.0), 50.0)))
+
+
+@dataclass(frozen=True)
+class OutOfScopeModel(LogisticModel):
+    """P(the question is outside the subject), one weight per ``OutsideEvidence`` field."""
+
     off_topic: float
     negative_gap: float
     unknown: float
     coverage: float
     word_odds: float
 
-    def probability(self, evidence: OutsideEvidence) -> float:
-        z = self.intercept + sum(
-            getattr(self, field.name) * getattr(evidence, field.name)
-            for field in fields(OutsideEvidence)
-        )
-        return 1.0 / (1.0 + math.exp(-min(max(z, -50.0), 50.0)))
-
 
 @dataclass(frozen=True)
-class Calibration:
-    """A logistic model of P(the best item is right): sigmoid(intercept + the sum of weight x
-    evidence), one weight per ``Evidence`` field."""
+class Calibration(LogisticModel):
+    """P(the best item is right), one weight per ``Evidence`` field."""
 
-    intercept: float
     score: float
     margin: float
     negative: float
@@ -158,12 +165,6 @@ class Calibration:
     surface_lead: float
     agreement: float
     coverage: float
-
-    def probability(self, evidence: Evidence) -> float:
-        z = self.intercept + sum(
-            getattr(self, field.name) * getattr(evidence, field.name) for field in fields(Evidence)
-        )
-        return 1.0 / (1.0 + math.exp(-min(max(z, -50.0), 50.0)))
 
 
 CALIBRATION = Calibration(
