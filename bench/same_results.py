@@ -53,10 +53,10 @@ def describe(knowledge_dir: Path, loao: bool) -> dict[str, Any]:
         )
 
     found: dict[str, Any] = {"eval.yaml": [one(matcher, q) for q in questions]}
-    asked = [q for q in knowledge.asked]
+    asked = list(knowledge.asked)
     found["dev.yaml, full index"] = [one(matcher, q.text) for q in asked]
     if loao:
-        for author in knowledge.asked_authors():
+        for author in knowledge.asked_authors:
             without = matcher.without_author(author)
             mine = [q.text for q in asked if q.author == author]
             found[f"dev.yaml without {author}"] = [one(without, q) for q in mine]
