@@ -231,6 +231,47 @@ def test_a_place_named_by_the_item_or_only_as_context_keeps_the_answer(real: Mat
         assert real.answerable(result) is result
 
 
+def test_a_municipality_is_covered_by_an_item_that_names_its_region(real: Matcher) -> None:
+    within = real.answerability.names.within
+    assert within["Aalborg"] == within["Hjørring"] == "Region Nordjylland"
+    assert within["Odense"] == within["Aabenraa"] == "Region Syddanmark"
+    assert within["Aarhus"] == "Region Midtjylland" and within["Roskilde"] == "Region Sjælland"
+    assert within["Bornholm"] == "Region Hovedstaden"
+    assert "Region Nordjylland" not in within and "Norge" not in within
+    item = real.kb.item("loen-overenskomst")  # its guide is Region Nordjylland's
+    assert " aalborg" not in real.answerability.item_text(item)
+    assert real.answerability.names_it(item, "Aalborg")
+    assert real.answerability.names_it(item, "Hjørring")
+    assert not real.answerability.names_it(item, "Odense")
+    assert not real.answerability.names_it(item, "Region Syddanmark")
+    question = "Hvad er lønnen for en peer i Aalborg?"
+    result = answered(real, question, "loen-overenskomst")
+    assert real.answerable(result) is result
+    odense = answered(real, question.replace("Aalborg", "Odense"), "loen-overenskomst")
+    assert real.answerable(odense).not_covered == Gap(name="Odense")
+
+
+def test_the_municipalities_are_the_98_of_the_five_regions() -> None:
+    rules = kb.load(KNOWLEDGE).answerable
+    regions = {kind.within for kind in rules.names if kind.within}
+    assert regions == {
+        "Region Hovedstaden",
+        "Region Sjælland",
+        "Region Syddanmark",
+        "Region Midtjylland",
+        "Region Nordjylland",
+    }
+    counts = {r: sum(len(k.names) for k in rules.names if k.within == r) for r in regions}
+    # Vejen (Region Syddanmark) is left out: an everyday word ("vejen ind på arbejdsmarkedet").
+    assert counts == {
+        "Region Hovedstaden": 29,
+        "Region Sjælland": 17,
+        "Region Syddanmark": 21,
+        "Region Midtjylland": 19,
+        "Region Nordjylland": 11,
+    }
+
+
 @pytest.mark.parametrize(
     ("question", "expect"),
     [

@@ -80,11 +80,15 @@ class Names:
         """The names (as shown) of the kind ``PLACES``."""
         self.written: dict[str, tuple[str, ...]] = {}
         """Each name (as shown) -> its forms as folded text ("region syd", "regionsyd")."""
+        self.within: dict[str, str] = {}
+        """Each name (as shown) -> the name that covers it ("Aalborg" -> "Region Nordjylland")."""
         self.endings = tuple(fold(e) for kind in rules.names for e in kind.endings)
         for kind in rules.names:
             for forms in kind.names:
                 if kind.kind == PLACES:
                     self.places.add(forms[0])
+                if kind.within:
+                    self.within[forms[0]] = kind.within
                 for form in forms:
                     parts = tuple(words(form))
                     if parts:
@@ -185,8 +189,14 @@ class Answerability:
         return text
 
     def names_it(self, item: Item, name: str) -> bool:
-        """Does the item name this name (as shown: "Region Syddanmark", "2025")?"""
-        return mentions(self.item_text(item), self.names.written.get(name, (name,)))
+        """Does the item name this name (as shown: "Aalborg", "2025"), or the one that covers
+        it ("Region Nordjylland")?"""
+        text = self.item_text(item)
+        written = self.names.written
+        if mentions(text, written.get(name, (name,))):
+            return True
+        within = self.names.within.get(name)
+        return within is not None and mentions(text, written.get(within, (within,)))
 
     def shows(self, item: Item, at: int) -> bool:
         """Does the item's answer show the ``at``-th kind of fact?"""
