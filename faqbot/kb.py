@@ -176,9 +176,9 @@ class AnswerableRules:
     facts: tuple[FactKind, ...] = ()
 
 
-SHOWN_MARKS = ("<tal>", "<år>", "<telefonnummer>", "<link>")
+SHOWN_MARKS = ("<tal>", "<år>", "<telefonnummer>", "<link>", "<paragraf>")
 """The marks ``shown_by`` may use besides words: any number, a year, a phone number, a web or
-mail address."""
+mail address, a paragraph sign (§)."""
 
 
 SITUATIONS = ("suicide", "self_harm", "medical", "violence")

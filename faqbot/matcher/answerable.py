@@ -44,6 +44,7 @@ _MARKS = {
     "<år>": re.compile(r"\b(?:19|20)\d\d\b"),
     "<telefonnummer>": re.compile(r"\b\d{2} ?\d{2} ?\d{2} ?\d{2}\b"),
     "<link>": re.compile(r"@|www\.|https?://|\.dk\b", re.IGNORECASE),
+    "<paragraf>": re.compile(r"§"),
 }
 
 
@@ -124,9 +125,17 @@ def _follows(folded: Sequence[str], at: int, parts: tuple[str, ...]) -> bool:
     )
 
 
-def asking_phrases(fact: FactKind) -> tuple[str, ...]:
-    """The phrases that ask for the fact, as folded words joined by spaces."""
-    return tuple(" ".join(words(phrase)) for phrase in fact.asks)
+GAP = " ... "
+"""In a phrase that asks, words may stand between its parts: "hvor mange ... i dag"."""
+
+
+def asking_phrases(fact: FactKind) -> tuple[tuple[str, ...], ...]:
+    """The phrases that ask for the fact, each as its parts (``GAP`` between them), each part
+    folded words joined by spaces."""
+    return tuple(
+        tuple(" ".join(words(part)) for part in phrase.split(GAP.strip()) if words(part))
+        for phrase in fact.asks
+    )
 
 
 def fact_asked(fact: FactKind, folded: Sequence[str]) -> bool:
@@ -134,10 +143,21 @@ def fact_asked(fact: FactKind, folded: Sequence[str]) -> bool:
     return asks(asking_phrases(fact), folded)
 
 
-def asks(phrases: Iterable[str], folded: Sequence[str]) -> bool:
-    """Is one of the folded phrases a run of the folded words?"""
+def asks(phrases: Iterable[tuple[str, ...]], folded: Sequence[str]) -> bool:
+    """Is one of the folded phrases in the folded words: each part a run of them, the parts in
+    their order?"""
     text = f" {' '.join(folded)} "
-    return any(f" {phrase} " in text for phrase in phrases)
+    for parts in phrases:
+        at = 0
+        for part in parts:
+            at = text.find(f" {part} ", at)
+            if at < 0:
+                break
+            at += len(part) + 1
+        else:
+            if parts:
+                return True
+    return False
 
 
 def fact_shown(fact: FactKind, answer: str, folded: Iterable[str]) -> bool:
@@ -149,7 +169,11 @@ def fact_shown(fact: FactKind, answer: str, folded: Iterable[str]) -> bool:
             if mark.search(answer):
                 return True
             continue
-        stem = fold(shown.rstrip("*"))
+        stem = " ".join(words(shown.rstrip("*")))
+        if " " in stem:  # a phrase: "i dag"
+            if f" {stem} " in f" {' '.join(folded)} ":
+                return True
+            continue
         starts = shown.endswith("*")
         if any(word.startswith(stem) if starts else word == stem for word in folded):
             return True
