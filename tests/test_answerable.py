@@ -11,7 +11,7 @@ import pytest
 
 from faqbot import kb
 from faqbot.kb import FactKind, NameKind
-from faqbot.matcher import Matcher, Result, Status, Suggestion
+from faqbot.matcher import Matcher, Result, Status, Suggestion, answerable
 from faqbot.matcher.answerable import (
     MAX_ENDING,
     MIN_STEM,
@@ -20,6 +20,8 @@ from faqbot.matcher.answerable import (
     Gap,
     Names,
     asking_part,
+    asking_phrases,
+    asks,
     fact_asked,
     fact_shown,
 )
@@ -161,6 +163,34 @@ def test_the_name_lookup_equals_a_plain_loop_on_every_eval_question_and_answer(
         assert names.find(folded) == expected, text
         named += bool(expected)
     assert named > 50  # the comparison covers many texts that do name something
+
+
+def test_the_kept_lookups_stay_bounded_and_give_the_same_names(
+    real: Matcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(answerable, "CACHED_WORDS", 5)
+    fresh = Names(real.kb.answerable)
+    rules = real.kb.answerable
+    shapes = plain_shapes(rules)
+    for text in [item.answer for item in real.kb.items[:20]] * 2:
+        folded = words(text)
+        assert fresh.find(folded) == plain_find(rules, shapes, folded)
+        assert len(fresh._words) <= 5
+
+
+def test_the_asked_facts_equal_a_plain_loop_on_eval_questions_and_phrasings(real: Matcher) -> None:
+    check = real.answerability
+    evalset = kb.load_eval(KNOWLEDGE / "eval.yaml", real.kb)
+    asked = 0
+    texts = [q.question for q in evalset.questions] + list(evalset.out_of_scope)
+    texts += [phrasing for item in real.kb.items for phrasing in item.phrasings]
+    every = [asking_phrases(fact) for fact, _ in check.facts]  # every phrase, no first-word filter
+    for text in texts:
+        folded = words(text)
+        plain = [at for at, phrases in enumerate(every) if asks(phrases, folded)]
+        assert check.asked_facts(folded) == plain, text
+        asked += bool(plain)
+    assert asked > 150
 
 
 # -- facts ----------------------------------------------------------------------------------
@@ -337,8 +367,8 @@ def test_a_municipality_is_covered_by_an_item_that_names_its_region(real: Matche
     assert real.answerable(odense).not_covered == Gap(name="Odense")
 
 
-def test_the_municipalities_are_the_98_of_the_five_regions() -> None:
-    rules = kb.load(KNOWLEDGE).answerable
+def test_the_municipalities_are_the_98_of_the_five_regions(real: Matcher) -> None:
+    rules = real.kb.answerable
     regions = {kind.within for kind in rules.names if kind.within}
     assert regions == {
         "Region Hovedstaden",
