@@ -273,6 +273,10 @@ def real_fact(real: Matcher, says: str) -> FactKind:
         ("tal eller andele", "Hvor mange procent får fast job?", True),
         ("tal eller andele", "Hvad er antallet af peers?", True),
         ("tal eller andele", "Hvor ofte skal peeren have supervision?", False),
+        ("tal eller andele", "Hvor mange peers bliver syge igen?", True),
+        ("tal eller andele", "Hvor mange peers er der i Danmark?", True),
+        ("tal eller andele", "Hvor mange kolleger skal kende til diagnosen?", False),  # advice
+        ("tal eller andele", "Hvor mange peers bør vi ansætte?", False),
     ],
 )
 def test_the_new_fact_kinds_are_asked_in_their_forms(
