@@ -448,7 +448,10 @@ def ask(args: argparse.Namespace) -> int:
     --json prints one object per question with the keys question, status, item_id, answer
     (for status safety: the safety text), score, source, suggestions, small_talk (the kind of
     small talk, "foreign" for another language, or null; answer then holds the reply or the
-    note) and safety_note (true when the safety note goes first).
+    note), safety_note (true when the safety note goes first), off_topic (true when the
+    question is outside the guides' subject) and not_covered (when the nearest items do not hold
+    what is asked: the name or kind of fact they lack, and the reason as the reply says it;
+    else null).
     Example: faqbot ask "Har peeren tavshedspligt?"
     Example: printf 'peer og medicin\\nhvad er recovery\\n' | faqbot ask --json -
     """
@@ -515,7 +518,20 @@ def ask_json(result: object, knowledge: kb.KnowledgeBase) -> dict[str, Any]:
         ][:3],
         "small_talk": result.small_talk.kind if result.small_talk is not None else None,
         "safety_note": result.safety_note,
+        "off_topic": result.off_topic,
+        "not_covered": not_covered_json(result.not_covered),
     }
+
+
+def not_covered_json(gap: object) -> dict[str, str | None] | None:
+    """What the nearest items lack (``Result.not_covered``) for ``faqbot ask --json``."""
+    from faqbot import render
+    from faqbot.matcher.answerable import Gap
+
+    if not isinstance(gap, Gap):
+        return None
+    reason = f"guiderne om peer-medarbejdere {render.not_covered(gap)}"
+    return {"name": gap.name, "fact": gap.fact, "reason": reason}
 
 
 @command(KNOWLEDGE_DIR)

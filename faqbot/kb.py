@@ -150,6 +150,9 @@ class NameKind:
     """Each name with its other forms, the first as it is shown ("Region Syddanmark")."""
     endings: tuple[str, ...] = ()
     """A longer word ending in one of these names a thing of this kind ("funktionærloven")."""
+    within: str = ""
+    """A name (of any kind, as shown) that covers each of these: an item that names "Region
+    Nordjylland" holds what it says about its municipalities ("Aalborg") too."""
 
 
 @dataclass(frozen=True)
@@ -173,9 +176,9 @@ class AnswerableRules:
     facts: tuple[FactKind, ...] = ()
 
 
-SHOWN_MARKS = ("<tal>", "<år>", "<telefonnummer>", "<link>")
+SHOWN_MARKS = ("<tal>", "<år>", "<telefonnummer>", "<link>", "<paragraf>")
 """The marks ``shown_by`` may use besides words: any number, a year, a phone number, a web or
-mail address."""
+mail address, a paragraph sign (§)."""
 
 
 SITUATIONS = ("suicide", "self_harm", "medical", "violence")
@@ -1350,7 +1353,7 @@ def _read_decision(reader: _Reader) -> dict[str, dict[str, float]]:
 
 
 _ANSWERABLE_KEYS = ((), ("names", "facts"))
-_NAME_KIND_KEYS = (("kind", "names"), ("endings",))
+_NAME_KIND_KEYS = (("kind", "names"), ("endings", "within"))
 _FACT_KIND_KEYS = (("says", "asks", "shown_by"), ())
 
 
@@ -1365,6 +1368,7 @@ def _read_answerable(reader: _Reader) -> AnswerableRules:
     top = _Fields(reader, path, data, "answerable")
     top.check_keys(*_ANSWERABLE_KEYS)
     names = []
+    withins: list[tuple[str, int]] = []
     for mapping, _line in top.mappings("names"):
         fields = _Fields(reader, path, mapping, "answerable name kind")
         fields.check_keys(*_NAME_KIND_KEYS)
@@ -1373,7 +1377,17 @@ def _read_answerable(reader: _Reader) -> AnswerableRules:
             for text, _ in fields.text_list("names", required=True)
         )
         endings = tuple(text.casefold() for text, _ in fields.text_list("endings"))
-        names.append(NameKind(fields.text("kind") or "", forms, endings))
+        within = fields.text("within") or ""
+        if within:
+            withins.append((within, fields.line("within")))
+        names.append(NameKind(fields.text("kind") or "", forms, endings, within))
+    first_forms = {forms[0] for kind in names for forms in kind.names if forms}
+    for within, line in withins:
+        if within not in first_forms:
+            hint = did_you_mean(within, first_forms)
+            more = f" (did you mean '{hint}'?)" if hint else ""
+            message = f"answerable: 'within' is '{within}', which is no name's first form{more}"
+            reader.problem(path, line, message)
     facts = []
     for mapping, _line in top.mappings("facts"):
         fields = _Fields(reader, path, mapping, "answerable fact kind")

@@ -15,14 +15,21 @@ from faqbot.matcher.answerable import Gap
 
 CLARIFY_LEAD = "Mente du et af disse spørgsmål?"
 CLARIFY_PICK = "Vælg et nummer, eller stil spørgsmålet på en anden måde."
+GUIDES_COVER = (
+    "Guiderne handler om at ansætte, introducere, lede og arbejde sammen med "
+    "peer-medarbejdere: rolle og opgaver, ansættelse, løn og timer, samarbejde, tavshedspligt, "
+    "medicin, sygdom, supervision og recovery."
+)
+"""What the guides do cover, said whenever the bot cannot answer."""
 NO_MATCH_TEXT = (
     "Det kan jeg desværre ikke svare sikkert på. Jeg svarer kun ud fra guiderne om "
     "peer-medarbejdere, og jeg fandt ikke noget, der passer til dit spørgsmål.\n"
+    f"{GUIDES_COVER}\n"
     "Prøv at skrive det på en anden måde, se emnerne med /emner, eller spørg din leder."
 )
 NOT_COVERED_TEXT = (
     "Det kan jeg desværre ikke svare på: guiderne om peer-medarbejdere {gap}, og jeg svarer kun "
-    "ud fra dem.\nSpørg din leder eller HR, eller se emnerne med /emner."
+    f"ud fra dem.\n{GUIDES_COVER}\nSpørg din leder eller HR, eller se emnerne med /emner."
 )
 """When the nearest items do not hold what is asked (``Result.not_covered``)."""
 SOURCES_LEAD = "Svarene bygger på disse guider:"

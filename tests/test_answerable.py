@@ -11,7 +11,7 @@ import pytest
 
 from faqbot import kb
 from faqbot.kb import FactKind, NameKind
-from faqbot.matcher import Matcher, Result, Status, Suggestion
+from faqbot.matcher import Matcher, Result, Status, Suggestion, answerable
 from faqbot.matcher.answerable import (
     MAX_ENDING,
     MIN_STEM,
@@ -20,6 +20,8 @@ from faqbot.matcher.answerable import (
     Gap,
     Names,
     asking_part,
+    asking_phrases,
+    asks,
     fact_asked,
     fact_shown,
 )
@@ -163,6 +165,34 @@ def test_the_name_lookup_equals_a_plain_loop_on_every_eval_question_and_answer(
     assert named > 50  # the comparison covers many texts that do name something
 
 
+def test_the_kept_lookups_stay_bounded_and_give_the_same_names(
+    real: Matcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(answerable, "CACHED_WORDS", 5)
+    fresh = Names(real.kb.answerable)
+    rules = real.kb.answerable
+    shapes = plain_shapes(rules)
+    for text in [item.answer for item in real.kb.items[:20]] * 2:
+        folded = words(text)
+        assert fresh.find(folded) == plain_find(rules, shapes, folded)
+        assert len(fresh._words) <= 5
+
+
+def test_the_asked_facts_equal_a_plain_loop_on_eval_questions_and_phrasings(real: Matcher) -> None:
+    check = real.answerability
+    evalset = kb.load_eval(KNOWLEDGE / "eval.yaml", real.kb)
+    asked = 0
+    texts = [q.question for q in evalset.questions] + list(evalset.out_of_scope)
+    texts += [phrasing for item in real.kb.items for phrasing in item.phrasings]
+    every = [asking_phrases(fact) for fact, _ in check.facts]  # every phrase, no first-word filter
+    for text in texts:
+        folded = words(text)
+        plain = [at for at, phrases in enumerate(every) if asks(phrases, folded)]
+        assert check.asked_facts(folded) == plain, text
+        asked += bool(plain)
+    assert asked > 100
+
+
 # -- facts ----------------------------------------------------------------------------------
 
 PHONE = FactKind("telefonnumre", ("tlf nr", "telefonnummer"), ("<telefonnummer>", "<link>"))
@@ -199,6 +229,96 @@ def test_the_real_fact_kinds_use_known_marks_and_have_a_danish_name(real: Matche
     assert all(s in kb.SHOWN_MARKS for f in facts for s in f.shown_by if s.startswith("<"))
 
 
+NOW = FactKind("aktuelle tal", ("hvor mange ... ansat ... i dag", "seneste tal"), ("i dag",))
+
+
+def test_a_phrase_with_a_gap_asks_when_its_parts_come_in_order() -> None:
+    assert fact_asked(NOW, words("Hvor mange peers er ansat i Region Midt i dag?"))
+    assert fact_asked(NOW, words("hvad er de seneste tal"))
+    assert fact_asked(NOW, words("Hvor mange peers er ansat?")) is False  # no "i dag"
+    assert fact_asked(NOW, words("I dag er vi ansat, hvor mange?")) is False  # not in order
+    assert fact_asked(NOW, words("Hvor mange timer arbejder en peer i dag?")) is False
+
+
+def test_a_shown_phrase_must_stand_whole_in_the_answer() -> None:
+    assert fact_shown(NOW, "I dag er 40 ansat.", words("I dag er 40 ansat."))
+    assert not fact_shown(NOW, "I 2019 var 40 ansat, og dagen efter ...", words("I 2019 var 40"))
+
+
+def real_fact(real: Matcher, says: str) -> FactKind:
+    return next(f for f in real.kb.answerable.facts if f.says == says)
+
+
+@pytest.mark.parametrize(
+    ("says", "question", "asked"),
+    [
+        ("aktuelle tal", "Hvor mange peers er ansat i psykiatrien lige nu?", True),
+        ("aktuelle tal", "Hvor mange peers er ansat i Psykiatrien i dag?", True),
+        ("aktuelle tal", "hvor mange peers er ansat nu", True),
+        ("aktuelle tal", "Hvordan ser det ud i dag med peers i regionen?", True),
+        ("aktuelle tal", "I dag – hvor mange peers er ansat i regionen?", True),
+        ("aktuelle tal", "Hvor mange peers er der i Danmark i dag?", True),
+        ("aktuelle tal", "Hvad siger den seneste opgørelse?", True),
+        ("aktuelle tal", "Hvor mange timer arbejder en peer typisk i dag?", False),
+        ("aktuelle tal", "Hvor mange peers bør vi ansætte?", False),
+        ("regler eller paragraffer", "Hvilken paragraf giver peeren adgang?", True),
+        ("regler eller paragraffer", "Gælder reglerne om fortrinsadgang for os?", True),
+        ("regler eller paragraffer", "Hvad er lovhjemlen for det?", False),  # another word
+        ("regler eller paragraffer", "Hvad er hjemlen for det?", True),
+        ("regler eller paragraffer", "Står det i en bekendtgørelse?", True),
+        ("regler eller paragraffer", "Hvad siger loven om tavshedspligt?", False),
+        ("regler eller paragraffer", "Hvilke regler har vi for pauser?", False),
+        ("tal eller andele", "Hvor mange timers frivilligt arbejde må hun have?", True),
+        ("tal eller andele", "Hvor stor en andel af peers bliver syge?", True),
+        ("tal eller andele", "Hvor mange procent får fast job?", True),
+        ("tal eller andele", "Hvad er antallet af peers?", True),
+        ("tal eller andele", "Hvor ofte skal peeren have supervision?", False),
+        ("tal eller andele", "Hvor mange peers bliver syge igen?", True),
+        ("tal eller andele", "Hvor mange peers er der i Danmark?", True),
+        ("tal eller andele", "Hvor mange kolleger skal kende til diagnosen?", False),  # advice
+        ("tal eller andele", "Hvor mange peers bør vi ansætte?", False),
+    ],
+)
+def test_the_new_fact_kinds_are_asked_in_their_forms(
+    real: Matcher, says: str, question: str, asked: bool
+) -> None:
+    assert fact_asked(real_fact(real, says), words(question)) is asked
+
+
+@pytest.mark.parametrize(
+    ("says", "answer", "shown"),
+    [
+        ("aktuelle tal", "I 2019 var 40 peers ansat i regionen.", False),
+        ("aktuelle tal", "Der er i dag 40 peers ansat.", True),
+        ("aktuelle tal", "Det aktuelle antal står på hjemmesiden.", True),
+        ("regler eller paragraffer", "Efter sundhedslovens § 40 har alle tavshedspligt.", True),
+        ("regler eller paragraffer", "Efter § 40 har alle tavshedspligt.", True),  # <paragraf>
+        ("regler eller paragraffer", "Reglerne er de samme som for andre ansatte.", True),
+        ("regler eller paragraffer", "Peeren har tavshedspligt som alle andre.", False),
+        ("tal eller andele", "De fleste arbejder 15-25 timer.", True),
+        ("tal eller andele", "Omkring halvdelen får fast job.", True),
+        ("tal eller andele", "To ud af tre bliver.", True),
+        ("tal eller andele", "Det varierer meget fra sted til sted.", False),
+    ],
+)
+def test_the_new_fact_kinds_are_shown_by_their_words_and_marks(
+    real: Matcher, says: str, answer: str, shown: bool
+) -> None:
+    assert fact_shown(real_fact(real, says), answer, words(answer)) is shown
+
+
+def test_a_question_for_a_fact_no_item_holds_is_not_answered(real: Matcher) -> None:
+    for question, says in (
+        ("Hvor mange peers er ansat i psykiatrien i dag?", "aktuelle tal"),
+        ("Hvilken paragraf giver peeren ret til at se journalen?", "regler eller paragraffer"),
+    ):
+        result = real.answerable(answered(real, question, "peer-adgang-til-journal"))
+        assert result.status is Status.NO_MATCH and result.not_covered == Gap(fact=says)
+        assert f"har ikke de {says}, du spørger om" in result_plain(result, real.kb)
+    kept = answered(real, "Hvad siger loven om tavshedspligt for peers?", "peer-tavshedspligt")
+    assert real.answerable(kept) is kept
+
+
 # -- the engine -----------------------------------------------------------------------------
 
 
@@ -229,6 +349,47 @@ def test_a_place_named_by_the_item_or_only_as_context_keeps_the_answer(real: Mat
     ):
         result = answered(real, question, "leder-center-hjaelp")
         assert real.answerable(result) is result
+
+
+def test_a_municipality_is_covered_by_an_item_that_names_its_region(real: Matcher) -> None:
+    within = real.answerability.names.within
+    assert within["Aalborg"] == within["Hjørring"] == "Region Nordjylland"
+    assert within["Odense"] == within["Aabenraa"] == "Region Syddanmark"
+    assert within["Aarhus"] == "Region Midtjylland" and within["Roskilde"] == "Region Sjælland"
+    assert within["Bornholm"] == "Region Hovedstaden"
+    assert "Region Nordjylland" not in within and "Norge" not in within
+    item = real.kb.item("loen-overenskomst")  # its guide is Region Nordjylland's
+    assert " aalborg" not in real.answerability.item_text(item)
+    assert real.answerability.names_it(item, "Aalborg")
+    assert real.answerability.names_it(item, "Hjørring")
+    assert not real.answerability.names_it(item, "Odense")
+    assert not real.answerability.names_it(item, "Region Syddanmark")
+    question = "Hvad er lønnen for en peer i Aalborg?"
+    result = answered(real, question, "loen-overenskomst")
+    assert real.answerable(result) is result
+    odense = answered(real, question.replace("Aalborg", "Odense"), "loen-overenskomst")
+    assert real.answerable(odense).not_covered == Gap(name="Odense")
+
+
+def test_the_municipalities_are_the_98_of_the_five_regions(real: Matcher) -> None:
+    rules = real.kb.answerable
+    regions = {kind.within for kind in rules.names if kind.within}
+    assert regions == {
+        "Region Hovedstaden",
+        "Region Sjælland",
+        "Region Syddanmark",
+        "Region Midtjylland",
+        "Region Nordjylland",
+    }
+    counts = {r: sum(len(k.names) for k in rules.names if k.within == r) for r in regions}
+    # Vejen (Region Syddanmark) is left out: an everyday word ("vejen ind på arbejdsmarkedet").
+    assert counts == {
+        "Region Hovedstaden": 29,
+        "Region Sjælland": 17,
+        "Region Syddanmark": 21,
+        "Region Midtjylland": 19,
+        "Region Nordjylland": 11,
+    }
 
 
 @pytest.mark.parametrize(

@@ -23,6 +23,8 @@ KEYS = [
     "suggestions",
     "small_talk",
     "safety_note",
+    "off_topic",
+    "not_covered",
 ]
 
 
@@ -115,6 +117,49 @@ def test_ask_json_keys_and_values_for_every_status(
     for obj in (empty, emoji):
         assert obj["status"] == "no_match" and obj["item_id"] is None and obj["score"] == 0
     assert long["status"] in {"answered", "clarify", "no_match"}
+
+
+REAL = Path(__file__).resolve().parent.parent / "knowledge"
+
+
+def test_ask_says_what_the_guides_do_not_cover_and_json_shows_why(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    question = "Hvor mange peers er ansat i psykiatrien lige nu?"
+    assert cli.main(["ask", "--knowledge-dir", str(REAL), question]) == 0
+    assert capsys.readouterr().out == (
+        "Det kan jeg desværre ikke svare på: guiderne om peer-medarbejdere har ikke de aktuelle "
+        "tal, du spørger om, og jeg svarer kun ud fra dem.\n"
+        f"{render.GUIDES_COVER}\n"
+        "Spørg din leder eller HR, eller se emnerne med /emner.\n"
+    )
+    assert cli.main(["ask", "--knowledge-dir", str(REAL), "--json", question]) == 0
+    obj = json.loads(capsys.readouterr().out)
+    assert obj == {
+        "question": question,
+        "status": "no_match",
+        "item_id": obj["item_id"],
+        "answer": None,
+        "score": obj["score"],
+        "source": None,
+        "suggestions": [],
+        "small_talk": None,
+        "safety_note": False,
+        "off_topic": False,
+        "not_covered": {
+            "name": None,
+            "fact": "aktuelle tal",
+            "reason": "guiderne om peer-medarbejdere har ikke de aktuelle tal, du spørger om",
+        },
+    }
+    assert cli.main(["ask", "--knowledge-dir", str(REAL), "--json", "hvad koster kantinen"]) == 0
+    off = json.loads(capsys.readouterr().out)
+    assert off["status"] == "no_match" and off["off_topic"] is True and off["not_covered"] is None
+
+
+def test_the_no_match_replies_say_what_the_guides_cover() -> None:
+    for text in (render.NO_MATCH_TEXT, render.NOT_COVERED_TEXT):
+        assert render.GUIDES_COVER in text and "/emner" in text
 
 
 def test_ask_json_source_url_when_the_guide_has_one(capsys: pytest.CaptureFixture[str]) -> None:

@@ -296,7 +296,7 @@ BROKEN = [
         'facts:\n  - says: priser\n    asks: [hvad koster]\n    shown_by: ["<beløb>", kr]\n',
         [
             "kb/answerable.yaml:4: answerable: unknown mark '<beløb>' "
-            "(known: <tal>, <år>, <telefonnummer>, <link>)"
+            "(known: <tal>, <år>, <telefonnummer>, <link>, <paragraf>)"
         ],
     ),
     (
@@ -306,6 +306,15 @@ BROKEN = [
             "kb/answerable.yaml:2: answerable name kind: missing required field 'names'",
             "kb/answerable.yaml:3: answerable name kind: unknown key 'navne' "
             "(did you mean 'names'?)",
+        ],
+    ),
+    (
+        "answerable.yaml",
+        "names:\n  - kind: steder\n    names: [Region Nordjylland]\n"
+        "  - kind: steder\n    within: Region Nordjyland\n    names: [Aalborg]\n",
+        [
+            "kb/answerable.yaml:5: answerable: 'within' is 'Region Nordjyland', which is no "
+            "name's first form (did you mean 'Region Nordjylland'?)"
         ],
     ),
 ]
@@ -333,6 +342,14 @@ def test_answerable_rules_are_read_with_each_names_forms(kb_copy: Path) -> None:
             kb.NameKind("steder", (("Region Syddanmark", "Region Syd"), ("Aalborg",)), ("loven",)),
         ),
         facts=(kb.FactKind("priser", ("hvad koster",), ("<tal>", "kr")),),
+    )
+    (kb_copy / "answerable.yaml").write_text(
+        "names:\n  - kind: steder\n    names: [Region Nordjylland]\n"
+        "  - kind: steder\n    within: Region Nordjylland\n    names: [Aalborg, Hjørring]\n",
+        encoding="utf-8",
+    )
+    assert kb.load(kb_copy).answerable.names[1] == kb.NameKind(
+        "steder", (("Aalborg",), ("Hjørring",)), within="Region Nordjylland"
     )
 
 

@@ -9,6 +9,7 @@ from collections import Counter
 from dataclasses import MISSING, dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from faqbot import kb
@@ -28,6 +29,7 @@ from faqbot.matcher import (
 )
 from faqbot.matcher import index as index_module
 from faqbot.matcher.answerable import asking_part
+from faqbot.matcher.engine import lead
 from faqbot.matcher.index import trigrams
 from faqbot.matcher.signals import (
     BAYES_TEMPERATURE,
@@ -397,6 +399,61 @@ def test_the_sparse_product_equals_a_plain_loop_exactly(matcher: Matcher) -> Non
                 for at in range(index.indptr[feature], index.indptr[feature + 1]):
                     expected[int(index.docs[at])] += float(index.values[at]) * weight
             assert index.dot(features.ids, features.weights).tolist() == expected, question
+
+
+def plain_surface(matcher: Matcher, question: str) -> tuple[list[int], list[float], int]:
+    """The reference reading of a question's trigrams: every word cut by ``trigrams``, counted
+    in order of first use, the known ones looked up one by one."""
+    grams = Counter(g for word in words(question[:MAX_QUERY_CHARS]) for g in trigrams(word))
+    gram_ids = matcher.index.surface.gram_ids
+    known = {gram_ids[g]: float(n) for g, n in grams.items() if g in gram_ids}
+    return list(known), list(known.values()), len(grams) - len(known)
+
+
+def plain_mass(matcher: Matcher, question: str) -> float:
+    """The reference question mass: the IDF of each known term times its weight, plus the
+    largest IDF for each unknown word (``index.idf`` summed as the signals sum it)."""
+    query = matcher.query(question)
+    idf = matcher.index.idf
+    known = float((idf[query.known.ids] * query.known.weights).sum())
+    return max(known + query.known.unknown * float(idf.max(initial=1.0)), 1e-12)
+
+
+def _assert_query_read_as_the_plain_reading(matcher: Matcher, question: str) -> None:
+    query = matcher.query(question)
+    ids, counts, unknown = plain_surface(matcher, question)
+    assert query.surface.ids.tolist() == ids, question  # the order the product adds them in
+    assert query.surface.weights.tolist() == counts, question
+    assert query.surface.unknown == unknown, question
+    assert query.mass == plain_mass(matcher, question), question  # to the last bit
+    idf = matcher.index.idf.tolist()
+    by_hand = sum(idf[t] * w for t, w in zip(query.known.ids, query.known.weights, strict=True))
+    by_hand += query.known.unknown * max(idf)
+    assert query.mass == pytest.approx(max(by_hand, 1e-12), rel=1e-12), question
+
+
+def test_the_question_is_read_as_the_plain_reading_on_the_fixture(matcher: Matcher) -> None:
+    evalset = kb.load_eval(FIXTURE / "eval.yaml", matcher.kb)
+    questions = [entry.question for entry in evalset.questions] + list(evalset.out_of_scope)
+    odd = ["", "x", "🙂", "at at at at", "aaaa aaa", "#hv# ## #", "hvad  goer\tvi\n nu", "a" * 3000]
+    for question in [*questions, *odd]:
+        _assert_query_read_as_the_plain_reading(matcher, question)
+
+
+@pytest.mark.slow
+def test_every_eval_question_is_read_as_the_plain_reading(real: Matcher) -> None:
+    evalset = kb.load_eval(KNOWLEDGE / "eval.yaml", real.kb)
+    questions = [entry.question for entry in evalset.questions]
+    for question in [*questions, *evalset.out_of_scope, *evalset.crisis, *evalset.not_crisis]:
+        _assert_query_read_as_the_plain_reading(real, question)
+
+
+def test_a_lead_is_the_plain_difference_to_the_best_other_item() -> None:
+    values = np.asarray([0.25, 0.5, 0.5, 0.125, 0.0])
+    for item in range(len(values)):
+        others = max(float(v) for at, v in enumerate(values) if at != item)
+        assert lead(values, item) == float(values[item]) - others  # exactly
+    assert lead(np.asarray([0.3]), 0) == 0.0 and lead(None, 0) == 0.0
 
 
 def test_the_out_of_scope_overlap_is_the_best_examples_dice(knowledge: kb.KnowledgeBase) -> None:

@@ -27,6 +27,8 @@ MAX_ENDING = 3
 """A name of at least ``MIN_STEM`` letters still names the thing with up to this many more
 letters at its end ("aalborgs", "sundhedsplatformen")."""
 MIN_STEM = 4
+CACHED_WORDS = 20_000
+"""How many words' name lookups ``Names`` keeps (then it starts again)."""
 YEAR = re.compile(r"(?:19|20)\d\d")
 _SENTENCES = re.compile(r"(?<=[.?!])\s+")
 _CLAUSES = re.compile(r",|–| - ")
@@ -44,6 +46,7 @@ _MARKS = {
     "<år>": re.compile(r"\b(?:19|20)\d\d\b"),
     "<telefonnummer>": re.compile(r"\b\d{2} ?\d{2} ?\d{2} ?\d{2}\b"),
     "<link>": re.compile(r"@|www\.|https?://|\.dk\b", re.IGNORECASE),
+    "<paragraf>": re.compile(r"§"),
 }
 
 
@@ -80,11 +83,16 @@ class Names:
         """The names (as shown) of the kind ``PLACES``."""
         self.written: dict[str, tuple[str, ...]] = {}
         """Each name (as shown) -> its forms as folded text ("region syd", "regionsyd")."""
+        self.within: dict[str, str] = {}
+        """Each name (as shown) -> the name that covers it ("Aalborg" -> "Region Nordjylland")."""
         self.endings = tuple(fold(e) for kind in rules.names for e in kind.endings)
+        self._words: dict[str, tuple[bool, tuple[tuple[tuple[str, ...], str], ...]]] = {}
         for kind in rules.names:
             for forms in kind.names:
                 if kind.kind == PLACES:
                     self.places.add(forms[0])
+                if kind.within:
+                    self.within[forms[0]] = kind.within
                 for form in forms:
                     parts = tuple(words(form))
                     if parts:
@@ -100,15 +108,29 @@ class Names:
         """The names (each as shown) in a sequence of folded words."""
         found: set[str] = set()
         for at, word in enumerate(folded):
-            if YEAR.fullmatch(word):
+            itself, forms = self._starting(word)
+            if itself:
                 found.add(word)
-            if self.endings and len(word) > MIN_STEM + 2 and word.endswith(self.endings):
-                found.add(word)
-            for cut in range(max(0, min(MAX_ENDING, len(word) - MIN_STEM)) + 1):
-                for parts, shown in self.forms.get(word[: len(word) - cut], ()):
-                    if _follows(folded, at, parts):
-                        found.add(shown)
+            for parts, shown in forms:
+                if _follows(folded, at, parts):
+                    found.add(shown)
         return found
+
+    def _starting(self, word: str) -> tuple[bool, tuple[tuple[tuple[str, ...], str], ...]]:
+        """Is the word a name itself (a year, a word with a name ending), and the names whose
+        first word it is (up to ``MAX_ENDING`` letters more); kept per word, since most words
+        come back in question after question."""
+        known = self._words.get(word)
+        if known is None:
+            if len(self._words) >= CACHED_WORDS:
+                self._words.clear()
+            itself = bool(YEAR.fullmatch(word)) or (
+                bool(self.endings) and len(word) > MIN_STEM + 2 and word.endswith(self.endings)
+            )
+            cuts = range(max(0, min(MAX_ENDING, len(word) - MIN_STEM)) + 1)
+            forms = tuple(f for cut in cuts for f in self.forms.get(word[: len(word) - cut], ()))
+            known = self._words[word] = (itself, forms)
+        return known
 
 
 def _follows(folded: Sequence[str], at: int, parts: tuple[str, ...]) -> bool:
@@ -120,9 +142,17 @@ def _follows(folded: Sequence[str], at: int, parts: tuple[str, ...]) -> bool:
     )
 
 
-def asking_phrases(fact: FactKind) -> tuple[str, ...]:
-    """The phrases that ask for the fact, as folded words joined by spaces."""
-    return tuple(" ".join(words(phrase)) for phrase in fact.asks)
+GAP = " ... "
+"""In a phrase that asks, words may stand between its parts: "hvor mange ... i dag"."""
+
+
+def asking_phrases(fact: FactKind) -> tuple[tuple[str, ...], ...]:
+    """The phrases that ask for the fact, each as its parts (``GAP`` between them), each part
+    folded words joined by spaces."""
+    return tuple(
+        tuple(" ".join(words(part)) for part in phrase.split(GAP.strip()) if words(part))
+        for phrase in fact.asks
+    )
 
 
 def fact_asked(fact: FactKind, folded: Sequence[str]) -> bool:
@@ -130,10 +160,25 @@ def fact_asked(fact: FactKind, folded: Sequence[str]) -> bool:
     return asks(asking_phrases(fact), folded)
 
 
-def asks(phrases: Iterable[str], folded: Sequence[str]) -> bool:
-    """Is one of the folded phrases a run of the folded words?"""
-    text = f" {' '.join(folded)} "
-    return any(f" {phrase} " in text for phrase in phrases)
+def asks(phrases: Iterable[tuple[str, ...]], folded: Sequence[str]) -> bool:
+    """Is one of the folded phrases in the folded words: each part a run of them, the parts in
+    their order?"""
+    return _asks(phrases, f" {' '.join(folded)} ")
+
+
+def _asks(phrases: Iterable[tuple[str, ...]], text: str) -> bool:
+    """``asks`` on the folded words joined, with a space at each end."""
+    for parts in phrases:
+        at = 0
+        for part in parts:
+            at = text.find(f" {part} ", at)
+            if at < 0:
+                break
+            at += len(part) + 1
+        else:
+            if parts:
+                return True
+    return False
 
 
 def fact_shown(fact: FactKind, answer: str, folded: Iterable[str]) -> bool:
@@ -145,7 +190,11 @@ def fact_shown(fact: FactKind, answer: str, folded: Iterable[str]) -> bool:
             if mark.search(answer):
                 return True
             continue
-        stem = fold(shown.rstrip("*"))
+        stem = " ".join(words(shown.rstrip("*")))
+        if " " in stem:  # a phrase: "i dag"
+            if f" {stem} " in f" {' '.join(folded)} ":
+                return True
+            continue
         starts = shown.endswith("*")
         if any(word.startswith(stem) if starts else word == stem for word in folded):
             return True
@@ -169,6 +218,11 @@ class Answerability:
         self.rules = kb.answerable
         self.names = Names(kb.answerable)
         self.facts = tuple((fact, asking_phrases(fact)) for fact in kb.answerable.facts)
+        self._phrases = tuple(
+            tuple((parts[0].split()[0], parts) for parts in phrases if parts)
+            for _, phrases in self.facts
+        )
+        """Each kind's phrases with the first word of each."""
         self._texts: dict[str, str] = {}
         self._shown: dict[tuple[str, int], bool] = {}
 
@@ -185,8 +239,14 @@ class Answerability:
         return text
 
     def names_it(self, item: Item, name: str) -> bool:
-        """Does the item name this name (as shown: "Region Syddanmark", "2025")?"""
-        return mentions(self.item_text(item), self.names.written.get(name, (name,)))
+        """Does the item name this name (as shown: "Aalborg", "2025"), or the one that covers
+        it ("Region Nordjylland")?"""
+        text = self.item_text(item)
+        written = self.names.written
+        if mentions(text, written.get(name, (name,))):
+            return True
+        within = self.names.within.get(name)
+        return within is not None and mentions(text, written.get(within, (within,)))
 
     def shows(self, item: Item, at: int) -> bool:
         """Does the item's answer show the ``at``-th kind of fact?"""
@@ -197,16 +257,27 @@ class Answerability:
             shown = self._shown[key] = fact_shown(fact, item.answer, words(item.answer))
         return shown
 
-    def _gap(self, folded: Sequence[str], named: set[str], item: Item) -> Gap | None:
-        """What the question (its asking part, folded, and the names it asks about) asks that
-        this item does not hold (None: nothing found)."""
+    def _gap(self, named: set[str], asked: Sequence[int], item: Item) -> Gap | None:
+        """What the question (the names it asks about, the kinds of facts it asks for) asks
+        that this item does not hold (None: nothing found)."""
         missing = sorted(name for name in named if not self.names_it(item, name))
         if missing:
             return Gap(name=missing[0])
-        for at, (fact, phrases) in enumerate(self.facts):
-            if asks(phrases, folded) and not self.shows(item, at):
-                return Gap(fact=fact.says)
+        for at in asked:
+            if not self.shows(item, at):
+                return Gap(fact=self.facts[at][0].says)
         return None
+
+    def asked_facts(self, folded: Sequence[str]) -> list[int]:
+        """The kinds of facts (their places in the list) the asking part asks for: only the
+        phrases whose first word the question has are looked for."""
+        present = set(folded)
+        text = f" {' '.join(folded)} "
+        return [
+            at
+            for at, phrases in enumerate(self._phrases)
+            if _asks((parts for first, parts in phrases if first in present), text)
+        ]
 
     def asked_names(self, folded: Sequence[str]) -> set[str]:
         """The names the asking part asks about: in a how-to or may-we question, not its places
@@ -222,9 +293,12 @@ class Answerability:
             return None
         folded = words(asking_part(question))
         named = self.asked_names(folded)
+        asked = self.asked_facts(folded)
+        if not named and not asked:
+            return None
         first: Gap | None = None
         for item in items:
-            gap = self._gap(folded, named, item)
+            gap = self._gap(named, asked, item)
             if gap is None:
                 return None
             first = first or gap

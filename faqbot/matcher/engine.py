@@ -332,8 +332,9 @@ def lead(values: FloatArray | None, item: int) -> float:
     best); 0 for a signal without weight."""
     if values is None or len(values) < 2:
         return 0.0
-    others = np.delete(values, item)
-    return float(values[item] - others.max())
+    before, after = values[:item], values[item + 1 :]
+    others = max(before.max(initial=-np.inf), after.max(initial=-np.inf))
+    return float(values[item] - others)
 
 
 def agreement(signals: dict[str, FloatArray], item: int) -> float:

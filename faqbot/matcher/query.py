@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from faqbot.matcher.index import FloatArray, Index, IntArray, trigrams
+from faqbot.matcher.index import FloatArray, Index, IntArray
 from faqbot.text import tokenise
 
 MAX_QUERY_CHARS = 1000
@@ -42,6 +42,9 @@ class Query:
     """The ids of the known pairs of adjacent exact terms ("egen medicin")."""
     surface: Features
     """The trigrams of its words as written, counted."""
+    mass: float
+    """The summed IDF of its terms (times their weights); an unknown word weighs the largest
+    IDF. The denominator of every share and overlap of the question's terms."""
 
 
 def read_query(index: Index, question: str) -> Query:
@@ -62,22 +65,30 @@ def read_query(index: Index, question: str) -> Query:
         np.fromiter(mapped.values(), np.float64, len(mapped)),
         unknown,
     )
+    mass = float((index.idf[known.ids] * known.weights).sum())
+    mass += unknown * float(index.idf.max(initial=1.0))
     exact = [vocabulary.term_ids.get(term, -1) for term in terms]
     pairs = [vocabulary.pair_ids.get(pair) for pair in itertools.pairwise(exact)]
-    surface = Counter(gram for word in words.flat() for gram in trigrams(word))
     return Query(
         terms,
         known,
         np.asarray([pair for pair in pairs if pair is not None], dtype=np.int64),
-        _counted(surface, index.surface.gram_ids),
+        _surface(words.flat(), index.surface.gram_ids),
+        max(mass, 1e-12),
     )
 
 
-def _counted(grams: Counter[str], gram_ids: dict[str, int]) -> Features:
-    known = {gram_ids[gram]: count for gram, count in grams.items() if gram in gram_ids}
+def _surface(words: list[str], gram_ids: dict[str, int]) -> Features:
+    """The words' trigrams (as ``trigrams``), counted in order of first use: the order the
+    sparse product adds them in."""
+    marked = [f"#{word}#" for word in words]
+    grams = Counter([word[at : at + 3] for word in marked for at in range(len(word) - 2)])
+    ids = list(map(gram_ids.get, grams))
+    known = [gram_id for gram_id in ids if gram_id is not None]
+    counts = [n for gram_id, n in zip(ids, grams.values(), strict=True) if gram_id is not None]
     return Features(
-        np.fromiter(known, np.int64, len(known)),
-        np.fromiter(known.values(), np.float64, len(known)),
+        np.array(known, dtype=np.int64),
+        np.array(counts, dtype=np.float64),
         len(grams) - len(known),
     )
 

@@ -148,9 +148,9 @@ def score(signals: Mapping[str, FloatArray], weights: Weights) -> FloatArray:
 
 
 def query_mass(index: Index, query: Query) -> float:
-    """The summed IDF of the question's terms; an unknown word weighs the largest IDF."""
-    known = float((index.idf[query.known.ids] * query.known.weights).sum())
-    return max(known + query.known.unknown * float(index.idf.max(initial=1.0)), 1e-12)
+    """The summed IDF of the question's terms; an unknown word weighs the largest IDF (read
+    once, with the question: ``Query.mass``)."""
+    return query.mass
 
 
 def cosine(model: TfIdfIndex, features: Features) -> FloatArray:
