@@ -1316,7 +1316,7 @@ DECISION_KEYS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "thresholds": ((), ("answer", "tie", "clarify", "suggest_window", "reject")),
     "out_of_scope": (
         ("intercept", "off_topic", "negative_gap", "unknown", "coverage", "word_odds"),
-        (),
+        ("margin",),
     ),
 }
 """calibration.yaml's sections: (required, optional) names, as the matcher's ``Calibration``,

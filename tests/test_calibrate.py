@@ -72,7 +72,7 @@ def _sample(calibrate: ModuleType, kind: str, off_topic: float, **known: object)
     """A question whose answer is certain (in scope: right, answered) and whose only outside
     evidence is ``off_topic``."""
     features = (0.0,) * len(calibrate.FIELDS)
-    outside = (off_topic, 0.0, 0.0, 0.0, 0.0)
+    outside = (off_topic, 0.0, 0.0, 0.0, 0.0, 0.0)
     return calibrate.Sample(features, 1.0, kind == "in", kind, "dev-C", outside, True, **known)
 
 
@@ -86,7 +86,7 @@ def test_the_out_of_scope_model_is_fitted_on_in_against_out_of_scope(
     data.append(calibrate.Sample((), 0.0, False, "uncovered", "dev-C"))  # never fitted on
     model = calibrate.fit_out_of_scope(data)
     assert model.off_topic > 0
-    off = calibrate.OutsideEvidence(1.0, 0.0, 0.0, 0.0, 0.0)
+    off = calibrate.OutsideEvidence(1.0, 0.0, 0.0, 0.0, 0.0, 0.0)
     on = dataclasses.replace(off, off_topic=0.0)
     # weighted equally, P(out | off topic) = 0.9 / (0.9 + 0.05) and P(out | on topic) = 0.1 / 1.05
     assert model.probability(off) == pytest.approx(0.9 / 0.95, abs=0.01)
@@ -100,13 +100,15 @@ def test_the_reject_threshold_costs_at_most_its_budget(calibrate: ModuleType) ->
     model = calibrate.OutOfScopeModel(0.0, 0.0, 0.0, 0.0, 0.0, 1.0)  # P = sigmoid(word odds)
     odds = {"in": math.log(0.92 / 0.08), "out": math.log(0.96 / 0.04)}
     data = [
-        calibrate.Sample((0.0,) * 9, 1.0, True, "in", "dev-C", (0, 0, 0, 0, 0.0), True)
+        calibrate.Sample((0.0,) * 9, 1.0, True, "in", "dev-C", (0, 0, 0, 0, 0.0, 0), True)
         for _ in range(99)
     ]
     data.append(
-        calibrate.Sample((0.0,) * 9, 1.0, True, "in", "dev-C", (0, 0, 0, 0, odds["in"]), True)
+        calibrate.Sample((0.0,) * 9, 1.0, True, "in", "dev-C", (0, 0, 0, 0, odds["in"], 0), True)
     )
-    data.append(calibrate.Sample((0.0,) * 9, 0.0, False, "out", "dev-C", (0, 0, 0, 0, odds["out"])))
+    data.append(
+        calibrate.Sample((0.0,) * 9, 0.0, False, "out", "dev-C", (0, 0, 0, 0, odds["out"], 0))
+    )
     calibration = calibrate.Calibration(10.0, *(0.0,) * 9)  # every question answered
     thresholds = calibrate.Thresholds(answer=0.5, tie=0.0, clarify=0.4)
     chosen = calibrate.choose_reject(data, calibration, thresholds, model, budget=0.005)
@@ -116,3 +118,46 @@ def test_the_reject_threshold_costs_at_most_its_budget(calibrate: ModuleType) ->
     assert calibrate.choose_reject(data, calibration, thresholds, model, budget=0.01).reject == 0.51
     before = calibrate.figures(data, calibration, thresholds)
     assert before.rejected == 0.0  # answered: the model is what says no
+
+
+def test_the_out_of_scope_model_learns_that_a_narrow_lead_is_outside(
+    calibrate: ModuleType,
+) -> None:
+    """In-scope questions whose best item leads by 0.3 (17 of 20) and out-of-scope ones whose
+    best item leads by 0.02 (8 of 10), nothing else apart: the fitted margin weight is negative,
+    and a narrow lead gives the higher P(out of scope)."""
+
+    def sample(kind: str, margin: float) -> object:
+        outside = (0.0, 0.0, 0.0, 0.0, 0.0, margin)
+        return calibrate.Sample((0.0,) * 9, margin, kind == "in", kind, "dev-C", outside, True)
+
+    data = [sample("in", 0.3 if i < 17 else 0.02) for i in range(20)]
+    data += [sample("out", 0.02 if i < 8 else 0.3) for i in range(10)]
+    model = calibrate.fit_out_of_scope(data)
+    assert model.margin < 0
+    assert model.off_topic == 0.0  # no evidence on it: the penalty keeps it at 0
+    narrow = calibrate.OutsideEvidence(0.0, 0.0, 0.0, 0.0, 0.0, 0.02)
+    clear = dataclasses.replace(narrow, margin=0.3)
+    # weighted equally: P(out | narrow) = 0.8 / (0.8 + 0.15), P(out | clear) = 0.2 / (0.2 + 0.85)
+    assert model.probability(narrow) == pytest.approx(0.8 / 0.95, abs=0.02)
+    assert model.probability(clear) == pytest.approx(0.2 / 1.05, abs=0.02)
+
+
+def test_calibration_yaml_carries_the_margin_weight_and_loads_back(
+    calibrate: ModuleType, tmp_path: Path
+) -> None:
+    """What ``--write`` writes is read back by the knowledge base with every weight, margin too."""
+    outside = calibrate.OutOfScopeModel(1.5, 2.0, 6.0, 4.0, -3.5, 2.0, -2.25)
+    text = calibrate.calibration_yaml(
+        calibrate.Calibration(-5.0, *(1.0,) * 9),
+        calibrate.Thresholds(answer=0.76, tie=0.0, clarify=0.51, reject=0.93),
+        outside,
+        "Fitted in a test.",
+    )
+    assert "margin: -2.25}" in text.split("\nout_of_scope:")[1].splitlines()[0]
+    knowledge = tmp_path / "knowledge"
+    shutil.copytree(FIXTURE, knowledge)
+    (knowledge / "calibration.yaml").write_text(text, encoding="utf-8")
+    loaded = kb.load(knowledge)
+    assert calibrate.OutOfScopeModel(**loaded.decision["out_of_scope"]) == outside
+    assert loaded.decision["thresholds"]["reject"] == 0.93

@@ -6,7 +6,7 @@ import dataclasses
 import itertools
 import math
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import MISSING, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -28,12 +28,14 @@ from faqbot.matcher import (
     decide,
 )
 from faqbot.matcher import index as index_module
+from faqbot.matcher.answerable import asking_part
 from faqbot.matcher.engine import lead
 from faqbot.matcher.index import trigrams
 from faqbot.matcher.signals import (
     BAYES_TEMPERATURE,
     SIGNALS,
     TERM_ODDS_PRIOR,
+    coverage,
     negative,
     term_odds,
     unknown,
@@ -503,16 +505,92 @@ def test_the_outside_evidence_reads_unknown_words_and_odds(knowledge: kb.Knowled
         unknown=pytest.approx(unknown(index, query)),
         coverage=evidence.coverage,
         word_odds=pytest.approx(word_odds(index, odds, query)),
+        margin=evidence.margin,
     )
+    scores = guarded.scores("peer julefrokost zxqv")
+    runner_up = max(float(scores[i]) for i, _ in ranked[1:])
+    assert outside.margin == pytest.approx(float(scores[ranked[0][0]]) - runner_up)
+    assert outside.margin == pytest.approx(ranked[0][1] - ranked[1][1])
+
+
+def test_outside_coverage_reads_the_asking_part_without_the_askers_introduction(
+    matcher: Matcher,
+) -> None:
+    """A leader in Vejle Kommune saying so says who asks, not what: the out-of-scope evidence's
+    coverage is the best item's share of the asking part (read by hand here), while the
+    calibration's coverage still reads the whole message."""
+    question = "Jeg er leder i Vejle Kommune, hvad gør vi hvis vores peer får et tilbagefald?"
+    query = matcher.query(question)
+    asking = matcher.asking_query(question, query)
+    assert asking is not query
+    assert asking.terms == matcher.query("hvad gør vi hvis vores peer får et tilbagefald?").terms
+    evidence, outside, ranked = matcher.judge(question)
+    assert evidence is not None and outside is not None
+    best = ranked[0][0]
+    assert matcher.kb.items[best].id == "peer-tilbagefald"
+    assert evidence.coverage == pytest.approx(coverage(matcher.index, query, best))
+    assert outside.coverage == pytest.approx(coverage(matcher.index, asking, best))
+    assert outside.coverage > evidence.coverage
+    # A question that is all asking part is read once: both coverages are the same.
+    plain = "hvad gør vi hvis vores peer får et tilbagefald"
+    assert matcher.asking_query(plain, query) is query
+    evidence, outside, _ = matcher.judge(plain)
+    assert evidence is not None and outside is not None
+    assert outside.coverage == evidence.coverage
+
+
+def test_an_asking_part_without_terms_falls_back_to_the_whole_question(matcher: Matcher) -> None:
+    question = "Jeg er leder på et bosted med en peer, og jeg er i tvivl. Hvad så?"
+    query = matcher.query(question)
+    assert matcher.query("Hvad så?").terms == ()
+    assert matcher.asking_query(question, query) is query
+
+
+def test_the_asking_query_equals_reading_the_asking_part_on_every_eval_question(
+    real: Matcher,
+) -> None:
+    """The plain twin of ``asking_query``'s shortcut (the question's own query when the asking
+    part has the same words): reading the asking part every time gives the same terms, ids and
+    weights, on every eval.yaml question."""
+    evalset = kb.load_eval(KNOWLEDGE / "eval.yaml", real.kb)
+    shortcuts = 0
+    for question in (q.question for q in evalset.questions):
+        query = real.query(question)
+        fast = real.asking_query(question, query)
+        shortcuts += fast is query
+        plain = real.query(asking_part(question))
+        if not plain.terms:
+            plain = query
+        assert fast.terms == plain.terms, question
+        assert fast.known.ids.tolist() == plain.known.ids.tolist(), question
+        assert fast.known.weights.tolist() == plain.known.weights.tolist(), question
+        assert fast.known.unknown == plain.known.unknown, question
+    assert 0 < shortcuts < len(evalset.questions)
 
 
 def test_the_out_of_scope_model_is_a_logistic_model_of_its_evidence() -> None:
-    model = OutOfScopeModel(-2.0, 3.0, 4.0, 2.0, -1.5, 0.5)
+    model = OutOfScopeModel(-2.0, 3.0, 4.0, 2.0, -1.5, 0.5, -2.5)
     evidence = OutsideEvidence(
-        off_topic=1.0, negative_gap=-0.2, unknown=0.3, coverage=0.6, word_odds=1.2
+        off_topic=1.0, negative_gap=-0.2, unknown=0.3, coverage=0.6, word_odds=1.2, margin=0.4
     )
-    z = -2.0 + 3.0 * 1.0 + 4.0 * -0.2 + 2.0 * 0.3 - 1.5 * 0.6 + 0.5 * 1.2
+    z = -2.0 + 3.0 * 1.0 + 4.0 * -0.2 + 2.0 * 0.3 - 1.5 * 0.6 + 0.5 * 1.2 - 2.5 * 0.4
     assert model.probability(evidence) == pytest.approx(1 / (1 + math.exp(-z)))
+    # A clear lead over the next answer says "in scope": the same question, a smaller margin,
+    # a higher P(out of scope).
+    close = dataclasses.replace(evidence, margin=0.05)
+    assert model.probability(close) > model.probability(evidence)
+
+
+def test_a_calibration_yaml_without_the_margin_weight_reads_it_as_zero(
+    knowledge: kb.KnowledgeBase,
+) -> None:
+    """A calibration.yaml fitted before the margin was evidence still loads: margin weighs 0,
+    so the model gives what it gave then."""
+    matcher = Matcher(_with_out_of_scope(knowledge, reject=0.98))
+    assert matcher.out_of_scope is not None and matcher.out_of_scope.margin == 0.0
+    _, outside, _ = matcher.judge("hvad hvis vedkommende faar tilbagefald")
+    assert outside is not None and outside.margin > 0
+    assert matcher.out_of_scope.probability(outside) == pytest.approx(1 / (1 + math.exp(-4)))
 
 
 def _with_out_of_scope(knowledge: kb.KnowledgeBase, reject: float) -> kb.KnowledgeBase:
@@ -750,8 +828,10 @@ def test_the_decision_numbers_of_calibration_yaml_are_the_matchers_fields() -> N
     """kb.py checks calibration.yaml's names without importing the matcher: the same names."""
     calibration, thresholds = kb.DECISION_KEYS["calibration"], kb.DECISION_KEYS["thresholds"]
     assert set(calibration[0]) == {f.name for f in dataclasses.fields(Calibration)}
-    outside = kb.DECISION_KEYS["out_of_scope"][0]
-    assert set(outside) == {f.name for f in dataclasses.fields(OutOfScopeModel)}
+    required, optional = kb.DECISION_KEYS["out_of_scope"]
+    assert {*required, *optional} == {f.name for f in dataclasses.fields(OutOfScopeModel)}
+    defaults = {f.name for f in dataclasses.fields(OutOfScopeModel) if f.default is not MISSING}
+    assert set(optional) == defaults == {"margin"}
     numbers = {f.name for f in dataclasses.fields(Thresholds) if f.type in ("float", float)}
     assert set(thresholds[1]) == numbers
 
@@ -790,3 +870,23 @@ def test_the_real_knowledge_base_has_its_fitted_decision(real: Matcher) -> None:
     assert set(real.kb.decision) == {"calibration", "thresholds", "out_of_scope"}
     assert real.out_of_scope is not None and real.thresholds.reject < 1.0
     assert real.calibration != CALIBRATION and real.thresholds != Thresholds()
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Jeg er ny leder på et værested i Randers. Hvordan skriver vi et godt stillingsopslag "
+        "til en peer?",
+        "Jeg er leder i Vejle Kommune, hvordan forbereder vi personalet på at få en peer?",
+    ],
+)
+def test_an_askers_introduction_does_not_make_a_question_out_of_scope(
+    real: Matcher, question: str
+) -> None:
+    """Who asks ("Jeg er ny leder på et værested i Randers") is not what is asked: the best
+    item explains the asking part, and the question is answered."""
+    evidence, outside, _ = real.judge(question)
+    assert evidence is not None and outside is not None and real.out_of_scope is not None
+    assert outside.coverage > evidence.coverage
+    assert real.out_of_scope.probability(outside) < real.thresholds.reject
+    assert real.match(question).status is Status.ANSWERED

@@ -12,10 +12,10 @@ ask back between ``clarify`` and ``answer``, else no match.
 
 Whether the question is outside the subject altogether is a decision of its own, on evidence
 of its own (``OutsideEvidence``: no subject word, an out-of-scope example as close as any
-phrasing, words no item has, words that out-of-scope examples use): a second logistic model,
-P(out of scope), fitted by the same script on the same sets' in-scope and out-of-scope
-questions. At ``reject`` or above the engine says it cannot answer, where it would otherwise
-answer or ask back.
+phrasing, words no item has, words that out-of-scope examples use, a best item that barely
+leads the next answer): a second logistic model, P(out of scope), fitted by the same script
+on the same sets' in-scope and out-of-scope questions. At ``reject`` or above the engine says
+it cannot answer, where it would otherwise answer or ask back.
 """
 
 from __future__ import annotations
@@ -121,10 +121,16 @@ class OutsideEvidence:
     """The share of the question's term mass (by IDF) that no item has in its phrasings, tags
     or answer (a word nobody wrote in the knowledge base)."""
     coverage: float
-    """As ``Evidence.coverage``: how much of the question the best item explains."""
+    """As ``Evidence.coverage``, over the question's asking part (``answerable.asking_part``:
+    without "Jeg er leder i Vejle Kommune, ..."): how much of what is asked the best item
+    explains, whatever the asker says about themselves first."""
     word_odds: float
     """How much more often out-of-scope examples than phrasings use the question's words: the
     IDF-weighted mean log odds of its terms (``signals.term_odds``)."""
+    margin: float
+    """As ``Evidence.margin``: how far the best item leads the best different answer. A
+    question from outside the subject rarely picks one item clearly, it brushes several (worth
+    about a point of out-of-scope rejected, leave-one-author-out, at no in-scope cost)."""
 
 
 @dataclass(frozen=True)
@@ -150,6 +156,8 @@ class OutOfScopeModel(LogisticModel):
     unknown: float
     coverage: float
     word_odds: float
+    margin: float = 0.0
+    """0 (not read) in a calibration.yaml fitted before the margin was evidence."""
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from dataclasses import replace
 import numpy as np
 
 from faqbot.kb import Item, KnowledgeBase
-from faqbot.matcher.answerable import Answerability
+from faqbot.matcher.answerable import Answerability, asking_part
 from faqbot.matcher.decide import (
     CALIBRATION,
     Calibration,
@@ -37,6 +37,7 @@ from faqbot.matcher.signals import (
 )
 from faqbot.safety import SafetyDetector, SafetyLevel
 from faqbot.smalltalk import SmallTalk, SmallTalkDetector
+from faqbot.text import words
 
 SAFETY_MAX_CHARS = 4096
 """The crisis check reads a whole Telegram message (4096 characters)."""
@@ -103,7 +104,7 @@ class Matcher:
 
     def _decide(self, question: str) -> Result:
         query = self.query(question)
-        evidence, beyond, ranked = self._judge(query)
+        evidence, beyond, ranked = self._judge(question, query)
         probability = self.calibration.probability(evidence) if evidence else 0.0
         if evidence is not None and self.about_other_group(query, evidence):
             best = self.kb.items[ranked[0][0]]
@@ -141,19 +142,21 @@ class Matcher:
         self, question: str
     ) -> tuple[Evidence | None, OutsideEvidence | None, list[tuple[int, float]]]:
         """``assess``, and the evidence that the question is outside the subject."""
-        return self._judge(self.query(question))
+        return self._judge(question, self.query(question))
 
     def _judge(
-        self, query: Query
+        self, question: str, query: Query
     ) -> tuple[Evidence | None, OutsideEvidence | None, list[tuple[int, float]]]:
         if not query.terms:
             return None, None, []
         signals = self.signals(query)
         ranked = self._distinct(score(signals, self.weights))
-        evidence = self.evidence(query, signals, ranked)
+        closest = negative(self.index, query)
+        evidence = self.evidence(query, signals, ranked, closest)
         if evidence is None:
             return None, None, ranked
-        return evidence, self.outside(query, signals, ranked, evidence), ranked
+        asking = self.asking_query(question, query)
+        return evidence, self.outside(query, asking, signals, ranked, evidence, closest), ranked
 
     def outside_subject(self, outside: OutsideEvidence | None) -> bool:
         """Is the question outside the subject by the out-of-scope model (when fitted)?"""
@@ -166,6 +169,17 @@ class Matcher:
     def query(self, question: str) -> Query:
         """The question read once (its first ``MAX_QUERY_CHARS`` characters)."""
         return read_query(self.index, question[:MAX_QUERY_CHARS])
+
+    def asking_query(self, question: str, query: Query) -> Query:
+        """The question's asking part (``answerable.asking_part``: the sentences that ask,
+        without the clauses that introduce the asker) read as a query; ``query`` itself when
+        that is the whole question or has no terms."""
+        text = question[:MAX_QUERY_CHARS]
+        part = asking_part(text)
+        if part == text.strip() or words(part) == words(text):
+            return query
+        asking = self.query(part)
+        return asking if asking.terms else query
 
     def signals(self, query: Query) -> dict[str, FloatArray]:
         """Every signal with a weight, for every item."""
@@ -227,9 +241,14 @@ class Matcher:
         )
 
     def evidence(
-        self, query: Query, signals: dict[str, FloatArray], ranked: list[tuple[int, float]]
+        self,
+        query: Query,
+        signals: dict[str, FloatArray],
+        ranked: list[tuple[int, float]],
+        closest: float,
     ) -> Evidence | None:
-        """What the decision reads about the best-ranked item (None when nothing ranks)."""
+        """What the decision reads about the best-ranked item (None when nothing ranks);
+        ``closest``: the best out-of-scope example's overlap (``signals.negative``)."""
         if not ranked:
             return None
         best, best_score = ranked[0]
@@ -238,7 +257,7 @@ class Matcher:
         return Evidence(
             score=best_score,
             margin=best_score - runner_up,
-            negative=max(0.0, negative(self.index, query) - phrasing),
+            negative=max(0.0, closest - phrasing),
             on_topic=float(self.in_scope(query, phrasing, best)),
             phrasing_lead=lead(signals.get("phrasing"), best),
             bayes_lead=lead(signals.get("bayes"), best),
@@ -250,19 +269,23 @@ class Matcher:
     def outside(
         self,
         query: Query,
+        asking: Query,
         signals: dict[str, FloatArray],
         ranked: list[tuple[int, float]],
         evidence: Evidence,
+        closest: float,
     ) -> OutsideEvidence:
-        """What the out-of-scope decision reads about the question (``ranked`` not empty)."""
+        """What the out-of-scope decision reads about the question (``ranked`` not empty);
+        ``asking``: its asking part (``asking_query``), ``closest`` as in ``evidence``."""
         best = ranked[0][0]
         phrasing = float(signals["phrasing"][best]) if "phrasing" in signals else 0.0
         return OutsideEvidence(
             off_topic=1.0 - evidence.on_topic,
-            negative_gap=negative(self.index, query) - phrasing,
+            negative_gap=closest - phrasing,
             unknown=unknown(self.index, query),
-            coverage=evidence.coverage,
+            coverage=evidence.coverage if asking is query else coverage(self.index, asking, best),
             word_odds=word_odds(self.index, self.term_odds, query),
+            margin=evidence.margin,
         )
 
     def _distinct(self, scores: FloatArray) -> list[tuple[int, float]]:
