@@ -530,8 +530,7 @@ def not_covered_json(gap: object) -> dict[str, str | None] | None:
 
     if not isinstance(gap, Gap):
         return None
-    reason = f"guiderne om peer-medarbejdere {render.not_covered(gap)}"
-    return {"name": gap.name, "fact": gap.fact, "reason": reason}
+    return {"name": gap.name, "fact": gap.fact, "reason": render.not_covered(gap)}
 
 
 @command(KNOWLEDGE_DIR)

@@ -34,7 +34,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
@@ -990,34 +990,27 @@ def _check_phrasings(reader: _Reader, drafts: Iterable[_ItemDraft]) -> None:
         reader.problem(phrasing.path, phrasing.line, f"{what}: {message}")
 
 
-def _optional_list(reader: _Reader, name: str, expected: str) -> tuple[Path, _Seq | None]:
-    """An optional file holding a top-level list: None, and no problem, when it is absent."""
+_Top = TypeVar("_Top", _Map, _Seq)
+
+
+def _optional(
+    reader: _Reader, name: str, kind: type[_Top], expected: str
+) -> tuple[Path, _Top | None]:
+    """An optional file whose top level is a ``kind`` (a list or a mapping): None when it is
+    absent or empty, None and a problem (``expected``) when it is something else."""
     path = reader.directory / name
     if not path.exists():
         return path, None
     data = reader.read(path)
-    if data is not None and not isinstance(data, _Seq):
-        reader.file_problem(path, 1, expected)
-        return path, None
-    return path, data
-
-
-def _optional_mapping(reader: _Reader, name: str, expected: str) -> tuple[Path, _Map | None]:
-    """An optional file holding a top-level mapping: None, and no problem, when it is absent or
-    empty."""
-    path = reader.directory / name
-    if not path.exists():
-        return path, None
-    data = reader.read(path)
-    if data is not None and not isinstance(data, _Map):
+    if data is not None and not isinstance(data, kind):
         reader.file_problem(path, 1, expected)
         return path, None
     return path, data
 
 
 def _read_synonyms(reader: _Reader) -> list[tuple[str, ...]]:
-    path, data = _optional_list(
-        reader, "synonyms.yaml", "expected a list of synonym groups (lists of words)"
+    path, data = _optional(
+        reader, "synonyms.yaml", _Seq, "expected a list of synonym groups (lists of words)"
     )
     if data is None:
         return []
@@ -1273,7 +1266,7 @@ def load_safety_examples(path: Path) -> tuple[SafetyExample, ...]:
 
 def _read_texts(reader: _Reader, name: str, expected: str, each: str) -> list[str]:
     """An optional file holding a list of distinct, non-empty texts."""
-    path, data = _optional_list(reader, name, expected)
+    path, data = _optional(reader, name, _Seq, expected)
     if data is None:
         return []
     texts: list[str] = []
@@ -1325,8 +1318,8 @@ DECISION_KEYS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 
 def _read_decision(reader: _Reader) -> dict[str, dict[str, float]]:
     """``calibration.yaml`` if it exists: sections of names with numbers."""
-    path, data = _optional_mapping(
-        reader, "calibration.yaml", "expected a mapping with 'calibration' and 'thresholds'"
+    path, data = _optional(
+        reader, "calibration.yaml", _Map, "expected a mapping with 'calibration' and 'thresholds'"
     )
     if data is None:
         return {}
@@ -1360,8 +1353,8 @@ _FACT_KIND_KEYS = (("says", "asks", "shown_by"), ())
 def _read_answerable(reader: _Reader) -> AnswerableRules:
     """``answerable.yaml`` if it exists: kinds of names (each name's forms separated by " / ")
     and kinds of facts with the phrases that ask for them and what shows them in an answer."""
-    path, data = _optional_mapping(
-        reader, "answerable.yaml", "expected a mapping with 'names' and 'facts'"
+    path, data = _optional(
+        reader, "answerable.yaml", _Map, "expected a mapping with 'names' and 'facts'"
     )
     if data is None:
         return AnswerableRules()
@@ -1405,8 +1398,8 @@ def _read_answerable(reader: _Reader) -> AnswerableRules:
 
 def _read_small_talk(reader: _Reader) -> SmallTalkRules | None:
     """``smalltalk.yaml`` if it exists: kinds with unique names and phrases, filler, foreign."""
-    path, data = _optional_mapping(
-        reader, "smalltalk.yaml", "expected a mapping with 'kinds' (and 'filler', 'foreign')"
+    path, data = _optional(
+        reader, "smalltalk.yaml", _Map, "expected a mapping with 'kinds' (and 'filler', 'foreign')"
     )
     if data is None:
         return None
@@ -1931,9 +1924,7 @@ _RULE_COUNTS = (
 
 def _read_house_rules(reader: _Reader) -> HouseRules:
     """rules.yaml, if the directory has one (no rules without it)."""
-    path, data = _optional_mapping(
-        reader, RULES_FILE, "expected a mapping of rule names to numbers"
-    )
+    path, data = _optional(reader, RULES_FILE, _Map, "expected a mapping of rule names to numbers")
     if data is None:
         return HouseRules()
     fields = _Fields(reader, path, data, "rules")

@@ -28,7 +28,7 @@ NO_MATCH_TEXT = (
     "Prøv at skrive det på en anden måde, se emnerne med /emner, eller spørg din leder."
 )
 NOT_COVERED_TEXT = (
-    "Det kan jeg desværre ikke svare på: guiderne om peer-medarbejdere {gap}, og jeg svarer kun "
+    "Det kan jeg desværre ikke svare på: {reason}, og jeg svarer kun "
     f"ud fra dem.\n{GUIDES_COVER}\nSpørg din leder eller HR, eller se emnerne med /emner."
 )
 """When the nearest items do not hold what is asked (``Result.not_covered``)."""
@@ -90,15 +90,15 @@ def _result(result: Result, kb: KnowledgeBase, esc: Callable[[str], str], html: 
         ]
         return note + "\n".join(lines)
     if result.not_covered is not None:
-        return note + esc(NOT_COVERED_TEXT.format(gap=not_covered(result.not_covered)))
+        return note + esc(NOT_COVERED_TEXT.format(reason=not_covered(result.not_covered)))
     return note + esc(NO_MATCH_TEXT)
 
 
 def not_covered(gap: Gap) -> str:
-    """What the guides lack, as the end of "guiderne om peer-medarbejdere ..."."""
+    """What the guides lack, as one clause: the reply's reason and ``faqbot ask --json``'s."""
     if gap.name is not None:
-        return f"nævner ikke {gap.name}"
-    return f"har ikke de {gap.fact}, du spørger om"
+        return f"guiderne om peer-medarbejdere nævner ikke {gap.name}"
+    return f"guiderne om peer-medarbejdere har ikke de {gap.fact}, du spørger om"
 
 
 def result_html(result: Result, kb: KnowledgeBase) -> str:

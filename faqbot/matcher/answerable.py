@@ -43,7 +43,7 @@ PLACES = "steder"
 """The kind of names in answerable.yaml that are places."""
 _MARKS = {
     "<tal>": re.compile(r"\d"),
-    "<år>": re.compile(r"\b(?:19|20)\d\d\b"),
+    "<år>": re.compile(rf"\b{YEAR.pattern}\b"),
     "<telefonnummer>": re.compile(r"\b\d{2} ?\d{2} ?\d{2} ?\d{2}\b"),
     "<link>": re.compile(r"@|www\.|https?://|\.dk\b", re.IGNORECASE),
     "<paragraf>": re.compile(r"§"),

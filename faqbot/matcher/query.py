@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from faqbot.matcher.index import FloatArray, Index, IntArray
+from faqbot.matcher.index import FloatArray, Index, IntArray, trigrams
 from faqbot.text import tokenise
 
 MAX_QUERY_CHARS = 1000
@@ -81,8 +81,7 @@ def read_query(index: Index, question: str) -> Query:
 def _surface(words: list[str], gram_ids: dict[str, int]) -> Features:
     """The words' trigrams (as ``trigrams``), counted in order of first use: the order the
     sparse product adds them in."""
-    marked = [f"#{word}#" for word in words]
-    grams = Counter([word[at : at + 3] for word in marked for at in range(len(word) - 2)])
+    grams = Counter([gram for word in words for gram in trigrams(word)])
     ids = list(map(gram_ids.get, grams))
     known = [gram_id for gram_id in ids if gram_id is not None]
     counts = [n for gram_id, n in zip(ids, grams.values(), strict=True) if gram_id is not None]

@@ -32,7 +32,7 @@ def phrasing_overlaps(index: Index, query: Query) -> FloatArray:
     sums the IDF of x's terms (an unknown query word weighs the largest IDF)."""
     weights = index.idf[query.known.ids] * query.known.weights
     overlap = index.phrasings.phrasings.dot(query.known.ids, weights)
-    dice: FloatArray = 2 * overlap / (query_mass(index, query) + index.phrasings.phrasing_mass)
+    dice: FloatArray = 2 * overlap / (query.mass + index.phrasings.phrasing_mass)
     return dice
 
 
@@ -66,29 +66,29 @@ def negative(index: Index, query: Query) -> float:
         return 0.0
     weights = index.idf[query.known.ids] * query.known.weights
     overlap = negatives.negatives.dot(query.known.ids, weights)
-    dice = 2 * overlap / (query_mass(index, query) + negatives.negative_mass)
+    dice = 2 * overlap / (query.mass + negatives.negative_mass)
     return float(dice.max())
 
 
 def coverage(index: Index, query: Query, item: int) -> float:
-    """The share of the question's term mass (as ``query_mass``) that is among ``item``'s
+    """The share of the question's term mass (``Query.mass``) that is among ``item``'s
     phrasings' and tags' terms."""
     vocabulary = index.vocabulary
     bounds = index.phrasings.item_bounds
     own = set(vocabulary.tags[item]).union(*vocabulary.phrasings[bounds[item] : bounds[item + 1]])
     found = [at for at, term in enumerate(query.known.ids.tolist()) if term in own]
     covered = index.idf[query.known.ids[found]] * query.known.weights[found]
-    return float(covered.sum()) / query_mass(index, query)
+    return float(covered.sum()) / query.mass
 
 
 def unknown(index: Index, query: Query) -> float:
-    """The share of the question's term mass (as ``query_mass``) that no item has in its
+    """The share of the question's term mass (``Query.mass``) that no item has in its
     phrasings, tags or answer: words unknown to the index, and words only the out-of-scope
     examples use."""
     ids = query.known.ids
     in_items = index.bayes.known[ids]  # the terms come first among the classifier's features
     found = float((index.idf[ids] * query.known.weights * in_items).sum())
-    return 1.0 - found / query_mass(index, query)
+    return 1.0 - found / query.mass
 
 
 TERM_ODDS_PRIOR = 0.5
@@ -114,7 +114,7 @@ def word_odds(index: Index, odds: FloatArray, query: Query) -> float:
     question's whole mass (a word the index does not know adds mass but no odds)."""
     ids = query.known.ids
     weighted = float((odds[ids] * index.idf[ids] * query.known.weights).sum())
-    return weighted / query_mass(index, query)
+    return weighted / query.mass
 
 
 SIGNALS: Mapping[str, Callable[[Index, Query], FloatArray]] = {
@@ -145,12 +145,6 @@ def score(signals: Mapping[str, FloatArray], weights: Weights) -> FloatArray:
 
 
 # --------------------------------------------------------------------------------------------
-
-
-def query_mass(index: Index, query: Query) -> float:
-    """The summed IDF of the question's terms; an unknown word weighs the largest IDF (read
-    once, with the question: ``Query.mass``)."""
-    return query.mass
 
 
 def cosine(model: TfIdfIndex, features: Features) -> FloatArray:
