@@ -287,11 +287,14 @@ class Answerability:
             return {n for n in found if n not in self.names.places and not YEAR.fullmatch(n)}
         return found
 
-    def unanswerable(self, question: str, items: Sequence[Item]) -> Gap | None:
-        """The gap of the first item when every one of ``items`` has one, else None."""
+    def unanswerable(
+        self, question: str, items: Sequence[Item], asking: str | None = None
+    ) -> Gap | None:
+        """The gap of the first item when every one of ``items`` has one, else None;
+        ``asking``: the question's asking part when the caller has cut it already."""
         if not items or not (self.rules.names or self.rules.facts):
             return None
-        folded = words(asking_part(question))
+        folded = words(asking_part(question) if asking is None else asking)
         named = self.asked_names(folded)
         asked = self.asked_facts(folded)
         if not named and not asked:
