@@ -176,9 +176,11 @@ class Matcher:
         return query.asking.query or query
 
     def signals(self, query: Query) -> dict[str, FloatArray]:
-        """Every signal with a weight, for every item."""
+        """Every signal with a weight, for every item, over the question as the ranking reads
+        it (``Query.ranked``)."""
+        ranked = query.ranked  # the asker's introduction weighed down (``Query.ranking``)
         return {
-            name: signal(self.index, query)
+            name: signal(self.index, ranked)
             for name, signal in SIGNALS.items()
             if self.weights.of(name)
         }
