@@ -7,7 +7,13 @@ recovery i aalborg"). The ranking cannot see that; this check can, from two word
 - names: the question's asking part names a place, organisation, IT system, law or year that
   the item (its answer, its guide, its own phrasings) never names;
 - facts: the asking part asks for a kind of fact ("tlf nr", "hvad koster") that the item's
-  answer does not show (no phone number, no amount).
+  answer does not show (no phone number, no amount);
+- things: it asks for a fact about one named thing ("hvor mange ECTS-point", "hvor lang er
+  prøveperioden", "hvilken dato er næste netværksmøde") and no sentence of the item's answer
+  both names that thing and shows such a fact (items hold numbers, dates and names of other
+  things);
+- tasks: it asks the bot to do something ("skriv en mail", "har du en skabelon"): the bot
+  answers from the guides and writes nothing.
 
 The asking part is the sentences ending in "?" (else the last sentence), without a clause that
 introduces the asker ("Jeg er leder i Vejle Kommune, hvordan ...?"): a name there is context,
@@ -18,10 +24,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from faqbot.kb import AnswerableRules, FactKind, Item, KnowledgeBase
-from faqbot.text import fold, words
+from faqbot.text import fold, stem, words
 
 MAX_ENDING = 3
 """A name of at least ``MIN_STEM`` letters still names the thing with up to this many more
@@ -47,7 +53,22 @@ _MARKS = {
     "<telefonnummer>": re.compile(r"\b\d{2} ?\d{2} ?\d{2} ?\d{2}\b"),
     "<link>": re.compile(r"@|www\.|https?://|\.dk\b", re.IGNORECASE),
     "<paragraf>": re.compile(r"§"),
+    "<dato>": re.compile(
+        r"\b\d{1,2}\.\s?(?:jan|feb|mar|apr|maj|jun|jul|aug|sep|okt|nov|dec)"
+        r"|\b(?:man|tirs|ons|tors|fre|lør|søn)dag|\bkl\.?\s?\d|\b\d{1,2}[.:]\d\d\b",
+        re.IGNORECASE,
+    ),
+    "<navn>": re.compile(r"(?<=[a-zæøå0-9,;)] )[A-ZÆØÅ][\w-]+"),
 }
+_ANSWER_SENTENCES = re.compile(r"(?<=[.?!;])\s+(?=[A-ZÆØÅ»\"(])")
+"""Where an answer's sentences end: a stop and a capital after it ("ca. 130 kr." goes on)."""
+_TOKENS = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
+"""The question's words as written (``text.words`` folds them and joins compounds)."""
+THING_STEM = 4
+"""A thing's stem this long or longer also names it inside a compound ("peer" ->
+"ungepeermedarbejdere"; at any length at a compound's start or end: "cases" -> "casestudier",
+"dage" -> "undervisningsdage"); an answer word's stem needs one letter more to name the thing
+inside the question's compound ("uddannelsen" -> "peeruddannelsen")."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +79,14 @@ class Gap:
     """A name the item never names ("Region Syddanmark", "2025")."""
     fact: str | None = None
     """A kind of fact its answer does not show ("telefonnumre eller adresser")."""
+    asked: str | None = None
+    """For a fact about one thing: the question's own words that ask it ("hvor mange
+    ECTS-point")."""
+    task: str | None = None
+    """A task the bot does not do, as the reply says it ("skriver ikke mails ...")."""
+    nearest: str | None = None
+    """The question of the nearest item, offered as what the guides do hold (a fact about one
+    thing or a task; None otherwise)."""
 
 
 def asking_part(question: str) -> str:
@@ -208,6 +237,43 @@ def mentions(text: str, forms: Iterable[str]) -> bool:
     return any((f" {form}" if len(form) >= MIN_STEM else f" {form} ") in text for form in forms)
 
 
+def names_thing(thing: str, word: str) -> bool:
+    """Does a folded word of an answer name the thing asked about (a folded word of the
+    question): the same stem, or one inside the other's compound (``THING_STEM``)?"""
+    if thing == word:
+        return True
+    wanted, found = stem(thing), stem(word)
+    return (
+        wanted == found
+        or word.startswith(wanted)
+        or word.endswith(thing)
+        or (len(wanted) >= THING_STEM and wanted in word)
+        or (len(found) > THING_STEM and found in thing)
+    )
+
+
+def sentences(answer: str) -> list[str]:
+    """An answer's sentences (``_ANSWER_SENTENCES``)."""
+    return [s for s in _ANSWER_SENTENCES.split(answer) if s]
+
+
+def written_words(text: str, folded: Sequence[str]) -> list[str]:
+    """The words of ``text`` as written, one per folded word (the folded ones themselves when
+    the two do not line up)."""
+    written = _TOKENS.findall(text)
+    return written if len(written) == len(folded) else list(folded)
+
+
+@dataclass(frozen=True)
+class Thing:
+    """A fact asked about one thing: the kind (its place in ``things``), the thing's folded
+    word, and the question's words from the asking phrase to the thing (as written)."""
+
+    kind: int
+    word: str
+    asked: str
+
+
 class Answerability:
     """The check, built once per knowledge base. What it needs of an item (its texts as folded
     words, whether its answer shows each kind of fact) is read when the item is first a
@@ -223,8 +289,27 @@ class Answerability:
             for _, phrases in self.facts
         )
         """Each kind's phrases with the first word of each."""
+        self.things = tuple((fact, asking_phrases(fact)) for fact in kb.answerable.things)
+        self._thing_phrases = tuple(
+            (at, tuple(" ".join(parts).split()))
+            for at, (_, phrases) in enumerate(self.things)
+            for parts in phrases
+            if len(parts) == 1
+        )
+        """Each thing kind's phrases (no gaps) as folded words."""
+        self.between = frozenset(" ".join(words(w)) for w in kb.answerable.between)
+        self.not_things = frozenset(" ".join(words(w)) for w in kb.answerable.not_things)
+        self.tasks = tuple((fact, asking_phrases(fact)) for fact in kb.answerable.tasks)
+        self.synonyms: dict[str, tuple[str, ...]] = {}
+        """Each one-word synonym (synonyms.yaml) -> the one-word members of its group: an
+        answer names the thing in any of them ("hæftet" -> "miniguiden")."""
+        for group in kb.synonyms:
+            members = tuple(w for w in (" ".join(words(m)) for m in group) if w and " " not in w)
+            for member in members:
+                self.synonyms[member] = members
         self._texts: dict[str, str] = {}
         self._shown: dict[tuple[str, int], bool] = {}
+        self._about: dict[tuple[str, int], tuple[frozenset[str], ...]] = {}
 
     def item_text(self, item: Item) -> str:
         """An item's answer, its guides (title, publisher, year, section) and its own
@@ -257,16 +342,69 @@ class Answerability:
             shown = self._shown[key] = fact_shown(fact, item.answer, words(item.answer))
         return shown
 
-    def _gap(self, named: set[str], asked: Sequence[int], item: Item) -> Gap | None:
-        """What the question (the names it asks about, the kinds of facts it asks for) asks
-        that this item does not hold (None: nothing found)."""
+    def about(self, item: Item, at: int) -> tuple[frozenset[str], ...]:
+        """The sentences of the item's answer that show the ``at``-th kind of ``things``, each
+        as its folded words."""
+        key = (item.id, at)
+        found = self._about.get(key)
+        if found is None:
+            fact = self.things[at][0]
+            found = ()
+            for sentence in sentences(item.answer):
+                folded = words(sentence)
+                if fact_shown(fact, sentence, folded):
+                    found += (frozenset(folded),)
+            self._about[key] = found
+        return found
+
+    def shows_about(self, item: Item, thing: Thing) -> bool:
+        """Does one sentence of the item's answer both name the thing and show the fact?"""
+        variants = self.synonyms.get(thing.word, (thing.word,))
+        return any(
+            names_thing(variant, word)
+            for sentence in self.about(item, thing.kind)
+            for word in sentence
+            for variant in variants
+        )
+
+    def _gap(
+        self, named: set[str], asked: Sequence[int], things: Sequence[Thing], item: Item
+    ) -> Gap | None:
+        """What the question (the names it asks about, the kinds of facts it asks for, the
+        facts about one thing) asks that this item does not hold (None: nothing found)."""
         missing = sorted(name for name in named if not self.names_it(item, name))
         if missing:
             return Gap(name=missing[0])
         for at in asked:
             if not self.shows(item, at):
                 return Gap(fact=self.facts[at][0].says)
+        for thing in things:
+            if not self.shows_about(item, thing):
+                return Gap(fact=self.things[thing.kind][0].says, asked=thing.asked)
         return None
+
+    def asked_things(self, folded: Sequence[str], written: Sequence[str]) -> list[Thing]:
+        """The facts the asking part asks about one thing each: a phrase of ``things``, then
+        (past the ``between`` words) the word naming the thing, unless it is one of
+        ``not_things`` ("hvor mange skal ...")."""
+        found = []
+        for at, phrase in self._thing_phrases:
+            size = len(phrase)
+            for start in range(len(folded) - size):
+                if tuple(folded[start : start + size]) != phrase:
+                    continue
+                end = start + size
+                while end < len(folded) and folded[end] in self.between:
+                    end += 1
+                if end < len(folded) and folded[end] not in self.not_things:
+                    asked = " ".join(written[start : end + 1])
+                    found.append(Thing(at, folded[end], asked))
+        return found
+
+    def task(self, question: str) -> FactKind | None:
+        """The task the question asks the bot to do ("skriv en mail ..."), if it asks one."""
+        folded = words(asking_part(question))
+        return next((fact for fact, phrases in self.tasks if asks(phrases, folded)), None)
 
     def asked_facts(self, folded: Sequence[str]) -> list[int]:
         """The kinds of facts (their places in the list) the asking part asks for: only the
@@ -289,17 +427,25 @@ class Answerability:
 
     def unanswerable(self, question: str, items: Sequence[Item]) -> Gap | None:
         """The gap of the first item when every one of ``items`` has one, else None."""
-        if not items or not (self.rules.names or self.rules.facts):
+        if not items:
             return None
-        folded = words(asking_part(question))
+        part = asking_part(question)
+        folded = words(part)
+        nearest = items[0].question
+        task = next((fact for fact, phrases in self.tasks if asks(phrases, folded)), None)
+        if task is not None:
+            return Gap(task=task.says, nearest=nearest)
         named = self.asked_names(folded)
         asked = self.asked_facts(folded)
-        if not named and not asked:
+        things = self.asked_things(folded, written_words(part, folded)) if self.things else []
+        if not named and not asked and not things:
             return None
         first: Gap | None = None
         for item in items:
-            gap = self._gap(named, asked, item)
+            gap = self._gap(named, asked, things, item)
             if gap is None:
                 return None
             first = first or gap
+        if first is not None and first.asked is not None:
+            return replace(first, nearest=nearest)
         return first
