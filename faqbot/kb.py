@@ -169,6 +169,20 @@ class FactKind:
 
 
 @dataclass(frozen=True)
+class TaskKind:
+    """A kind of task the bot does not do (answerable.yaml ``tasks``): a question that asks
+    for one is never answered; the reply says so."""
+
+    says: str
+    """What the bot does not do, in Danish for the reply ("skriver ikke mails ...")."""
+    asks: tuple[str, ...]
+    """Phrases that ask for it anywhere ("kan du skrive", "har du en skabelon")."""
+    starts: tuple[str, ...] = ()
+    """Phrases that ask for it at the start of a sentence or clause only ("skriv en", "lav
+    en": elsewhere "for lav en løn" is no request)."""
+
+
+@dataclass(frozen=True)
 class AnswerableRules:
     """answerable.yaml: what a question may ask that an item's answer does not hold."""
 
@@ -181,9 +195,8 @@ class AnswerableRules:
     """Words passed over between a thing's asking phrase and the thing ("hvor lang er ...")."""
     not_things: tuple[str, ...] = ()
     """Words after the asking phrase that name no thing ("hvor mange skal ..."): not asked."""
-    tasks: tuple[FactKind, ...] = ()
-    """Requests for a task the bot does not do ("skriv en mail", "har du en skabelon"): no
-    answer shows one (``shown_by`` empty)."""
+    tasks: tuple[TaskKind, ...] = ()
+    """Requests for a task the bot does not do ("skriv en mail", "har du en skabelon")."""
 
 
 SHOWN_MARKS = ("<tal>", "<år>", "<telefonnummer>", "<link>", "<paragraf>", "<dato>", "<navn>")
@@ -1359,7 +1372,7 @@ def _read_decision(reader: _Reader) -> dict[str, dict[str, float]]:
 _ANSWERABLE_KEYS = ((), ("names", "facts", "things", "between", "not_things", "tasks"))
 _NAME_KIND_KEYS = (("kind", "names"), ("endings", "within"))
 _FACT_KIND_KEYS = (("says", "asks", "shown_by"), ())
-_TASK_KIND_KEYS = (("says", "asks"), ())
+_TASK_KIND_KEYS = (("says",), ("asks", "starts"))
 
 
 def _read_answerable(reader: _Reader) -> AnswerableRules:
@@ -1399,8 +1412,11 @@ def _read_answerable(reader: _Reader) -> AnswerableRules:
     for mapping, _line in top.mappings("tasks"):
         fields = _Fields(reader, path, mapping, "answerable task")
         fields.check_keys(*_TASK_KIND_KEYS)
-        asks = tuple(text.casefold() for text, _ in fields.text_list("asks", required=True))
-        tasks.append(FactKind(fields.text("says") or "", asks, ()))
+        asks = tuple(text.casefold() for text, _ in fields.text_list("asks"))
+        starts = tuple(text.casefold() for text, _ in fields.text_list("starts"))
+        if not asks and not starts:
+            reader.problem(path, fields.line("says"), "answerable task: no 'asks' nor 'starts'")
+        tasks.append(TaskKind(fields.text("says") or "", asks, starts))
     between = tuple(text.casefold() for text, _ in top.text_list("between"))
     not_things = tuple(text.casefold() for text, _ in top.text_list("not_things"))
     return AnswerableRules(tuple(names), facts, things, between, not_things, tuple(tasks))

@@ -26,7 +26,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from faqbot.kb import AnswerableRules, FactKind, Item, KnowledgeBase
+from faqbot.kb import AnswerableRules, FactKind, Item, KnowledgeBase, TaskKind
 from faqbot.text import fold, stem, words
 
 MAX_ENDING = 3
@@ -45,6 +45,8 @@ _HOW_TO = re.compile(
 """A how-to or may-we question (folded words: "hvordan ...", "kan vi ...", "hvad gør man ..."):
 the guides' general answer holds wherever and whenever the asker is, so a place or a year named
 in it is context, not what is asked (an organisation, system or law still is)."""
+NAME = "<navn>"
+"""The mark of a name in ``shown_by`` (a capitalised word inside a sentence)."""
 PLACES = "steder"
 """The kind of names in answerable.yaml that are places."""
 _MARKS = {
@@ -58,7 +60,7 @@ _MARKS = {
         r"|\b(?:man|tirs|ons|tors|fre|lør|søn)dag|\bkl\.?\s?\d|\b\d{1,2}[.:]\d\d\b",
         re.IGNORECASE,
     ),
-    "<navn>": re.compile(r"(?<=[a-zæøå0-9,;)] )[A-ZÆØÅ][\w-]+"),
+    NAME: re.compile(r"(?<=[a-zæøå0-9,;)] )[A-ZÆØÅ][\w-]+"),
 }
 _ANSWER_SENTENCES = re.compile(r"(?<=[.?!;])\s+(?=[A-ZÆØÅ»\"(])")
 """Where an answer's sentences end: a stop and a capital after it ("ca. 130 kr." goes on)."""
@@ -178,10 +180,30 @@ GAP = " ... "
 def asking_phrases(fact: FactKind) -> tuple[tuple[str, ...], ...]:
     """The phrases that ask for the fact, each as its parts (``GAP`` between them), each part
     folded words joined by spaces."""
+    return _phrases(fact.asks)
+
+
+def _phrases(texts: Iterable[str]) -> tuple[tuple[str, ...], ...]:
+    """``asking_phrases`` of any phrases."""
     return tuple(
         tuple(" ".join(words(part)) for part in phrase.split(GAP.strip()) if words(part))
-        for phrase in fact.asks
+        for phrase in texts
     )
+
+
+_TASK_CLAUSES = re.compile(r"[.!?;:,\n–]|\s-\s")
+"""Where a request for a task may start: a sentence or a clause."""
+GREETINGS = frozenset({"hej", "hejsa", "hallo", "goddag", "kare", "venligst", "lige", "sa", "og"})
+"""Folded words a request may open with before its verb ("Hej, lav ...", "og så skriv ...")."""
+
+
+def _opening(clause: str) -> str:
+    """A clause's folded words joined, without the greetings it opens with."""
+    folded = words(clause)
+    at = 0
+    while at < len(folded) and folded[at] in GREETINGS:
+        at += 1
+    return " ".join(folded[at:])
 
 
 def fact_asked(fact: FactKind, folded: Sequence[str]) -> bool:
@@ -264,6 +286,11 @@ def written_words(text: str, folded: Sequence[str]) -> list[str]:
     return written if len(written) == len(folded) else list(folded)
 
 
+Sentence = tuple[frozenset[str], frozenset[str] | None]
+"""A sentence of an answer that shows a fact: its folded words, and the names (folded) that
+show it when only names do (else None)."""
+
+
 @dataclass(frozen=True)
 class Thing:
     """A fact asked about one thing: the kind (its place in ``things``), the thing's folded
@@ -272,6 +299,8 @@ class Thing:
     kind: int
     word: str
     asked: str
+    question: frozenset[str] = frozenset()
+    """The asking part's folded words (a name there is not an answer)."""
 
 
 class Answerability:
@@ -299,7 +328,10 @@ class Answerability:
         """Each thing kind's phrases (no gaps) as folded words."""
         self.between = frozenset(" ".join(words(w)) for w in kb.answerable.between)
         self.not_things = frozenset(" ".join(words(w)) for w in kb.answerable.not_things)
-        self.tasks = tuple((fact, asking_phrases(fact)) for fact in kb.answerable.tasks)
+        self.tasks = tuple(
+            (task, _phrases(task.asks), tuple(" ".join(words(p)) for p in task.starts))
+            for task in kb.answerable.tasks
+        )
         self.synonyms: dict[str, tuple[str, ...]] = {}
         """Each one-word synonym (synonyms.yaml) -> the one-word members of its group: an
         answer names the thing in any of them ("hæftet" -> "miniguiden")."""
@@ -309,7 +341,7 @@ class Answerability:
                 self.synonyms[member] = members
         self._texts: dict[str, str] = {}
         self._shown: dict[tuple[str, int], bool] = {}
-        self._about: dict[tuple[str, int], tuple[frozenset[str], ...]] = {}
+        self._about: dict[tuple[str, int], tuple[Sentence, ...]] = {}
 
     def item_text(self, item: Item) -> str:
         """An item's answer, its guides (title, publisher, year, section) and its own
@@ -342,29 +374,33 @@ class Answerability:
             shown = self._shown[key] = fact_shown(fact, item.answer, words(item.answer))
         return shown
 
-    def about(self, item: Item, at: int) -> tuple[frozenset[str], ...]:
+    def about(self, item: Item, at: int) -> tuple[Sentence, ...]:
         """The sentences of the item's answer that show the ``at``-th kind of ``things``, each
-        as its folded words."""
+        as its folded words and, when only names (``<navn>``) show it, those names (folded)."""
         key = (item.id, at)
         found = self._about.get(key)
         if found is None:
             fact = self.things[at][0]
-            found = ()
+            others = replace(fact, shown_by=tuple(s for s in fact.shown_by if s != NAME))
+            shown: list[Sentence] = []
             for sentence in sentences(item.answer):
                 folded = words(sentence)
-                if fact_shown(fact, sentence, folded):
-                    found += (frozenset(folded),)
-            self._about[key] = found
+                if fact_shown(others, sentence, folded):
+                    shown.append((frozenset(folded), None))
+                elif NAME in fact.shown_by and (names := _MARKS[NAME].findall(sentence)):
+                    shown.append((frozenset(folded), frozenset(words(" ".join(names)))))
+            found = self._about[key] = tuple(shown)
         return found
 
     def shows_about(self, item: Item, thing: Thing) -> bool:
-        """Does one sentence of the item's answer both name the thing and show the fact?"""
+        """Does one sentence of the item's answer both name the thing and show the fact (by a
+        name, only one the question does not use itself: "hvad hedder lederen af Center for
+        Recovery" is not answered by a sentence naming the centre)?"""
         variants = self.synonyms.get(thing.word, (thing.word,))
         return any(
-            names_thing(variant, word)
-            for sentence in self.about(item, thing.kind)
-            for word in sentence
-            for variant in variants
+            (names is None or not names <= thing.question)
+            and any(names_thing(variant, word) for word in sentence for variant in variants)
+            for sentence, names in self.about(item, thing.kind)
         )
 
     def _gap(
@@ -398,13 +434,25 @@ class Answerability:
                     end += 1
                 if end < len(folded) and folded[end] not in self.not_things:
                     asked = " ".join(written[start : end + 1])
-                    found.append(Thing(at, folded[end], asked))
+                    found.append(Thing(at, folded[end], asked, frozenset(folded)))
         return found
 
-    def task(self, question: str) -> FactKind | None:
-        """The task the question asks the bot to do ("skriv en mail ..."), if it asks one."""
-        folded = words(asking_part(question))
-        return next((fact for fact, phrases in self.tasks if asks(phrases, folded)), None)
+    def task(self, question: str) -> TaskKind | None:
+        """The task the question asks the bot to do, if it asks one: a request may stand in
+        any sentence ("Skriv en mail til teamet. Tak!"); a phrase of ``starts`` counts at the
+        start of a sentence or clause (after a greeting: "Hej, lav en vagtplan")."""
+        if not self.tasks:
+            return None
+        folded = words(question)
+        starts = [_opening(clause) for clause in _TASK_CLAUSES.split(question)]
+        for task, phrases, openings in self.tasks:
+            if asks(phrases, folded) or any(
+                start == opening or start.startswith(f"{opening} ")
+                for start in starts
+                for opening in openings
+            ):
+                return task
+        return None
 
     def asked_facts(self, folded: Sequence[str]) -> list[int]:
         """The kinds of facts (their places in the list) the asking part asks for: only the
@@ -432,7 +480,7 @@ class Answerability:
         part = asking_part(question)
         folded = words(part)
         nearest = items[0].question
-        task = next((fact for fact, phrases in self.tasks if asks(phrases, folded)), None)
+        task = self.task(question)
         if task is not None:
             return Gap(task=task.says, nearest=nearest)
         named = self.asked_names(folded)
