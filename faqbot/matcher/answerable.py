@@ -319,19 +319,26 @@ class Answerability:
         )
         """Each kind's phrases with the first word of each."""
         self.things = tuple((fact, asking_phrases(fact)) for fact in kb.answerable.things)
-        self._thing_phrases = tuple(
-            (at, tuple(" ".join(parts).split()))
-            for at, (_, phrases) in enumerate(self.things)
-            for parts in phrases
-            if len(parts) == 1
-        )
-        """Each thing kind's phrases (no gaps) as folded words."""
+        self._thing_phrases: dict[str, list[tuple[int, tuple[str, ...]]]] = {}
+        """Each thing kind's phrases (no gaps) as folded words, keyed by their first word."""
+        for at, (_, phrases) in enumerate(self.things):
+            for parts in phrases:
+                if len(parts) == 1:
+                    phrase = tuple(parts[0].split())
+                    self._thing_phrases.setdefault(phrase[0], []).append((at, phrase))
         self.between = frozenset(" ".join(words(w)) for w in kb.answerable.between)
         self.not_things = frozenset(" ".join(words(w)) for w in kb.answerable.not_things)
         self.tasks = tuple(
             (task, _phrases(task.asks), tuple(" ".join(words(p)) for p in task.starts))
             for task in kb.answerable.tasks
         )
+        self._task_words = frozenset(
+            phrase.split()[0]
+            for _, asked, starts in self.tasks
+            for phrase in (*(parts[0] for parts in asked if parts), *starts)
+            if phrase
+        )
+        """The first words of every task phrase: a question with none of them asks no task."""
         self.synonyms: dict[str, tuple[str, ...]] = {}
         """Each one-word synonym (synonyms.yaml) -> the one-word members of its group: an
         answer names the thing in any of them ("hæftet" -> "miniguiden")."""
@@ -424,12 +431,11 @@ class Answerability:
         (past the ``between`` words) the word naming the thing, unless it is one of
         ``not_things`` ("hvor mange skal ...")."""
         found = []
-        for at, phrase in self._thing_phrases:
-            size = len(phrase)
-            for start in range(len(folded) - size):
-                if tuple(folded[start : start + size]) != phrase:
+        for start, first in enumerate(folded):
+            for at, phrase in self._thing_phrases.get(first, ()):
+                end = start + len(phrase)
+                if tuple(folded[start:end]) != phrase:
                     continue
-                end = start + size
                 while end < len(folded) and folded[end] in self.between:
                     end += 1
                 if end < len(folded) and folded[end] not in self.not_things:
@@ -441,12 +447,15 @@ class Answerability:
         """The task the question asks the bot to do, if it asks one: a request may stand in
         any sentence ("Skriv en mail til teamet. Tak!"); a phrase of ``starts`` counts at the
         start of a sentence or clause (after a greeting: "Hej, lav en vagtplan")."""
-        if not self.tasks:
-            return None
         folded = words(question)
+        present = self._task_words.intersection(folded)
+        if not present:
+            return None
+        text = f" {' '.join(folded)} "
         starts = [_opening(clause) for clause in _TASK_CLAUSES.split(question)]
+        starts = [start for start in starts if start.split(" ", 1)[0] in present]
         for task, phrases, openings in self.tasks:
-            if asks(phrases, folded) or any(
+            if _asks((p for p in phrases if p and p[0].split()[0] in present), text) or any(
                 start == opening or start.startswith(f"{opening} ")
                 for start in starts
                 for opening in openings
