@@ -282,6 +282,9 @@ TASK = "skriver ikke mails, breve, opslag, planer eller skabeloner"
         ("Hej. Kan du lave en introduktionsplan til vores nye peer?", True),
         ("Skriv et jobopslag til en peer-stilling på 20 timer. Tak!", True),  # any sentence
         ("gider du sende mig guiden", True),
+        ("Opsummer guiden for mig", True),
+        ("Kan du finde en peer til vores afsnit?", True),
+        ("Jeg vil gerne bede dig om at skrive et referat", True),
         # questions about what the guides hold, and how-to questions, are no tasks
         ("er der en skabelon til stillingsopslag for peers", False),
         ("findes der skabeloner til stillingsopslag?", False),
@@ -298,6 +301,14 @@ def test_a_request_for_a_task_is_recognised_in_its_forms(
 ) -> None:
     found = real.answerability.task(question)
     assert (found is not None and found.says == TASK) is task
+
+
+def test_no_phrasing_and_no_eval_question_asks_for_a_task(real: Matcher) -> None:
+    evalset = kb.load_eval(KNOWLEDGE / "eval.yaml", real.kb)
+    texts = [p for item in real.kb.items for p in item.phrasings]
+    texts += [q.question for q in evalset.questions]
+    assert len(texts) > 5000
+    assert [t for t in texts if real.answerability.task(t) is not None] == []
 
 
 def test_a_task_gets_a_kind_no_answer_with_the_nearest_item(real: Matcher) -> None:
