@@ -17,6 +17,7 @@ from faqbot.matcher.answerable import (
     Gap,
     Thing,
     asking_part,
+    fact_asked,
     fact_shown,
     names_thing,
     sentences,
@@ -207,6 +208,38 @@ def test_a_name_the_question_uses_itself_is_no_answer(real: Matcher) -> None:
     assert check.shows_about(item, asked)  # "I Region Nordjylland kan lederen ..." names a region
     everything = frozenset(question) | {"region", "nordjylland", "del"}
     assert not check.shows_about(item, Thing(naming, "lederen", "", everything))
+
+
+@pytest.mark.parametrize(
+    ("says", "question", "asked"),
+    [
+        ("punkter eller dele", "Hvilke dimensioner har Peer-worker Role Star?", True),
+        ("punkter eller dele", "Role Star – hvilke punkter har den?", True),
+        ("punkter eller dele", "Hvilke punkter anbefaler miniguiden til dagsordenen?", False),
+        ("punkter eller dele", "Hvilke temaer bør vi tage op til jobsamtalen?", False),
+        ("oplysninger om ophav", "Hvem har udviklet Peer-worker Role Star?", True),
+        ("oplysninger om ophav", "hvem står bag miniguiden", True),
+        ("oplysninger om ophav", "Hvem skal stå for introduktionen?", False),
+        ("navne på personer", "Hvad hedder lederen af Center for Recovery og Samskabelse?", True),
+        ("navne på personer", "Hvad hedder uddannelsen?", False),
+    ],
+)
+def test_the_fact_kinds_of_this_round_are_asked_in_their_forms(
+    real: Matcher, says: str, question: str, asked: bool
+) -> None:
+    fact = next(f for f in real.kb.answerable.facts if f.says == says)
+    assert fact_asked(fact, words(question)) is asked
+
+
+def test_a_tool_the_guides_only_name_gets_no_answer_about_its_parts(real: Matcher) -> None:
+    item = real.kb.item("opstart-forventningsafstemning")
+    assert "Role Star" in item.answer
+    for question, says in (
+        ("Hvilke dimensioner har Peer-worker Role Star?", "punkter eller dele"),
+        ("Hvem har udviklet Peer-worker Role Star?", "oplysninger om ophav"),
+    ):
+        result = real.answerable(offered(real, question, item.id))
+        assert result.status is Status.NO_MATCH and result.not_covered == Gap(fact=says)
 
 
 # -- the engine -----------------------------------------------------------------------------
