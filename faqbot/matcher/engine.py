@@ -132,8 +132,9 @@ class Matcher:
 
     def answerable(self, result: Result) -> Result:
         """An answer or a "Mente du ...?" whose items do not hold what the question asks (a
-        name they never name, a fact their answers do not show) becomes a no_match that says
-        what the guides do not cover (``matcher.answerable``)."""
+        name they never name, a fact their answers do not show, a fact about one thing no
+        sentence of theirs holds), or that asks for a task, becomes a no_match that says what
+        the guides do not cover (``matcher.answerable``)."""
         items = [s.item for s in result.suggestions] or ([result.item] if result.item else [])
         gap = self.answerability.unanswerable(result.question, items)
         if gap is None:
