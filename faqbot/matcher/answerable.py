@@ -1,7 +1,7 @@
 """Can the best items answer what is asked? A question close in words to an item may still ask
 for something no guide holds: a place or organisation the item never names ("peer løn region
 syd hvilket trin"), a phone number, a person's name, a date or a price ("tlf nr til center for
-recovery i aalborg"). The ranking cannot see that; this check can, from two word lists in
+recovery i aalborg"). The ranking cannot see that; this check can, from the word lists in
 ``answerable.yaml``:
 
 - names: the question's asking part names a place, organisation, IT system, law or year that
@@ -483,7 +483,8 @@ class Answerability:
         return found
 
     def unanswerable(self, question: str, items: Sequence[Item]) -> Gap | None:
-        """The gap of the first item when every one of ``items`` has one, else None."""
+        """The gap of the first item when every one of ``items`` has one, else None; a request
+        for a task is always a gap (with the first item offered as the nearest)."""
         if not items:
             return None
         part = asking_part(question)
