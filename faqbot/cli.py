@@ -450,8 +450,9 @@ def ask(args: argparse.Namespace) -> int:
     small talk, "foreign" for another language, or null; answer then holds the reply or the
     note), safety_note (true when the safety note goes first), off_topic (true when the
     question is outside the guides' subject) and not_covered (when the nearest items do not hold
-    what is asked: the name or kind of fact they lack, and the reason as the reply says it;
-    else null).
+    what is asked, or it asks for a task: the name or kind of fact they lack, the question's
+    words that ask it, the task, the nearest item's question offered instead, and the reason
+    as the reply says it; else null).
     Example: faqbot ask "Har peeren tavshedspligt?"
     Example: printf 'peer og medicin\\nhvad er recovery\\n' | faqbot ask --json -
     """
@@ -530,7 +531,14 @@ def not_covered_json(gap: object) -> dict[str, str | None] | None:
 
     if not isinstance(gap, Gap):
         return None
-    return {"name": gap.name, "fact": gap.fact, "reason": render.not_covered(gap)}
+    return {
+        "name": gap.name,
+        "fact": gap.fact,
+        "asked": gap.asked,
+        "task": gap.task,
+        "nearest": gap.nearest,
+        "reason": render.not_covered(gap),
+    }
 
 
 @command(KNOWLEDGE_DIR)

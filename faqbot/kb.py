@@ -169,16 +169,40 @@ class FactKind:
 
 
 @dataclass(frozen=True)
+class TaskKind:
+    """A kind of task the bot does not do (answerable.yaml ``tasks``): a question that asks
+    for one is never answered; the reply says so."""
+
+    says: str
+    """What the bot does not do, in Danish for the reply ("skriver ikke mails ...")."""
+    asks: tuple[str, ...]
+    """Phrases that ask for it anywhere ("kan du skrive", "har du en skabelon")."""
+    starts: tuple[str, ...] = ()
+    """Phrases that ask for it at the start of a sentence or clause only ("skriv en", "lav
+    en": elsewhere "for lav en løn" is no request)."""
+
+
+@dataclass(frozen=True)
 class AnswerableRules:
     """answerable.yaml: what a question may ask that an item's answer does not hold."""
 
     names: tuple[NameKind, ...] = ()
     facts: tuple[FactKind, ...] = ()
+    things: tuple[FactKind, ...] = ()
+    """Kinds of facts asked about one thing ("hvor mange ECTS-point"): the word after the
+    asking phrase names the thing, and an answer shows the fact only in a sentence about it."""
+    between: tuple[str, ...] = ()
+    """Words passed over between a thing's asking phrase and the thing ("hvor lang er ...")."""
+    not_things: tuple[str, ...] = ()
+    """Words after the asking phrase that name no thing ("hvor mange skal ..."): not asked."""
+    tasks: tuple[TaskKind, ...] = ()
+    """Requests for a task the bot does not do ("skriv en mail", "har du en skabelon")."""
 
 
-SHOWN_MARKS = ("<tal>", "<år>", "<telefonnummer>", "<link>", "<paragraf>")
+SHOWN_MARKS = ("<tal>", "<år>", "<telefonnummer>", "<link>", "<paragraf>", "<dato>", "<navn>")
 """The marks ``shown_by`` may use besides words: any number, a year, a phone number, a web or
-mail address, a paragraph sign (§)."""
+mail address, a paragraph sign (§), a date or time (a day and month, a weekday, a clock time),
+a name (a capitalised word inside a sentence)."""
 
 
 SITUATIONS = ("suicide", "self_harm", "medical", "violence")
@@ -1345,9 +1369,10 @@ def _read_decision(reader: _Reader) -> dict[str, dict[str, float]]:
     return decision
 
 
-_ANSWERABLE_KEYS = ((), ("names", "facts"))
+_ANSWERABLE_KEYS = ((), ("names", "facts", "things", "between", "not_things", "tasks"))
 _NAME_KIND_KEYS = (("kind", "names"), ("endings", "within"))
 _FACT_KIND_KEYS = (("says", "asks", "shown_by"), ())
+_TASK_KIND_KEYS = (("says",), ("asks", "starts"))
 
 
 def _read_answerable(reader: _Reader) -> AnswerableRules:
@@ -1381,8 +1406,27 @@ def _read_answerable(reader: _Reader) -> AnswerableRules:
             more = f" (did you mean '{hint}'?)" if hint else ""
             message = f"answerable: 'within' is '{within}', which is no name's first form{more}"
             reader.problem(path, line, message)
+    facts = _read_fact_kinds(reader, path, top, "facts")
+    things = _read_fact_kinds(reader, path, top, "things")
+    tasks = []
+    for mapping, _line in top.mappings("tasks"):
+        fields = _Fields(reader, path, mapping, "answerable task")
+        fields.check_keys(*_TASK_KIND_KEYS)
+        asks = tuple(text.casefold() for text, _ in fields.text_list("asks"))
+        starts = tuple(text.casefold() for text, _ in fields.text_list("starts"))
+        if not asks and not starts:
+            reader.problem(path, fields.line("says"), "answerable task: no 'asks' nor 'starts'")
+        tasks.append(TaskKind(fields.text("says") or "", asks, starts))
+    between = tuple(text.casefold() for text, _ in top.text_list("between"))
+    not_things = tuple(text.casefold() for text, _ in top.text_list("not_things"))
+    return AnswerableRules(tuple(names), facts, things, between, not_things, tuple(tasks))
+
+
+def _read_fact_kinds(reader: _Reader, path: Path, top: _Fields, key: str) -> tuple[FactKind, ...]:
+    """answerable.yaml's ``facts`` or ``things``: kinds of facts with the phrases that ask for
+    them and the words or marks that show them in an answer."""
     facts = []
-    for mapping, _line in top.mappings("facts"):
+    for mapping, _line in top.mappings(key):
         fields = _Fields(reader, path, mapping, "answerable fact kind")
         fields.check_keys(*_FACT_KIND_KEYS)
         shown = []
@@ -1393,7 +1437,7 @@ def _read_answerable(reader: _Reader) -> AnswerableRules:
             shown.append(text.casefold())
         asks = tuple(text.casefold() for text, _ in fields.text_list("asks", required=True))
         facts.append(FactKind(fields.text("says") or "", asks, tuple(shown)))
-    return AnswerableRules(tuple(names), tuple(facts))
+    return tuple(facts)
 
 
 def _read_small_talk(reader: _Reader) -> SmallTalkRules | None:

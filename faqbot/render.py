@@ -29,9 +29,18 @@ NO_MATCH_TEXT = (
 )
 NOT_COVERED_TEXT = (
     "Det kan jeg desværre ikke svare på: {reason}, og jeg svarer kun "
-    f"ud fra dem.\n{GUIDES_COVER}\nSpørg din leder eller HR, eller se emnerne med /emner."
+    f"ud fra dem.\n{GUIDES_COVER}\n"
 )
 """When the nearest items do not hold what is asked (``Result.not_covered``)."""
+TASK_TEXT = (
+    "Det kan jeg desværre ikke hjælpe med: {reason}. Jeg svarer på spørgsmål ud fra guiderne om "
+    f"peer-medarbejdere.\n{GUIDES_COVER}\n"
+)
+"""When the question asks the bot to do a task (``Gap.task``)."""
+NEAREST_TEXT = "Det nærmeste, guiderne svarer på, er: »{question}« Spørg gerne om det.\n"
+"""The nearest item's question, offered as what the guides do hold."""
+NOT_COVERED_END = "Spørg din leder eller HR, eller se emnerne med /emner."
+TASK_END = "Se emnerne med /emner."
 SOURCES_LEAD = "Svarene bygger på disse guider:"
 CATEGORIES_LEAD = "Emner (skriv nummeret for at se spørgsmålene):"
 
@@ -90,15 +99,28 @@ def _result(result: Result, kb: KnowledgeBase, esc: Callable[[str], str], html: 
         ]
         return note + "\n".join(lines)
     if result.not_covered is not None:
-        return note + esc(NOT_COVERED_TEXT.format(reason=not_covered(result.not_covered)))
+        return note + esc(not_covered_text(result.not_covered))
     return note + esc(NO_MATCH_TEXT)
+
+
+def not_covered_text(gap: Gap) -> str:
+    """The whole reply when the guides do not hold what is asked: why (the task, or what they
+    lack), what they cover, and the nearest question they do answer when there is one."""
+    lead = TASK_TEXT if gap.task is not None else NOT_COVERED_TEXT
+    text = lead.format(reason=not_covered(gap))
+    if gap.nearest is not None:
+        text += NEAREST_TEXT.format(question=gap.nearest)
+    return text + (TASK_END if gap.task is not None else NOT_COVERED_END)
 
 
 def not_covered(gap: Gap) -> str:
     """What the guides lack, as one clause: the reply's reason and ``faqbot ask --json``'s."""
+    if gap.task is not None:
+        return f"jeg {gap.task}"
     if gap.name is not None:
         return f"guiderne om peer-medarbejdere nævner ikke {gap.name}"
-    return f"guiderne om peer-medarbejdere har ikke de {gap.fact}, du spørger om"
+    lacks = f"guiderne om peer-medarbejdere har ikke de {gap.fact}, du spørger om"
+    return lacks if gap.asked is None else f"{lacks} («{gap.asked}»)"
 
 
 def result_html(result: Result, kb: KnowledgeBase) -> str:

@@ -11,6 +11,7 @@ import pytest
 from faqbot import cli, kb, render
 from faqbot.chat import BAD_NUMBER, ChatSession, chat_loop, run_chat
 from faqbot.matcher import Matcher
+from faqbot.matcher.answerable import Gap
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "engine_kb"
 KEYS = [
@@ -149,6 +150,9 @@ def test_ask_says_what_the_guides_do_not_cover_and_json_shows_why(
         "not_covered": {
             "name": None,
             "fact": "aktuelle tal",
+            "asked": None,
+            "task": None,
+            "nearest": None,
             "reason": "guiderne om peer-medarbejdere har ikke de aktuelle tal, du spørger om",
         },
     }
@@ -157,9 +161,73 @@ def test_ask_says_what_the_guides_do_not_cover_and_json_shows_why(
     assert off["status"] == "no_match" and off["off_topic"] is True and off["not_covered"] is None
 
 
+def test_ask_names_the_thing_asked_that_the_guides_hold_no_figure_for(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    question = "hvor mange sygedage må en peer have"
+    nearest = "Bliver en peer-medarbejder oftere syg end andre kollegaer?"
+    assert cli.main(["ask", "--knowledge-dir", str(REAL), question]) == 0
+    assert capsys.readouterr().out == (
+        "Det kan jeg desværre ikke svare på: guiderne om peer-medarbejdere har ikke de tal, du "
+        "spørger om («hvor mange sygedage»), og jeg svarer kun ud fra dem.\n"
+        f"{render.GUIDES_COVER}\n"
+        f"Det nærmeste, guiderne svarer på, er: »{nearest}« Spørg gerne om det.\n"
+        "Spørg din leder eller HR, eller se emnerne med /emner.\n"
+    )
+    assert cli.main(["ask", "--knowledge-dir", str(REAL), "--json", question]) == 0
+    obj = json.loads(capsys.readouterr().out)
+    assert (obj["status"], obj["suggestions"], obj["answer"]) == ("no_match", [], None)
+    assert obj["not_covered"] == {
+        "name": None,
+        "fact": "tal",
+        "asked": "hvor mange sygedage",
+        "task": None,
+        "nearest": nearest,
+        "reason": "guiderne om peer-medarbejdere har ikke de tal, du spørger om («hvor mange "
+        "sygedage»)",
+    }
+
+
+def test_ask_says_kindly_that_the_bot_does_no_tasks_and_offers_the_nearest_item(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    question = "kan du skrive et jobopslag til en peer-stilling"
+    nearest = (
+        "Hvordan ansætter vi en peermedarbejder – er det anderledes end ved andre medarbejdere?"
+    )
+    task = "skriver ikke mails, breve, opslag, planer eller skabeloner"
+    assert cli.main(["ask", "--knowledge-dir", str(REAL), question]) == 0
+    assert capsys.readouterr().out == (
+        f"Det kan jeg desværre ikke hjælpe med: jeg {task}. Jeg svarer på spørgsmål ud fra "
+        "guiderne om peer-medarbejdere.\n"
+        f"{render.GUIDES_COVER}\n"
+        f"Det nærmeste, guiderne svarer på, er: »{nearest}« Spørg gerne om det.\n"
+        "Se emnerne med /emner.\n"
+    )
+    assert cli.main(["ask", "--knowledge-dir", str(REAL), "--json", question]) == 0
+    obj = json.loads(capsys.readouterr().out)
+    assert obj["status"] == "no_match" and obj["answer"] is None
+    assert obj["not_covered"] == {
+        "name": None,
+        "fact": None,
+        "asked": None,
+        "task": task,
+        "nearest": nearest,
+        "reason": f"jeg {task}",
+    }
+    # turned away for any reason, a task still gets its own reply (no nearest item offered)
+    mail = "Skriv en mail til teamet om at vi får en peer"
+    assert cli.main(["ask", "--knowledge-dir", str(REAL), "--json", mail]) == 0
+    obj = json.loads(capsys.readouterr().out)
+    assert obj["status"] == "no_match"
+    assert obj["not_covered"]["task"] == task and obj["not_covered"]["nearest"] is None
+
+
 def test_the_no_match_replies_say_what_the_guides_cover() -> None:
-    for text in (render.NO_MATCH_TEXT, render.NOT_COVERED_TEXT):
-        assert render.GUIDES_COVER in text and "/emner" in text
+    assert render.GUIDES_COVER in render.NO_MATCH_TEXT and "/emner" in render.NO_MATCH_TEXT
+    for gap in (Gap(fact="tal", asked="hvor mange"), Gap(task="skriver ikke"), Gap(name="Odense")):
+        text = render.not_covered_text(gap)
+        assert render.GUIDES_COVER in text and text.endswith("/emner.")
 
 
 def test_ask_json_source_url_when_the_guide_has_one(capsys: pytest.CaptureFixture[str]) -> None:

@@ -296,7 +296,7 @@ BROKEN = [
         'facts:\n  - says: priser\n    asks: [hvad koster]\n    shown_by: ["<beløb>", kr]\n',
         [
             "kb/answerable.yaml:4: answerable: unknown mark '<beløb>' "
-            "(known: <tal>, <år>, <telefonnummer>, <link>, <paragraf>)"
+            "(known: <tal>, <år>, <telefonnummer>, <link>, <paragraf>, <dato>, <navn>)"
         ],
     ),
     (

@@ -9,7 +9,7 @@ from dataclasses import replace
 import numpy as np
 
 from faqbot.kb import Item, KnowledgeBase
-from faqbot.matcher.answerable import Answerability
+from faqbot.matcher.answerable import Answerability, Gap
 from faqbot.matcher.decide import (
     CALIBRATION,
     Calibration,
@@ -98,8 +98,16 @@ class Matcher:
             return Result(question, Status.SAFETY, None, 1.0, safety_situation=situation)
         if level is SafetyLevel.NONE and (talk := self.small_talk.detect(question)) is not None:
             return with_small_talk(question, talk, self._decide)
-        result = self._decide(question)
+        result = self.with_task(self._decide(question))
         return replace(result, safety_note=True) if level is SafetyLevel.NOTE else result
+
+    def with_task(self, result: Result) -> Result:
+        """A no_match that asks the bot for a task ("skriv en mail ...") says so in its reply
+        (``Gap.task``), whatever turned it away."""
+        if result.status is not Status.NO_MATCH or result.not_covered is not None:
+            return result
+        task = self.answerability.task(result.question)
+        return result if task is None else replace(result, not_covered=Gap(task=task.says))
 
     def _decide(self, question: str) -> Result:
         query = self.query(question)
@@ -123,9 +131,10 @@ class Matcher:
 
     def answerable(self, result: Result, asking: str | None = None) -> Result:
         """An answer or a "Mente du ...?" whose items do not hold what the question asks (a
-        name they never name, a fact their answers do not show) becomes a no_match that says
-        what the guides do not cover (``matcher.answerable``); ``asking``: the question's
-        asking part when already cut (``Query.asking``)."""
+        name they never name, a fact their answers do not show, a fact about one thing no
+        sentence of theirs holds), or that asks for a task, becomes a no_match that says what
+        the guides do not cover (``matcher.answerable``); ``asking``: the question's asking
+        part when already cut (``Query.asking``)."""
         items = [s.item for s in result.suggestions] or ([result.item] if result.item else [])
         gap = self.answerability.unanswerable(result.question, items, asking)
         if gap is None:
