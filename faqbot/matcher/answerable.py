@@ -106,11 +106,9 @@ def asking_part(question: str) -> str:
 def without_introduction(question: str) -> str:
     """The question without the clauses that introduce the asker ("Jeg er leder i Vejle
     Kommune, ..."), in every sentence (``asking_part`` also leaves out the sentences that do
-    not ask); the question itself when it has none."""
+    not ask)."""
     sentences = [s for s in _SENTENCES.split(question.strip()) if s]
-    clauses = [c for s in sentences for c in _CLAUSES.split(s)]
-    kept = [c for c in clauses if not _ASKER.match(c)]
-    return question if len(kept) == len(clauses) else " ".join(kept)
+    return " ".join(c for s in sentences for c in _CLAUSES.split(s) if not _ASKER.match(c))
 
 
 class Names:

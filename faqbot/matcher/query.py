@@ -84,16 +84,18 @@ def read_query(index: Index, question: str) -> Query:
     Nothing is cached: an unknown word's typo lookup costs well under a millisecond even in a
     long message."""
     text = question[:MAX_QUERY_CHARS]
-    written = words(text)
     part = asking_part(text)
-    same = part == text.strip() or words(part) == written
-    asking = None if same else _read(index, part, Asking(part, None))[0]
+    asking = None if _same_words(part, text) else _read(index, part, Asking(part, None))[0]
     cut = Asking(part, asking if asking and asking.terms else None)
     query, lookups, grams = _read(index, text, cut)
     rest = without_introduction(text)
-    if rest is text or words(rest) == written:
+    if _same_words(rest, text):
         return query
     return replace(query, ranking=_emphasised(index, query, lookups, grams, rest))
+
+
+def _same_words(part: str, text: str) -> bool:
+    return part == text.strip() or words(part) == words(text)
 
 
 def _read(index: Index, text: str, asking: Asking) -> tuple[Query, dict[str, Lookup], list[str]]:
