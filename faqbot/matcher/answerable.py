@@ -103,14 +103,6 @@ def asking_part(question: str) -> str:
     return " ".join(kept)
 
 
-def without_introduction(question: str) -> str:
-    """The question without the clauses that introduce the asker ("Jeg er leder i Vejle
-    Kommune, ..."), in every sentence (``asking_part`` also leaves out the sentences that do
-    not ask)."""
-    sentences = [s for s in _SENTENCES.split(question.strip()) if s]
-    return " ".join(c for s in sentences for c in _CLAUSES.split(s) if not _ASKER.match(c))
-
-
 class Names:
     """The names of ``answerable.yaml`` looked up in folded words: each form is a word sequence
     keyed by its first word; a word also matches a form it starts with, up to ``MAX_ENDING``

@@ -185,11 +185,9 @@ class Matcher:
         return query.asking.query or query
 
     def signals(self, query: Query) -> dict[str, FloatArray]:
-        """Every signal with a weight, for every item, over the question as the ranking reads
-        it (``Query.ranked``)."""
-        ranked = query.ranked  # the asker's introduction weighed down (``Query.ranking``)
+        """Every signal with a weight, for every item."""
         return {
-            name: signal(self.index, ranked)
+            name: signal(self.index, query)
             for name, signal in SIGNALS.items()
             if self.weights.of(name)
         }

@@ -153,8 +153,6 @@ def cosine(model: TfIdfIndex, features: Features) -> FloatArray:
     if len(features.ids) == 0:
         return np.zeros(model.index.n_docs)
     weights = (1 + np.log(features.weights)) * model.idf[features.ids]
-    if features.emphasis is not None:
-        weights = weights * features.emphasis
     unseen = features.unknown * float(model.idf.max(initial=0.0)) ** 2
     norm = float(np.sqrt((weights * weights).sum() + unseen))
     if norm == 0:
