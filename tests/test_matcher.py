@@ -533,7 +533,9 @@ def test_outside_coverage_reads_the_asking_part_without_the_askers_introduction(
     assert outside.coverage > evidence.coverage
     # A question that is all asking part is read once: both coverages are the same.
     plain = "hvad gør vi hvis vores peer får et tilbagefald"
-    assert matcher.asking_query(plain, query) is query
+    plain_query = matcher.query(plain)
+    assert plain_query.asking.query is None
+    assert matcher.asking_query(plain, plain_query) is plain_query
     evidence, outside, _ = matcher.judge(plain)
     assert evidence is not None and outside is not None
     assert outside.coverage == evidence.coverage

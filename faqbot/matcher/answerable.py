@@ -482,12 +482,15 @@ class Answerability:
             return {n for n in found if n not in self.names.places and not YEAR.fullmatch(n)}
         return found
 
-    def unanswerable(self, question: str, items: Sequence[Item]) -> Gap | None:
+    def unanswerable(
+        self, question: str, items: Sequence[Item], asking: str | None = None
+    ) -> Gap | None:
         """The gap of the first item when every one of ``items`` has one, else None; a request
-        for a task is always a gap (with the first item offered as the nearest)."""
+        for a task is always a gap (with the first item offered as the nearest). ``asking``:
+        the question's asking part when the caller has cut it already (``Query.asking``)."""
         if not items:
             return None
-        part = asking_part(question)
+        part = asking_part(question) if asking is None else asking
         folded = words(part)
         nearest = items[0].question
         task = self.task(question)

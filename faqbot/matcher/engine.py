@@ -9,7 +9,7 @@ from dataclasses import replace
 import numpy as np
 
 from faqbot.kb import Item, KnowledgeBase
-from faqbot.matcher.answerable import Answerability, Gap, asking_part
+from faqbot.matcher.answerable import Answerability, Gap
 from faqbot.matcher.decide import (
     CALIBRATION,
     Calibration,
@@ -37,7 +37,6 @@ from faqbot.matcher.signals import (
 )
 from faqbot.safety import SafetyDetector, SafetyLevel
 from faqbot.smalltalk import SmallTalk, SmallTalkDetector
-from faqbot.text import words
 
 SAFETY_MAX_CHARS = 4096
 """The crisis check reads a whole Telegram message (4096 characters)."""
@@ -123,20 +122,21 @@ class Matcher:
             # Outside the subject by its own evidence: no answer and no "Mente du ...?".
             return replace(result, status=Status.NO_MATCH, suggestions=(), off_topic=True)
         if result.status in (Status.ANSWERED, Status.CLARIFY):
-            result = self.answerable(result)
+            result = self.answerable(result, query.asking.text)
         if result.status is Status.NO_MATCH:
             outside = evidence is None or evidence.negative > 0 or not evidence.on_topic
             if outside and (evidence is not None or self.index.vocabulary.subject):
                 return replace(result, off_topic=True)
         return result
 
-    def answerable(self, result: Result) -> Result:
+    def answerable(self, result: Result, asking: str | None = None) -> Result:
         """An answer or a "Mente du ...?" whose items do not hold what the question asks (a
         name they never name, a fact their answers do not show, a fact about one thing no
         sentence of theirs holds), or that asks for a task, becomes a no_match that says what
-        the guides do not cover (``matcher.answerable``)."""
+        the guides do not cover (``matcher.answerable``); ``asking``: the question's asking
+        part when already cut (``Query.asking``)."""
         items = [s.item for s in result.suggestions] or ([result.item] if result.item else [])
-        gap = self.answerability.unanswerable(result.question, items)
+        gap = self.answerability.unanswerable(result.question, items, asking)
         if gap is None:
             return result
         return replace(result, status=Status.NO_MATCH, suggestions=(), not_covered=gap)
@@ -180,15 +180,9 @@ class Matcher:
         return read_query(self.index, question[:MAX_QUERY_CHARS])
 
     def asking_query(self, question: str, query: Query) -> Query:
-        """The question's asking part (``answerable.asking_part``: the sentences that ask,
-        without the clauses that introduce the asker) read as a query; ``query`` itself when
+        """The question's asking part (``Query.asking``) read as a query; ``query`` itself when
         that is the whole question or has no terms."""
-        text = question[:MAX_QUERY_CHARS]
-        part = asking_part(text)
-        if part == text.strip() or words(part) == words(text):
-            return query
-        asking = self.query(part)
-        return asking if asking.terms else query
+        return query.asking.query or query
 
     def signals(self, query: Query) -> dict[str, FloatArray]:
         """Every signal with a weight, for every item."""

@@ -1,5 +1,5 @@
 """A question as the index sees it, read once: its terms (typos and split compounds mapped onto
-known terms), their adjacent pairs, and the trigrams of its words as written."""
+known terms), their adjacent pairs, the trigrams of its words as written, and its asking part."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from faqbot.matcher.answerable import asking_part
 from faqbot.matcher.index import FloatArray, Index, IntArray, trigrams
-from faqbot.text import tokenise
+from faqbot.text import tokenise, words
 
 MAX_QUERY_CHARS = 1000
 """Longer questions are matched on their first 1000 characters."""
@@ -45,14 +46,38 @@ class Query:
     mass: float
     """The summed IDF of its terms (times their weights); an unknown word weighs the largest
     IDF. The denominator of every share and overlap of the question's terms."""
+    asking: Asking
+    """Its asking part, cut once for every part of the engine that reads it."""
+
+
+@dataclass(frozen=True)
+class Asking:
+    """A question's asking part (``answerable.asking_part``: the sentences that ask, without the
+    clauses that introduce the asker): what the answerability rule and the out-of-scope
+    evidence read."""
+
+    text: str
+    query: Query | None
+    """The asking part read as a query; None when it has the question's own words (the
+    question's query is it) or no terms."""
 
 
 def read_query(index: Index, question: str) -> Query:
-    """The question's terms, term pairs and surface trigrams. Nothing is cached: an unknown
-    word's typo lookup costs well under a millisecond even in a long message."""
-    words = tokenise((question[:MAX_QUERY_CHARS],))
+    """The question's terms, term pairs, surface trigrams and asking part. Nothing is cached:
+    an unknown word's typo lookup costs well under a millisecond even in a long message."""
+    text = question[:MAX_QUERY_CHARS]
+    part = asking_part(text)
+    asking = None
+    if part != text.strip() and words(part) != words(text):
+        asking = _read(index, part, Asking(part, None))
+    return _read(index, text, Asking(part, asking if asking and asking.terms else None))
+
+
+def _read(index: Index, text: str, asking: Asking) -> Query:
+    """One text's terms, term pairs and surface trigrams (``read_query``)."""
+    found = tokenise((text,))
     vocabulary = index.vocabulary
-    terms = tuple(dict.fromkeys(vocabulary.normalizer.analyse(words)[0]))
+    terms = tuple(dict.fromkeys(vocabulary.normalizer.analyse(found)[0]))
     mapped: dict[int, float] = {}
     unknown = 0
     for term in terms:
@@ -73,8 +98,9 @@ def read_query(index: Index, question: str) -> Query:
         terms,
         known,
         np.asarray([pair for pair in pairs if pair is not None], dtype=np.int64),
-        _surface(words.flat(), index.surface.gram_ids),
+        _surface(found.flat(), index.surface.gram_ids),
         max(mass, 1e-12),
+        asking,
     )
 
 
