@@ -76,7 +76,8 @@ def figures(path: Path) -> list[str]:
             keeps += 1
             kept += normalise(keep) in output
     n, r = sum(total.values()), sum(removed.values())
-    lines = [f"{path.relative_to(REPO)}: pieces removed {r}/{n} = {r / n:.3f}"]
+    name = path.relative_to(REPO) if path.is_relative_to(REPO) else path
+    lines = [f"{name}: pieces removed {r}/{n} = {r / n:.3f}"]
     lines += [f"  {kind}: {removed[kind]}/{total[kind]}" for kind in sorted(total)]
     lines.append(
         f"  must stay: {kept}/{keeps} kept; clean messages changed: "
