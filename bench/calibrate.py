@@ -287,8 +287,9 @@ def judge(
 
 def decisions(judged: Judged, thresholds: Thresholds) -> tuple[np.ndarray, np.ndarray]:
     """Which questions the engine answers and which it asks back (``Matcher._decide``): another
-    staff group, P(out of scope) at ``reject`` or more, or the answerability rule's verdict on
-    the items it would offer say no whatever P(right) is."""
+    staff group, P(out of scope) at ``reject`` or more (``reject_clarify`` where it would ask
+    back), or the answerability rule's verdict on the items it would offer say no whatever
+    P(right) is."""
     answered = (judged.probability >= thresholds.answer) & (judged.lead >= thresholds.tie)
     clarify = ~answered & (judged.probability >= thresholds.clarify)
     answered &= ~judged.refused & ~judged.unanswerable & (judged.outside < thresholds.reject)
