@@ -1330,7 +1330,7 @@ DECISION_KEYS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ),
         (),
     ),
-    "thresholds": ((), ("answer", "tie", "clarify", "suggest_window", "reject")),
+    "thresholds": ((), ("answer", "tie", "clarify", "suggest_window", "reject", "reject_clarify")),
     "out_of_scope": (
         ("intercept", "off_topic", "negative_gap", "unknown", "coverage", "word_odds"),
         ("margin",),

@@ -161,3 +161,128 @@ def test_calibration_yaml_carries_the_margin_weight_and_loads_back(
     loaded = kb.load(knowledge)
     assert calibrate.OutOfScopeModel(**loaded.decision["out_of_scope"]) == outside
     assert loaded.decision["thresholds"]["reject"] == 0.93
+
+
+def _judged_sample(
+    calibrate: ModuleType, kind: str, p: float, outside: float, **flags: object
+) -> object:
+    """A dev question whose P(right) is ``p`` under ``_LOGIT`` and P(out of scope) ``outside``
+    under ``_OUTSIDE`` (both read from one feature each), leading its runner-up clearly."""
+    features = (math.log(p / (1 - p)),) + (0.0,) * (len(calibrate.FIELDS) - 1)
+    odds = (0.0, 0.0, 0.0, 0.0, math.log(outside / (1 - outside)), 0.0)
+    known = {"right": False, "helpful": False, **flags}
+    return calibrate.Sample(features, 1.0, kind=kind, group="dev-C", outside=odds, **known)
+
+
+def _models(calibrate: ModuleType) -> tuple[object, object]:
+    """P(right) = sigmoid(score), P(out of scope) = sigmoid(word odds)."""
+    logit = calibrate.Calibration(0.0, 1.0, *(0.0,) * 8)
+    outside = calibrate.OutOfScopeModel(0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0)
+    return logit, outside
+
+
+def test_the_choice_sees_the_out_of_scope_model_say_no(calibrate: ModuleType) -> None:
+    """90 in-scope questions answered right at P(right) 0.9; 10 at 0.6 whose best item is wrong
+    but whose suggestions hold the right one; 20 out-of-scope questions at 0.6 that the model
+    puts at P(out of scope) 0.97. Judged without the model (the old rule), asking back at 0.6
+    would ask the 20 back and reject none, so the choice never asks back; judged as the engine
+    runs, the model turns them away, and the 10 get a useful "Mente du ...?"."""
+    data = [_judged_sample(calibrate, "in", 0.9, 0.1, right=True, helpful=True)] * 90
+    data += [_judged_sample(calibrate, "in", 0.6, 0.1, helpful=True)] * 10
+    data += [_judged_sample(calibrate, "out", 0.6, 0.97)] * 20
+    logit, outside = _models(calibrate)
+    old = calibrate.choose(data, logit, None, 0.03)
+    assert (old.answer, old.clarify, old.reject) == (0.61, 0.61, 1.0)
+    assert calibrate.figures(data, logit, old).helped == 0.9
+    new = calibrate.choose(data, logit, outside, 0.03)
+    assert new.answer == 0.61 and new.clarify < 0.6
+    assert new.reject == new.reject_clarify == 0.3  # no in-scope question is near it
+    found = calibrate.figures(data, logit, new, outside)
+    assert (found.right, found.wrong, found.asked_back) == (0.9, 0.0, 0.1)
+    assert (found.helped, found.rejected) == (1.0, 1.0)
+
+
+def test_the_choice_sees_the_answerability_rule_and_other_groups(calibrate: ModuleType) -> None:
+    """An answer the answerability rule would stop is no answer, a "Mente du ...?" it would stop
+    no question back, and a question about another staff group is refused: none is counted as
+    answered (wrong) or asked back, and an out-of-scope one so stopped counts as rejected."""
+    logit, outside = _models(calibrate)
+    sure = calibrate.Thresholds(answer=0.8, tie=0.0, clarify=0.5)
+    stopped = [
+        _judged_sample(calibrate, "in", 0.9, 0.1, unanswerable=True),
+        _judged_sample(calibrate, "in", 0.6, 0.1, helpful=True, unanswerable_suggested=True),
+        _judged_sample(calibrate, "in", 0.9, 0.1, refused=True),
+        _judged_sample(calibrate, "out", 0.9, 0.1, unanswerable=True),
+    ]
+    found = calibrate.figures(stopped, logit, sure, outside)
+    assert (found.right, found.wrong, found.asked_back, found.helped) == (0.0, 0.0, 0.0, 0.0)
+    assert found.rejected == 1.0
+    # The same questions without the verdicts: answered wrong, asked back, not rejected.
+    plain = [
+        dataclasses.replace(s, unanswerable=False, unanswerable_suggested=False, refused=False)
+        for s in stopped
+    ]
+    found = calibrate.figures(plain, logit, sure, outside)
+    assert (found.wrong, found.asked_back, found.rejected) == (2 / 3, 1 / 3, 0.0)
+
+
+def test_asking_back_is_turned_away_on_weaker_outside_evidence(calibrate: ModuleType) -> None:
+    """With no budget: ``reject`` stops above the one right answer at P(out of scope) 0.85;
+    ``reject_clarify`` goes down to the grid's end, since the useful suggestions are all at
+    0.1, and turns away the out-of-scope question asked back at 0.6 that ``reject`` lets by."""
+    logit, outside = _models(calibrate)
+    data = [_judged_sample(calibrate, "in", 0.9, 0.1, right=True, helpful=True)] * 50
+    data.append(_judged_sample(calibrate, "in", 0.9, 0.85, right=True, helpful=True))
+    data += [_judged_sample(calibrate, "in", 0.6, 0.1, helpful=True)] * 49
+    data.append(_judged_sample(calibrate, "out", 0.6, 0.6))
+    thresholds = calibrate.Thresholds(answer=0.8, tie=0.0, clarify=0.5)
+    chosen = calibrate.choose_reject(data, logit, thresholds, outside, budget=0.0)
+    assert (chosen.reject, chosen.reject_clarify) == (0.86, 0.3)
+    assert calibrate.figures(data, logit, chosen, outside).rejected == 1.0
+    assert calibrate.figures(data, logit, chosen, outside).helped == 1.0
+    alike = dataclasses.replace(chosen, reject_clarify=chosen.reject)
+    assert calibrate.figures(data, logit, alike, outside).rejected == 0.0
+
+
+def test_the_vectorised_figures_match_the_decision_question_by_question(
+    calibrate: ModuleType,
+) -> None:
+    """``figures`` in arrays against ``decide`` and the engine's rule order, one question at a
+    time: the same outcome for every threshold tried."""
+    from faqbot.matcher import Status, decide
+
+    logit, outside = _models(calibrate)
+    data = [
+        _judged_sample(calibrate, kind, p, o, right=r, helpful=h, unanswerable=u)
+        for kind in ("in", "out")
+        for p in (0.3, 0.55, 0.7, 0.95)
+        for o in (0.2, 0.7, 0.95)
+        for r, h, u in ((True, True, False), (False, True, False), (False, False, True))
+    ]
+    for answer, clarify, reject, reject_clarify in ((0.6, 0.5, 0.9, 0.6), (0.9, 0.3, 0.8, 0.8)):
+        thresholds = calibrate.Thresholds(
+            answer, 0.0, clarify, reject=reject, reject_clarify=reject_clarify
+        )
+        answered, asked = calibrate.decisions(calibrate.judge(data, logit, outside), thresholds)
+        for at, sample in enumerate(data):
+            p = logit.probability(calibrate.Evidence(*sample.features))
+            status = decide("q", [(None, 1.0)], p, thresholds).status  # type: ignore[list-item]
+            p_out = outside.probability(calibrate.OutsideEvidence(*sample.outside))
+            if thresholds.turns_away(status, p_out) or (
+                sample.unanswerable and status is Status.ANSWERED
+            ):
+                status = Status.NO_MATCH
+            assert answered[at] == (status is Status.ANSWERED)
+            assert asked[at] == (status is Status.CLARIFY)
+
+
+def test_calibration_yaml_says_what_it_was_fitted_on(calibrate: ModuleType) -> None:
+    def sample(kind: str, group: str) -> object:
+        return calibrate.Sample((), 0.0, False, kind, group)
+
+    data = [sample("in", "eval"), sample("out", "eval"), sample("in", "dev-C")]
+    data += [sample("out", "dev-AA"), sample("uncovered", "dev-C"), sample("in", "dev-D")]
+    assert calibrate.fitted_on(data) == (
+        "Fitted on eval.yaml (1 in scope, 1 out of scope) and dev.yaml (2 in scope, 1 out of "
+        "scope, 1 uncovered;\n# authors C, D, AA, each judged without its own questions)."
+    )

@@ -583,6 +583,30 @@ def test_the_out_of_scope_model_is_a_logistic_model_of_its_evidence() -> None:
     assert model.probability(close) > model.probability(evidence)
 
 
+def test_asking_back_is_turned_away_at_its_own_lower_threshold(
+    knowledge: kb.KnowledgeBase,
+) -> None:
+    """The question without a subject word is at P(out of scope) 0.982: between
+    ``reject_clarify`` 0.98 and ``reject`` 0.99 its "Mente du ...?" becomes a no-match (outside
+    the subject) while an answer stands; a calibration.yaml without ``reject_clarify`` reads
+    it as ``reject``."""
+    question = "hvad hvis vedkommende faar tilbagefald"
+    fitted = _with_out_of_scope(knowledge, reject=0.99)
+    both = {"reject": 0.99, "reject_clarify": 0.98}
+    asks_back = Matcher(fitted, thresholds=Thresholds(answer=1.1, clarify=0.0, **both))
+    said_no = asks_back.match(question)
+    assert said_no.status is Status.NO_MATCH and said_no.off_topic and said_no.suggestions == ()
+    lenient = Thresholds(answer=1.1, clarify=0.0, reject=0.99, reject_clarify=0.99)
+    assert Matcher(fitted, thresholds=lenient).match(question).status is Status.CLARIFY
+    answers = Matcher(fitted, thresholds=Thresholds(answer=0.0, tie=0.0, **both))
+    assert answers.match(question).status is Status.ANSWERED
+    assert Matcher(fitted).thresholds.reject_clarify == 0.99
+    assert Thresholds.fitted({"reject": 0.9, "reject_clarify": 0.6}).reject_clarify == 0.6
+    turns = Thresholds(reject=0.9, reject_clarify=0.6)
+    assert [turns.turns_away(s, 0.7) for s in (Status.ANSWERED, Status.CLARIFY)] == [False, True]
+    assert not turns.turns_away(Status.NO_MATCH, 1.0)
+
+
 def test_a_calibration_yaml_without_the_margin_weight_reads_it_as_zero(
     knowledge: kb.KnowledgeBase,
 ) -> None:
@@ -886,9 +910,13 @@ def test_an_askers_introduction_does_not_make_a_question_out_of_scope(
     real: Matcher, question: str
 ) -> None:
     """Who asks ("Jeg er ny leder på et værested i Randers") is not what is asked: the best
-    item explains the asking part, and the question is answered."""
-    evidence, outside, _ = real.judge(question)
+    item explains the asking part, and the question is answered or asked back with the item
+    (the introduction lowers P(right) below the answer threshold for the first), never turned
+    away as outside the subject."""
+    evidence, outside, ranked = real.judge(question)
     assert evidence is not None and outside is not None and real.out_of_scope is not None
     assert outside.coverage > evidence.coverage
-    assert real.out_of_scope.probability(outside) < real.thresholds.reject
-    assert real.match(question).status is Status.ANSWERED
+    assert real.out_of_scope.probability(outside) < real.thresholds.reject_clarify
+    result = real.match(question)
+    assert result.status in (Status.ANSWERED, Status.CLARIFY) and not result.off_topic
+    assert result.item is real.kb.items[ranked[0][0]]

@@ -15,7 +15,8 @@ of its own (``OutsideEvidence``: no subject word, an out-of-scope example as clo
 phrasing, words no item has, words that out-of-scope examples use, a best item that barely
 leads the next answer): a second logistic model, P(out of scope), fitted by the same script
 on the same sets' in-scope and out-of-scope questions. At ``reject`` or above the engine says
-it cannot answer, where it would otherwise answer or ask back.
+it cannot answer where it would otherwise answer, at ``reject_clarify`` or above where it would
+ask back.
 """
 
 from __future__ import annotations
@@ -212,18 +213,31 @@ class Thresholds:
     """...at most this many, and only items with genuinely different answers."""
     reject: float = 0.99
     """Say that nothing fits when P(out of scope) (``OutOfScopeModel``) is at least this,
-    whatever the other numbers say (only with a fitted model: without one, never)."""
+    whatever the other numbers say (only with a fitted model: without one, never)..."""
+    reject_clarify: float = 0.99
+    """...and, where the engine would ask back, when it is at least this (at most ``reject``):
+    a "Mente du ...?" stands on weaker evidence that an item fits, so weaker evidence that the
+    question is outside the subject outweighs it."""
+
+    def turns_away(self, status: Status, outside: float) -> bool:
+        """Does P(out of scope) ``outside`` turn away an answer or a "Mente du ...?"?"""
+        if status is Status.ANSWERED:
+            return outside >= self.reject
+        return status is Status.CLARIFY and outside >= min(self.reject, self.reject_clarify)
 
     @classmethod
     def fitted(cls, numbers: Mapping[str, float]) -> Thresholds:
-        """The thresholds of calibration.yaml; the defaults for any it does not give."""
+        """The thresholds of calibration.yaml; the defaults for any it does not give
+        (``reject_clarify``: ``reject``, as before it was fitted)."""
         default = cls()
+        reject = numbers.get("reject", default.reject)
         return cls(
             answer=numbers.get("answer", default.answer),
             tie=numbers.get("tie", default.tie),
             clarify=numbers.get("clarify", default.clarify),
             suggest_window=numbers.get("suggest_window", default.suggest_window),
-            reject=numbers.get("reject", default.reject),
+            reject=reject,
+            reject_clarify=numbers.get("reject_clarify", reject),
         )
 
 

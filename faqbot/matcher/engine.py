@@ -118,7 +118,7 @@ class Matcher:
             return Result(question, Status.NO_MATCH, best, round(probability, 4), off_topic=True)
         candidates = [(self.kb.items[i], s) for i, s in ranked]
         result = decide(question, candidates, probability, self.thresholds)
-        if result.status is not Status.NO_MATCH and self.outside_subject(beyond):
+        if self.outside_subject(beyond, result.status):
             # Outside the subject by its own evidence: no answer and no "Mente du ...?".
             return replace(result, status=Status.NO_MATCH, suggestions=(), off_topic=True)
         if result.status in (Status.ANSWERED, Status.CLARIFY):
@@ -167,11 +167,14 @@ class Matcher:
         asking = self.asking_query(question, query)
         return evidence, self.outside(query, asking, signals, ranked, evidence, closest), ranked
 
-    def outside_subject(self, outside: OutsideEvidence | None) -> bool:
-        """Is the question outside the subject by the out-of-scope model (when fitted)?"""
+    def outside_subject(
+        self, outside: OutsideEvidence | None, status: Status = Status.ANSWERED
+    ) -> bool:
+        """Is the question too likely outside the subject (by the out-of-scope model, when
+        fitted) to be answered, or asked back (``status`` CLARIFY: ``Thresholds.turns_away``)?"""
         if outside is None or self.out_of_scope is None:
             return False
-        return self.out_of_scope.probability(outside) >= self.thresholds.reject
+        return self.thresholds.turns_away(status, self.out_of_scope.probability(outside))
 
     # --------------------------------------------------------------------------------------
 
