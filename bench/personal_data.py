@@ -1,11 +1,12 @@
 """How much personal data redaction removes, on sets written blind by people who never saw it.
 
-Each set (``knowledge/heldout/personal_data.yaml``, held out; ``spent/personal_data_R.yaml``,
-tuned on) lists, per message, every piece of personal data as an exact substring, and for clean
-messages the numbers and names that must stay. A piece counts as removed when neither its
-normalised text nor, for numbers, any six of its digits in a row survive in ``redact``'s output;
-an e-mail's or a username's name part, and an address's street and number, must be gone too.
-Only figures are printed, never lines (a held-out set that is read becomes a tuning set).
+Each set (``knowledge/heldout/personal_data.yaml`` and ``personal_data_AS.yaml``, held out;
+``spent/personal_data_R.yaml``, tuned on) lists, per message, every piece of personal data as an
+exact substring, and for clean messages the numbers and names that must stay. A piece counts as
+removed when neither its normalised text nor, for numbers, any six of its digits in a row
+survive in ``redact``'s output; an e-mail's or a username's name part, and an address's street
+and number, must be gone too. Only figures are printed, never lines (a held-out set that is read
+becomes a tuning set).
 
 Usage: .venv/bin/python bench/personal_data.py [FILE ...]
 """
@@ -26,6 +27,7 @@ from faqbot.redact import normalise, redact  # noqa: E402
 
 SETS = (
     REPO / "knowledge" / "heldout" / "personal_data.yaml",
+    REPO / "knowledge" / "heldout" / "personal_data_AS.yaml",
     REPO / "knowledge" / "heldout" / "spent" / "personal_data_R.yaml",
 )
 _NUMBER = re.compile(r"\d[\d\s.\-/]*\d")
