@@ -521,7 +521,7 @@ def test_outside_coverage_reads_the_asking_part_without_the_askers_introduction(
     calibration's coverage still reads the whole message."""
     question = "Jeg er leder i Vejle Kommune, hvad gør vi hvis vores peer får et tilbagefald?"
     query = matcher.query(question)
-    asking = matcher.asking_query(question, query)
+    asking = matcher.asking_query(query)
     assert asking is not query
     assert asking.terms == matcher.query("hvad gør vi hvis vores peer får et tilbagefald?").terms
     evidence, outside, ranked = matcher.judge(question)
@@ -535,7 +535,7 @@ def test_outside_coverage_reads_the_asking_part_without_the_askers_introduction(
     plain = "hvad gør vi hvis vores peer får et tilbagefald"
     plain_query = matcher.query(plain)
     assert plain_query.asking.query is None
-    assert matcher.asking_query(plain, plain_query) is plain_query
+    assert matcher.asking_query(plain_query) is plain_query
     evidence, outside, _ = matcher.judge(plain)
     assert evidence is not None and outside is not None
     assert outside.coverage == evidence.coverage
@@ -545,7 +545,7 @@ def test_an_asking_part_without_terms_falls_back_to_the_whole_question(matcher: 
     question = "Jeg er leder på et bosted med en peer, og jeg er i tvivl. Hvad så?"
     query = matcher.query(question)
     assert matcher.query("Hvad så?").terms == ()
-    assert matcher.asking_query(question, query) is query
+    assert matcher.asking_query(query) is query
 
 
 def test_the_asking_query_equals_reading_the_asking_part_on_every_eval_question(
@@ -558,7 +558,7 @@ def test_the_asking_query_equals_reading_the_asking_part_on_every_eval_question(
     shortcuts = 0
     for question in (q.question for q in evalset.questions):
         query = real.query(question)
-        fast = real.asking_query(question, query)
+        fast = real.asking_query(query)
         shortcuts += fast is query
         plain = real.query(asking_part(question))
         if not plain.terms:

@@ -111,7 +111,7 @@ class Matcher:
 
     def _decide(self, question: str) -> Result:
         query = self.query(question)
-        evidence, beyond, ranked = self._judge(question, query)
+        evidence, beyond, ranked = self._judge(query)
         probability = self.calibration.probability(evidence) if evidence else 0.0
         if evidence is not None and self.about_other_group(query, evidence):
             best = self.kb.items[ranked[0][0]]
@@ -151,10 +151,10 @@ class Matcher:
         self, question: str
     ) -> tuple[Evidence | None, OutsideEvidence | None, list[tuple[int, float]]]:
         """``assess``, and the evidence that the question is outside the subject."""
-        return self._judge(question, self.query(question))
+        return self._judge(self.query(question))
 
     def _judge(
-        self, question: str, query: Query
+        self, query: Query
     ) -> tuple[Evidence | None, OutsideEvidence | None, list[tuple[int, float]]]:
         if not query.terms:
             return None, None, []
@@ -164,7 +164,7 @@ class Matcher:
         evidence = self.evidence(query, signals, ranked, closest)
         if evidence is None:
             return None, None, ranked
-        asking = self.asking_query(question, query)
+        asking = self.asking_query(query)
         return evidence, self.outside(query, asking, signals, ranked, evidence, closest), ranked
 
     def outside_subject(
@@ -182,7 +182,7 @@ class Matcher:
         """The question read once (its first ``MAX_QUERY_CHARS`` characters)."""
         return read_query(self.index, question[:MAX_QUERY_CHARS])
 
-    def asking_query(self, question: str, query: Query) -> Query:
+    def asking_query(self, query: Query) -> Query:
         """The question's asking part (``Query.asking``) read as a query; ``query`` itself when
         that is the whole question or has no terms."""
         return query.asking.query or query
