@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from pgserver import PostgresServer, find_bindir
 
+from faqbot import kb
+from faqbot.matcher import Matcher
 from faqbot.settings import DatabaseUrl
 
 
@@ -44,3 +46,10 @@ def log_location(request: pytest.FixtureRequest, tmp_path: Path) -> DatabaseUrl:
         return DatabaseUrl.sqlite(tmp_path / "data" / "faqbot.sqlite3")
     url: DatabaseUrl = request.getfixturevalue("postgres_url")
     return url
+
+
+@pytest.fixture(scope="session")
+def real() -> Matcher:
+    """The matcher over the real knowledge base, built once per test process (no test changes
+    it)."""
+    return Matcher(kb.load(Path(__file__).resolve().parent.parent / "knowledge"))

@@ -32,11 +32,6 @@ KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
 
 
 @pytest.fixture(scope="module")
-def real() -> Matcher:
-    return Matcher(kb.load(KNOWLEDGE))
-
-
-@pytest.fixture(scope="module")
 def names(real: Matcher) -> Names:
     return real.answerability.names
 

@@ -29,11 +29,6 @@ from faqbot.text import words
 KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
 
 
-@pytest.fixture(scope="module")
-def real() -> Matcher:
-    return Matcher(kb.load(KNOWLEDGE))
-
-
 def things_in(real: Matcher, question: str) -> list[tuple[str, str, str]]:
     check = real.answerability
     part = asking_part(question)

@@ -57,11 +57,6 @@ def matcher(knowledge: kb.KnowledgeBase) -> Matcher:
     return Matcher(knowledge)
 
 
-@pytest.fixture(scope="module")
-def real() -> Matcher:
-    return Matcher(kb.load(KNOWLEDGE))
-
-
 @pytest.mark.parametrize(
     ("question", "expected"),
     [
